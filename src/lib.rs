@@ -1,0 +1,1 @@
+//! Herald: a Redis-protocol-compatible message server.
