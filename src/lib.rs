@@ -1,1 +1,26 @@
-//! Herald: a Redis-protocol-compatible message server.
+//! Herald: a Redis-protocol-compatible message server (pub/sub and streams with consumer groups).
+//!
+//! # Layout
+//! - [`server`]: accept loop, background cycle, shutdown.
+//! - [`connection`]: one client's read → run → write loop, pipelining and pushed frames.
+//! - [`protocol`]: request decoding (RESP multibulk and inline) and reply encoding (RESP2/RESP3).
+//! - [`command`]: the command table and one module per command family.
+//! - [`session`]: per-connection state; [`client`]: the shared view of a client.
+//! - [`keyspace`]: databases, values, expiry, WATCH bookkeeping.
+//! - [`outbox`]: bounded queue of frames pushed to a client.
+//! - [`config`], [`state`], [`stats`], [`error`], [`glob`], [`number`].
+
+pub mod client;
+pub mod command;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod glob;
+pub mod keyspace;
+pub mod number;
+pub mod outbox;
+pub mod protocol;
+pub mod server;
+pub mod session;
+pub mod state;
+pub mod stats;

@@ -1,0 +1,158 @@
+//! Connected clients as the rest of the server sees them: identity, the facts CLIENT LIST and
+//! INFO report, and the means to push frames to a client or kill it.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use dashmap::DashMap;
+use tokio::sync::Notify;
+
+use crate::config::OutputLimit;
+use crate::outbox::{Outbox, Pushed};
+use crate::protocol::Protocol;
+
+/// A client's id, unique for the life of the server (CLIENT ID), starting at 1 as in Redis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(pub u64);
+
+/// What CLIENT LIST and INFO show about a client, updated by its connection.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub name: Bytes,
+    pub lib_name: Bytes,
+    pub lib_ver: Bytes,
+    pub db: usize,
+    pub protocol: Protocol,
+    pub last_command: &'static str,
+    pub last_interaction_ms: u64,
+    pub channels: usize,
+    pub patterns: usize,
+    pub shard_channels: usize,
+    /// Commands queued in MULTI, or -1 outside a transaction.
+    pub multi: i64,
+    pub watched_keys: usize,
+    pub monitor: bool,
+    pub blocked: bool,
+    pub no_evict: bool,
+    pub no_touch: bool,
+}
+
+/// The shared half of a client; its connection task owns the socket and the rest.
+#[derive(Debug)]
+pub struct ClientHandle {
+    pub id: ClientId,
+    pub addr: String,
+    pub laddr: String,
+    /// The socket's file descriptor, as CLIENT LIST shows it.
+    pub fd: i32,
+    pub created_ms: u64,
+    pub meta: Mutex<ClientMeta>,
+    pub outbox: Outbox,
+    /// Wakes the connection task: a frame was pushed, or the client was killed.
+    pub wake: Notify,
+    killed: AtomicBool,
+}
+
+impl ClientHandle {
+    /// Pushes a frame; a client over its output limit is killed instead. Returns whether queued.
+    pub fn deliver(&self, frame: Bytes, limit: &OutputLimit) -> bool {
+        match self.outbox.push(frame, limit) {
+            Pushed::Queued { was_empty } => {
+                if was_empty {
+                    self.wake.notify_one();
+                }
+                true
+            }
+            Pushed::OverLimit => {
+                if !self.killed.swap(true, Ordering::AcqRel) {
+                    tracing::warn!(
+                        "Client id={} addr={} closed for overcoming of output buffer limits.",
+                        self.id.0,
+                        self.addr
+                    );
+                }
+                self.wake.notify_one();
+                false
+            }
+        }
+    }
+
+    /// Asks the connection to close (CLIENT KILL, SHUTDOWN).
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// Whether the kill came from the output limit rather than a command.
+    pub fn over_output_limit(&self) -> bool {
+        self.outbox.is_closed()
+    }
+
+    pub fn meta(&self) -> ClientMeta {
+        self.meta.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut ClientMeta)) {
+        if let Ok(mut m) = self.meta.lock() {
+            f(&mut m);
+        }
+    }
+}
+
+/// Every connected client, by id.
+#[derive(Debug, Default)]
+pub struct Clients {
+    next_id: AtomicU64,
+    by_id: DashMap<ClientId, Arc<ClientHandle>>,
+}
+
+impl Clients {
+    pub fn register(&self, addr: String, laddr: String, fd: i32, now_ms: u64) -> Arc<ClientHandle> {
+        let id = ClientId(self.next_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let handle = Arc::new(ClientHandle {
+            id,
+            addr,
+            laddr,
+            fd,
+            created_ms: now_ms,
+            meta: Mutex::new(ClientMeta {
+                multi: -1,
+                last_interaction_ms: now_ms,
+                ..ClientMeta::default()
+            }),
+            outbox: Outbox::default(),
+            wake: Notify::new(),
+            killed: AtomicBool::new(false),
+        });
+        self.by_id.insert(id, handle.clone());
+        handle
+    }
+
+    pub fn unregister(&self, id: ClientId) {
+        self.by_id.remove(&id);
+    }
+
+    pub fn get(&self, id: ClientId) -> Option<Arc<ClientHandle>> {
+        self.by_id.get(&id).map(|c| c.clone())
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Every client, ordered by id as CLIENT LIST orders them.
+    pub fn all(&self) -> Vec<Arc<ClientHandle>> {
+        let mut all: Vec<_> = self.by_id.iter().map(|c| c.value().clone()).collect();
+        all.sort_by_key(|c| c.id);
+        all
+    }
+}

@@ -1,0 +1,350 @@
+//! Generic key commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME(NX), the EXPIRE family,
+//! TTL/PTTL, EXPIRETIME/PEXPIRETIME and PERSIST.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use bytes::Bytes;
+
+use super::args::{self, Options};
+use super::Ctx;
+use crate::config::notify;
+use crate::error::{CommandError, CommandResult};
+use crate::glob;
+use crate::protocol::Reply;
+
+#[derive(Debug)]
+pub enum KeysCommand {
+    /// # Format: DEL key [key ...]   (also UNLINK)
+    Del(Vec<Bytes>),
+    /// # Format: EXISTS key [key ...]
+    Exists(Vec<Bytes>),
+    /// # Format: TYPE key
+    Type(Bytes),
+    /// # Format: KEYS pattern
+    Keys(Bytes),
+    /// # Format: SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+    Scan(Scan),
+    /// # Format: RENAME key newkey   /   RENAMENX key newkey
+    Rename { from: Bytes, to: Bytes, nx: bool },
+    /// # Format: EXPIRE key seconds [NX|XX|GT|LT]  (and PEXPIRE, EXPIREAT, PEXPIREAT)
+    Expire {
+        key: Bytes,
+        when: i64,
+        unit_ms: bool,
+        absolute: bool,
+        condition: Condition,
+        name: &'static str,
+    },
+    /// # Format: TTL key / PTTL key / EXPIRETIME key / PEXPIRETIME key
+    Ttl {
+        key: Bytes,
+        unit_ms: bool,
+        absolute: bool,
+    },
+    /// # Format: PERSIST key
+    Persist(Bytes),
+}
+
+#[derive(Debug)]
+pub struct Scan {
+    pub cursor: u64,
+    pub pattern: Option<Bytes>,
+    pub count: usize,
+    pub kind: Option<Bytes>,
+}
+
+/// EXPIRE's NX/XX/GT/LT.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Condition {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+impl KeysCommand {
+    pub fn parse(name: &str, a: &[Bytes]) -> CommandResult<Self> {
+        Ok(match name {
+            "del" | "unlink" => KeysCommand::Del(a[1..].to_vec()),
+            "exists" => KeysCommand::Exists(a[1..].to_vec()),
+            "type" => KeysCommand::Type(a[1].clone()),
+            "keys" => KeysCommand::Keys(a[1].clone()),
+            "scan" => KeysCommand::Scan(parse_scan(a)?),
+            "rename" | "renamenx" => KeysCommand::Rename {
+                from: a[1].clone(),
+                to: a[2].clone(),
+                nx: name == "renamenx",
+            },
+            "expire" | "pexpire" | "expireat" | "pexpireat" => {
+                let condition = parse_condition(&a[3..])?;
+                let names: [&'static str; 4] = ["expire", "pexpire", "expireat", "pexpireat"];
+                KeysCommand::Expire {
+                    key: a[1].clone(),
+                    when: args::int(&a[2])?,
+                    unit_ms: name.starts_with('p'),
+                    absolute: name.ends_with("at"),
+                    condition,
+                    name: names.into_iter().find(|n| *n == name).unwrap_or("expire"),
+                }
+            }
+            "ttl" | "pttl" | "expiretime" | "pexpiretime" => KeysCommand::Ttl {
+                key: a[1].clone(),
+                unit_ms: name.starts_with('p'),
+                absolute: name.ends_with("time"),
+            },
+            "persist" => KeysCommand::Persist(a[1].clone()),
+            _ => unreachable!("generic command {name} has no parser"),
+        })
+    }
+
+    pub fn execute(self, ctx: &mut Ctx, out: &mut Reply) -> CommandResult {
+        let _shared = ctx.gate_shared();
+        let (db, now) = (ctx.db(), ctx.now);
+        match self {
+            KeysCommand::Del(keys) => {
+                let mut removed = 0;
+                for key in &keys {
+                    if db.remove(key, now).is_some() {
+                        removed += 1;
+                        ctx.modified(notify::GENERIC, "del", key);
+                    }
+                }
+                out.int(removed);
+            }
+            KeysCommand::Exists(keys) => {
+                out.int(keys.iter().filter(|k| db.contains(k, now)).count() as i64)
+            }
+            KeysCommand::Type(key) => match db.get(&key, now) {
+                Some(entry) => out.simple(entry.value.type_name()),
+                None => out.simple("none"),
+            },
+            KeysCommand::Keys(pattern) => {
+                let keys: Vec<Bytes> = db
+                    .keys(now)
+                    .into_iter()
+                    .filter(|k| glob::matches(&pattern, k))
+                    .collect();
+                out.array(keys.len());
+                keys.iter().for_each(|k| out.bulk(k));
+            }
+            KeysCommand::Scan(scan) => {
+                let (next, keys) = scan_page(db, &scan, now);
+                out.array(2);
+                out.bulk(next.to_string().as_bytes());
+                out.array(keys.len());
+                keys.iter().for_each(|k| out.bulk(k));
+            }
+            KeysCommand::Rename { from, to, nx } => {
+                drop(_shared);
+                return rename(ctx, out, from, to, nx);
+            }
+            KeysCommand::Expire {
+                key,
+                when,
+                unit_ms,
+                absolute,
+                condition,
+                name,
+            } => {
+                let Some(deadline) = deadline(when, unit_ms, absolute, now) else {
+                    return Err(CommandError::InvalidExpire(name.to_owned()));
+                };
+                let Some(mut entry) = db.get_mut(&key, now) else {
+                    out.int(0);
+                    return Ok(());
+                };
+                let current = entry.expire_at.map(|t| t as i64);
+                let refused = (condition.nx && current.is_some())
+                    || (condition.xx && current.is_none())
+                    || (condition.gt && current.is_none_or(|c| deadline <= c))
+                    || (condition.lt && current.is_some_and(|c| deadline >= c));
+                if refused {
+                    out.int(0);
+                    return Ok(());
+                }
+                if deadline <= now as i64 {
+                    drop(entry);
+                    db.remove(&key, now);
+                    ctx.modified(notify::GENERIC, "del", &key);
+                } else {
+                    db.set_deadline(&key, &mut entry, Some(deadline as u64));
+                    drop(entry);
+                    ctx.modified(notify::GENERIC, "expire", &key);
+                }
+                out.int(1);
+            }
+            KeysCommand::Ttl {
+                key,
+                unit_ms,
+                absolute,
+            } => {
+                let reply = match db.get(&key, now) {
+                    None => -2,
+                    Some(entry) => match entry.expire_at {
+                        None => -1,
+                        Some(at) => {
+                            let ms = if absolute {
+                                at as i64
+                            } else {
+                                (at as i64 - now as i64).max(0)
+                            };
+                            if unit_ms {
+                                ms
+                            } else {
+                                (ms + 500) / 1000
+                            }
+                        }
+                    },
+                };
+                out.int(reply);
+            }
+            KeysCommand::Persist(key) => {
+                let removed = match db.get_mut(&key, now) {
+                    Some(mut entry) if entry.expire_at.is_some() => {
+                        db.set_deadline(&key, &mut entry, None);
+                        true
+                    }
+                    _ => false,
+                };
+                if removed {
+                    ctx.modified(notify::GENERIC, "persist", &key);
+                }
+                out.int(removed as i64);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_condition(options: &[Bytes]) -> CommandResult<Condition> {
+    let mut c = Condition::default();
+    for option in options {
+        match args::lower(option).as_str() {
+            "nx" => c.nx = true,
+            "xx" => c.xx = true,
+            "gt" => c.gt = true,
+            "lt" => c.lt = true,
+            other => return Err(CommandError::err(format!("Unsupported option {other}"))),
+        }
+    }
+    if c.nx && (c.xx || c.gt || c.lt) {
+        return Err(CommandError::err(
+            "NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if c.gt && c.lt {
+        return Err(CommandError::err(
+            "GT and LT options at the same time are not compatible",
+        ));
+    }
+    Ok(c)
+}
+
+/// The absolute deadline in ms, or `None` when it overflows (Redis: "invalid expire time").
+fn deadline(when: i64, unit_ms: bool, absolute: bool, now: u64) -> Option<i64> {
+    let ms = if unit_ms {
+        when
+    } else {
+        when.checked_mul(1000)?
+    };
+    if absolute {
+        Some(ms)
+    } else {
+        ms.checked_add(now as i64)
+    }
+}
+
+fn parse_scan(a: &[Bytes]) -> CommandResult<Scan> {
+    let cursor =
+        crate::number::parse_u64(&a[1]).ok_or_else(|| CommandError::err("invalid cursor"))?;
+    let mut scan = Scan {
+        cursor,
+        pattern: None,
+        count: 10,
+        kind: None,
+    };
+    let mut opts = Options::new(a, 2);
+    while let Some(word) = opts.next_word() {
+        match word.as_str() {
+            "match" => scan.pattern = Some(opts.value()?.clone()),
+            "count" => {
+                let count = args::int(opts.value()?)?;
+                if count < 1 {
+                    return Err(CommandError::Syntax);
+                }
+                scan.count = count as usize;
+            }
+            "type" => scan.kind = Some(opts.value()?.clone()),
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    Ok(scan)
+}
+
+/// The hash order SCAN walks keys in. The cursor is the next hash to visit, so a key present for
+/// the whole scan is returned exactly once however the map is resized (Redis's guarantee), at
+/// the cost of a pass over the database per call.
+fn scan_hash(key: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish().max(1)
+}
+
+fn scan_page(db: &crate::keyspace::Db, scan: &Scan, now: u64) -> (u64, Vec<Bytes>) {
+    let mut candidates: Vec<(u64, Bytes, &'static str)> = db
+        .keys_with_types(now)
+        .into_iter()
+        .map(|(k, t)| (scan_hash(&k), k, t))
+        .filter(|(h, _, _)| *h >= scan.cursor)
+        .collect();
+    candidates.sort_unstable_by_key(|(h, _, _)| *h);
+    let more = candidates.len() > scan.count;
+    candidates.truncate(scan.count);
+    let next = match (more, candidates.last()) {
+        (true, Some((h, _, _))) => h.checked_add(1).unwrap_or(0),
+        _ => 0,
+    };
+    let keys = candidates
+        .into_iter()
+        .filter(|(_, k, _)| scan.pattern.as_ref().is_none_or(|p| glob::matches(p, k)))
+        .filter(|(_, _, t)| {
+            scan.kind
+                .as_ref()
+                .is_none_or(|want| want.eq_ignore_ascii_case(t.as_bytes()))
+        })
+        .map(|(_, k, _)| k)
+        .collect();
+    (next, keys)
+}
+
+fn rename(ctx: &mut Ctx, out: &mut Reply, from: Bytes, to: Bytes, nx: bool) -> CommandResult {
+    let _exclusive = ctx.gate_exclusive();
+    let (db, now) = (ctx.db(), ctx.now);
+    if !db.contains(&from, now) {
+        return Err(CommandError::NoSuchKey);
+    }
+    if from == to {
+        if nx {
+            out.int(0);
+        } else {
+            out.ok();
+        }
+        return Ok(());
+    }
+    if nx && db.contains(&to, now) {
+        out.int(0);
+        return Ok(());
+    }
+    let Some(entry) = db.remove(&from, now) else {
+        return Err(CommandError::NoSuchKey);
+    };
+    db.insert(to.clone(), entry, now);
+    ctx.modified(notify::GENERIC, "rename_from", &from);
+    ctx.modified(notify::GENERIC, "rename_to", &to);
+    if nx {
+        out.int(1);
+    } else {
+        out.ok();
+    }
+    Ok(())
+}

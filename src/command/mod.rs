@@ -1,0 +1,233 @@
+//! Commands: looked up in one table, checked (arity, authentication, subscribed mode,
+//! transactions), parsed once into a typed command, then applied.
+//!
+//! Each family module holds the typed commands of one Redis command group, their `# Format`
+//! lines and their handlers; handlers are thin and call one keyspace or server method.
+
+pub mod args;
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod strings;
+pub mod table;
+pub mod transaction;
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::error::{truncate_lossy, unknown_command, CommandError, CommandResult};
+use crate::protocol::Reply;
+use crate::session::Session;
+use crate::state::{monitor_line, ServerState};
+use table::{flags, CommandSpec, Entry, Lookup};
+
+/// What a handler works with.
+pub struct Ctx<'a> {
+    pub state: &'a Arc<ServerState>,
+    pub session: &'a mut Session,
+    /// Unix milliseconds at the start of the command: one clock reading per command, as Redis
+    /// caches `mstime()` so that a command sees one consistent "now".
+    pub now: u64,
+    /// EXEC already holds the keyspace gate exclusively for the commands it runs.
+    pub in_exec: bool,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn db(&self) -> &'a crate::keyspace::Db {
+        self.state.keyspace.db(self.session.db)
+    }
+
+    /// Shared access to the keyspace for the length of a command (see `keyspace` on locking).
+    pub fn gate_shared(&self) -> Option<std::sync::RwLockReadGuard<'a, ()>> {
+        let state: &'a ServerState = self.state;
+        (!self.in_exec).then(|| state.keyspace.shared())
+    }
+
+    /// Exclusive access, for commands that change several keys at one instant.
+    pub fn gate_exclusive(&self) -> Option<std::sync::RwLockWriteGuard<'a, ()>> {
+        let state: &'a ServerState = self.state;
+        (!self.in_exec).then(|| state.keyspace.exclusive())
+    }
+
+    /// Records a change to `key`: flags watchers and publishes the keyspace event.
+    pub fn modified(&self, class: u32, event: &str, key: &[u8]) {
+        self.state.keyspace.touch(self.session.db, key);
+        self.state
+            .notify_keyspace_event(class, event, self.session.db, key);
+    }
+}
+
+/// A parsed command, by family.
+#[derive(Debug)]
+pub enum Command {
+    Connection(connection::ConnectionCommand),
+    Server(server::ServerCommand),
+    Keys(keys::KeysCommand),
+    Strings(strings::StringCommand),
+    Transaction(transaction::TransactionCommand),
+}
+
+impl Command {
+    /// Parses arguments already checked against `spec`'s arity.
+    pub fn parse(spec: &CommandSpec, args: &[Bytes]) -> CommandResult<Command> {
+        let name = spec.name.split('|').next().unwrap_or(spec.name);
+        Ok(match spec.group {
+            "connection" => Command::Connection(connection::ConnectionCommand::parse(name, args)?),
+            "server" => Command::Server(server::ServerCommand::parse(name, args)?),
+            "generic" => Command::Keys(keys::KeysCommand::parse(name, args)?),
+            "string" => Command::Strings(strings::StringCommand::parse(name, args)?),
+            "transactions" => {
+                Command::Transaction(transaction::TransactionCommand::parse(name, args)?)
+            }
+            _ => return Err(unknown_command(args)),
+        })
+    }
+
+    pub fn execute(self, ctx: &mut Ctx, out: &mut Reply) -> CommandResult {
+        match self {
+            Command::Connection(c) => c.execute(ctx, out),
+            Command::Server(c) => c.execute(ctx, out),
+            Command::Keys(c) => c.execute(ctx, out),
+            Command::Strings(c) => c.execute(ctx, out),
+            Command::Transaction(c) => c.execute(ctx, out),
+        }
+    }
+}
+
+/// Runs one request from a client, writing its reply (or nothing, under CLIENT REPLY OFF).
+pub fn dispatch(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
+    let mark = out.len();
+    process(args, ctx, out);
+    let session = &mut *ctx.session;
+    if session.reply_off || session.reply_skip {
+        out.truncate(mark);
+    }
+    session.reply_skip = false;
+    if session.reply_skip_next {
+        session.reply_skip = true;
+        session.reply_skip_next = false;
+    }
+}
+
+fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
+    let state = ctx.state;
+    let entry = match state.commands.lookup(&args) {
+        Lookup::Found(entry) => entry,
+        Lookup::Unknown => return reject(ctx, out, None, unknown_command(&args)),
+        Lookup::UnknownSubcommand(spec) => {
+            let error = CommandError::UnknownSubcommand {
+                command: spec.name.to_ascii_uppercase(),
+                sub: truncate_lossy(&args[1], 128),
+            };
+            return reject(ctx, out, None, error);
+        }
+    };
+    let spec = entry.spec;
+    let now = ctx.now;
+    ctx.session.handle.update(|m| {
+        m.last_command = spec.name;
+        m.last_interaction_ms = now;
+    });
+    if !spec.arity_ok(args.len()) {
+        return reject(
+            ctx,
+            out,
+            Some(entry),
+            CommandError::WrongArity(spec.name.to_owned()),
+        );
+    }
+    if !ctx.session.authenticated
+        && !spec.has(flags::NO_AUTH)
+        && state.settings.requirepass().is_some()
+    {
+        return reject(ctx, out, Some(entry), CommandError::NoAuth);
+    }
+    if ctx.session.multi.is_some() && spec.has(flags::NO_MULTI) {
+        return reject(ctx, out, Some(entry), CommandError::NotAllowedInMulti);
+    }
+    if ctx.session.in_resp2_subscribed_mode() && !spec.has(flags::SUBSCRIBED_OK) {
+        return reject(
+            ctx,
+            out,
+            Some(entry),
+            CommandError::SubscribedContext(spec.name.to_owned()),
+        );
+    }
+    if let Some(multi) = &mut ctx.session.multi {
+        if !matches!(
+            spec.name,
+            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+        ) {
+            multi.queued.push(args);
+            out.simple("QUEUED");
+            return;
+        }
+    }
+    execute(entry, args, ctx, out);
+}
+
+/// Parses and applies a command that passed every check; also used by EXEC for queued commands.
+pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
+    let started = Instant::now();
+    let result = Command::parse(entry.spec, &args).and_then(|command| command.execute(ctx, out));
+    let state = ctx.state;
+    entry.stats.calls.fetch_add(1, Relaxed);
+    entry
+        .stats
+        .usec
+        .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+    state.stats.total_commands_processed.fetch_add(1, Relaxed);
+    if let Err(error) = result {
+        entry.stats.failed_calls.fetch_add(1, Relaxed);
+        write_error(state, out, &error);
+    }
+    if !state.monitors.is_empty() && !entry.spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
+        feed_monitors(entry.spec, &args, ctx);
+    }
+}
+
+/// Refuses a request before it runs; inside MULTI this also dooms the transaction.
+fn reject(ctx: &mut Ctx, out: &mut Reply, entry: Option<&Entry>, error: CommandError) {
+    if let Some(entry) = entry {
+        entry.stats.rejected_calls.fetch_add(1, Relaxed);
+    }
+    if let Some(multi) = &mut ctx.session.multi {
+        multi.aborted = true;
+    }
+    write_error(ctx.state, out, &error);
+}
+
+pub fn write_error(state: &ServerState, out: &mut Reply, error: &CommandError) {
+    state.stats.count_error(&error.prefix());
+    out.error(error.to_string().as_bytes());
+}
+
+fn feed_monitors(spec: &CommandSpec, args: &[Bytes], ctx: &Ctx) {
+    let redacted = Bytes::from_static(b"(redacted)");
+    let shown: Vec<Bytes> = match spec.name {
+        "auth" => std::iter::once(args[0].clone())
+            .chain(args[1..].iter().map(|_| redacted.clone()))
+            .collect(),
+        "hello" => {
+            let mut shown = args.to_vec();
+            if let Some(at) = shown.iter().position(|a| args::is(a, "auth")) {
+                for arg in shown.iter_mut().skip(at + 1).take(2) {
+                    *arg = redacted.clone();
+                }
+            }
+            shown
+        }
+        _ => args.to_vec(),
+    };
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    let line = monitor_line(now_us, ctx.session.db, &ctx.session.handle.addr, &shown);
+    ctx.state
+        .monitors
+        .feed(line, &ctx.state.settings.output_limits().pubsub);
+}

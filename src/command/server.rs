@@ -1,0 +1,735 @@
+//! Server commands: COMMAND, INFO, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, SHUTDOWN, DEBUG,
+//! MONITOR.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+
+use super::args::{self, is};
+use super::connection::{help, REDIS_VERSION};
+use super::table::{flags, CommandSpec};
+use super::Ctx;
+use crate::config::{param, PARAMS};
+use crate::error::{CommandError, CommandResult};
+use crate::glob;
+use crate::protocol::Reply;
+use crate::state::ServerState;
+
+#[derive(Debug)]
+pub enum ServerCommand {
+    /// # Format: COMMAND | COMMAND COUNT | COMMAND INFO [name ...] | COMMAND DOCS [name ...] | COMMAND LIST [FILTERBY ...] | COMMAND HELP
+    Command(CommandQuery),
+    /// # Format: INFO [section [section ...]]
+    Info(Vec<String>),
+    /// # Format: CONFIG GET parameter [parameter ...]
+    ConfigGet(Vec<Bytes>),
+    /// # Format: CONFIG SET parameter value [parameter value ...]
+    ConfigSet(Vec<(String, String)>),
+    /// # Format: CONFIG RESETSTAT
+    ConfigResetStat,
+    /// # Format: CONFIG REWRITE
+    ConfigRewrite,
+    ConfigHelp,
+    /// # Format: DBSIZE
+    DbSize,
+    /// # Format: FLUSHDB [ASYNC|SYNC] / FLUSHALL [ASYNC|SYNC]
+    Flush {
+        all: bool,
+    },
+    /// # Format: TIME
+    Time,
+    /// # Format: SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+    Shutdown {
+        abort: bool,
+    },
+    /// # Format: DEBUG subcommand [argument ...]
+    Debug(String),
+    /// # Format: MONITOR
+    Monitor,
+}
+
+#[derive(Debug)]
+pub enum CommandQuery {
+    All,
+    Count,
+    Info(Option<Vec<Bytes>>),
+    Docs(Option<Vec<Bytes>>),
+    List(Option<Bytes>),
+    Help,
+}
+
+impl ServerCommand {
+    pub fn parse(name: &str, a: &[Bytes]) -> CommandResult<Self> {
+        let sub = a.get(1).map(|s| args::lower(s)).unwrap_or_default();
+        let rest = || (a.len() > 2).then(|| a[2..].to_vec());
+        Ok(match name {
+            "command" => ServerCommand::Command(match (a.len(), sub.as_str()) {
+                (1, _) => CommandQuery::All,
+                (_, "count") => CommandQuery::Count,
+                (_, "info") => CommandQuery::Info(rest()),
+                (_, "docs") => CommandQuery::Docs(rest()),
+                (_, "help") => CommandQuery::Help,
+                (_, "list") => CommandQuery::List(match a.len() {
+                    2 => None,
+                    5 if is(&a[2], "filterby") && is(&a[3], "pattern") => Some(a[4].clone()),
+                    _ => return Err(CommandError::Syntax),
+                }),
+                _ => unreachable!("command subcommand {sub} has no parser"),
+            }),
+            "info" => ServerCommand::Info(a[1..].iter().map(|s| args::lower(s)).collect()),
+            "config" => match sub.as_str() {
+                "get" => ServerCommand::ConfigGet(a[2..].to_vec()),
+                "set" => {
+                    if a.len() % 2 != 0 {
+                        return Err(CommandError::WrongArity("config|set".into()));
+                    }
+                    let pairs = a[2..]
+                        .chunks(2)
+                        .map(|p| {
+                            (
+                                String::from_utf8_lossy(&p[0]).into_owned(),
+                                String::from_utf8_lossy(&p[1]).into_owned(),
+                            )
+                        })
+                        .collect();
+                    ServerCommand::ConfigSet(pairs)
+                }
+                "resetstat" => ServerCommand::ConfigResetStat,
+                "rewrite" => ServerCommand::ConfigRewrite,
+                "help" => ServerCommand::ConfigHelp,
+                _ => unreachable!("config subcommand {sub} has no parser"),
+            },
+            "dbsize" => ServerCommand::DbSize,
+            "flushdb" | "flushall" => {
+                if a.len() > 2 || (a.len() == 2 && !is(&a[1], "async") && !is(&a[1], "sync")) {
+                    return Err(CommandError::Syntax);
+                }
+                ServerCommand::Flush {
+                    all: name == "flushall",
+                }
+            }
+            "time" => ServerCommand::Time,
+            "shutdown" => {
+                let mut abort = false;
+                let mut others = 0;
+                for arg in &a[1..] {
+                    match args::lower(arg).as_str() {
+                        "nosave" | "save" | "now" | "force" => others += 1,
+                        "abort" => abort = true,
+                        _ => return Err(CommandError::Syntax),
+                    }
+                }
+                if abort && others > 0 {
+                    return Err(CommandError::Syntax);
+                }
+                ServerCommand::Shutdown { abort }
+            }
+            "debug" => ServerCommand::Debug(sub),
+            "monitor" => ServerCommand::Monitor,
+            _ => unreachable!("server command {name} has no parser"),
+        })
+    }
+
+    pub fn execute(self, ctx: &mut Ctx, out: &mut Reply) -> CommandResult {
+        let state = ctx.state;
+        match self {
+            ServerCommand::Command(query) => command(state, out, query),
+            ServerCommand::Info(sections) => {
+                let text = info(ctx, &sections);
+                out.verbatim(text.as_bytes());
+            }
+            ServerCommand::ConfigGet(patterns) => {
+                let mut found: Vec<&'static crate::config::Param> = Vec::new();
+                for pattern in &patterns {
+                    for p in PARAMS {
+                        if glob::matches_nocase(pattern, p.name.as_bytes())
+                            && !found.iter().any(|f| f.name == p.name)
+                        {
+                            found.push(p);
+                        }
+                    }
+                }
+                out.map(found.len());
+                for p in found {
+                    out.bulk(p.name.as_bytes());
+                    out.bulk((p.get)(&state.settings).as_bytes());
+                }
+            }
+            ServerCommand::ConfigSet(pairs) => {
+                config_set(state, &pairs)?.then(|| out.ok()).unwrap_or(())
+            }
+            ServerCommand::ConfigResetStat => {
+                state.stats.reset();
+                state.commands.reset_stats();
+                out.ok();
+            }
+            ServerCommand::ConfigRewrite => {
+                return Err(CommandError::err(
+                    "The server is running without a config file",
+                ));
+            }
+            ServerCommand::ConfigHelp => help(
+                out,
+                "CONFIG",
+                &[
+                    "GET <pattern>",
+                    "    Return parameters matching the glob-like <pattern> and their values.",
+                    "SET <directive> <value>",
+                    "    Set the configuration <directive> to <value>.",
+                    "RESETSTAT",
+                    "    Reset statistics reported by the INFO command.",
+                    "REWRITE",
+                    "    Rewrite the configuration file.",
+                ],
+            ),
+            ServerCommand::DbSize => out.int(ctx.db().len() as i64),
+            ServerCommand::Flush { all } => {
+                let _exclusive = ctx.gate_exclusive();
+                let which = if all { None } else { Some(ctx.session.db) };
+                state.keyspace.touch_all_existing(which, ctx.now);
+                match which {
+                    Some(db) => {
+                        state.keyspace.db(db).clear();
+                    }
+                    None => (0..state.keyspace.databases()).for_each(|db| {
+                        state.keyspace.db(db).clear();
+                    }),
+                }
+                out.ok();
+            }
+            ServerCommand::Time => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                out.array(2);
+                out.bulk(now.as_secs().to_string().as_bytes());
+                out.bulk(now.subsec_micros().to_string().as_bytes());
+            }
+            ServerCommand::Shutdown { abort } => {
+                if abort {
+                    return Err(CommandError::err("No shutdown in progress."));
+                }
+                tracing::warn!("User requested shutdown...");
+                state.request_shutdown();
+                ctx.session.close_after_reply = true;
+            }
+            ServerCommand::Debug(sub) => {
+                if sub == "help" {
+                    help(
+                        out,
+                        "DEBUG",
+                        &["(Herald implements no DEBUG subcommands; each answers with an error.)"],
+                    );
+                } else {
+                    return Err(CommandError::err(format!(
+                        "DEBUG {} is not supported by Herald",
+                        sub.to_ascii_uppercase()
+                    )));
+                }
+            }
+            ServerCommand::Monitor => {
+                if !ctx.session.monitor {
+                    ctx.session.monitor = true;
+                    ctx.session.handle.update(|m| m.monitor = true);
+                    state.monitors.add(ctx.session.handle.clone());
+                }
+                out.ok();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Applies CONFIG SET pairs all or nothing, as Redis 7 does.
+fn config_set(state: &ServerState, pairs: &[(String, String)]) -> CommandResult<bool> {
+    let failed = |name: &str, why: &str| {
+        CommandError::err(format!(
+            "CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        ))
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, _) in pairs {
+        let Some(p) = param(name) else {
+            return Err(CommandError::err(format!(
+                "Unknown option or number of arguments for CONFIG SET - '{name}'"
+            )));
+        };
+        if p.set.is_none() {
+            return Err(failed(name, "can't set immutable config"));
+        }
+        if seen.contains(&p.name) {
+            return Err(failed(name, "duplicate parameter"));
+        }
+        seen.push(p.name);
+    }
+    let before: Vec<(&'static crate::config::Param, String)> = pairs
+        .iter()
+        .filter_map(|(name, _)| param(name))
+        .map(|p| (p, (p.get)(&state.settings)))
+        .collect();
+    for (name, value) in pairs {
+        let Some(set) = param(name).and_then(|p| p.set) else {
+            continue;
+        };
+        if let Err(why) = set(&state.settings, value) {
+            for (p, old) in &before {
+                if let Some(restore) = p.set {
+                    let _ = restore(&state.settings, old);
+                }
+            }
+            return Err(failed(name, &why));
+        }
+    }
+    Ok(true)
+}
+
+fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
+    let mut cats = Vec::new();
+    if spec.has(flags::WRITE) {
+        cats.push("@write");
+    }
+    if spec.has(flags::READONLY) {
+        cats.push("@read");
+    }
+    cats.push(match spec.group {
+        "string" => "@string",
+        "generic" => "@keyspace",
+        "transactions" => "@transaction",
+        "connection" => "@connection",
+        "pubsub" => "@pubsub",
+        "stream" => "@stream",
+        _ => "@slow",
+    });
+    if spec.has(flags::ADMIN) {
+        cats.extend(["@admin", "@dangerous"]);
+    }
+    cats.push(if spec.has(flags::FAST) {
+        "@fast"
+    } else {
+        "@slow"
+    });
+    cats.dedup();
+    cats
+}
+
+fn command_info(out: &mut Reply, spec: &CommandSpec) {
+    out.array(10);
+    out.bulk(spec.name.as_bytes());
+    out.int(spec.arity as i64);
+    let names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(f, _)| spec.has(*f))
+        .map(|(_, n)| *n)
+        .collect();
+    out.set(names.len());
+    names.iter().for_each(|n| out.simple(n));
+    out.int(spec.first_key as i64);
+    out.int(spec.last_key as i64);
+    out.int(spec.step as i64);
+    let cats = acl_categories(spec);
+    out.set(cats.len());
+    cats.iter().for_each(|c| out.simple(c));
+    out.array(0);
+    out.array(0);
+    out.array(spec.subcommands.len());
+    spec.subcommands.iter().for_each(|s| command_info(out, s));
+}
+
+fn command_docs(out: &mut Reply, spec: &CommandSpec) {
+    out.bulk(spec.name.rsplit('|').next().unwrap_or(spec.name).as_bytes());
+    let has_subs = !spec.subcommands.is_empty();
+    out.map(3 + has_subs as usize);
+    out.bulk(b"summary");
+    out.bulk(spec.summary.as_bytes());
+    out.bulk(b"since");
+    out.bulk(spec.since.as_bytes());
+    out.bulk(b"group");
+    out.bulk(spec.group.as_bytes());
+    if has_subs {
+        out.bulk(b"subcommands");
+        out.map(spec.subcommands.len());
+        spec.subcommands.iter().for_each(|s| {
+            out.bulk(s.name.as_bytes());
+            let mut inner = s.subcommands.len();
+            inner += 3;
+            out.map(inner);
+            out.bulk(b"summary");
+            out.bulk(s.summary.as_bytes());
+            out.bulk(b"since");
+            out.bulk(s.since.as_bytes());
+            out.bulk(b"group");
+            out.bulk(s.group.as_bytes());
+        });
+    }
+}
+
+fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) {
+    let top: Vec<&'static CommandSpec> = crate::command::table::COMMANDS.iter().collect();
+    match query {
+        CommandQuery::All | CommandQuery::Info(None) => {
+            out.array(top.len());
+            top.iter().for_each(|s| command_info(out, s));
+        }
+        CommandQuery::Count => out.int(top.len() as i64),
+        CommandQuery::Info(Some(names)) => {
+            out.array(names.len());
+            for name in names {
+                match state.commands.lookup(&name_args(&name)) {
+                    crate::command::table::Lookup::Found(e) => command_info(out, e.spec),
+                    _ => out.null_array(),
+                }
+            }
+        }
+        CommandQuery::Docs(names) => {
+            let specs: Vec<&'static CommandSpec> = match names {
+                None => top,
+                Some(names) => names
+                    .iter()
+                    .filter_map(|n| match state.commands.lookup(&name_args(n)) {
+                        crate::command::table::Lookup::Found(e) => Some(e.spec),
+                        _ => None,
+                    })
+                    .collect(),
+            };
+            out.map(specs.len());
+            specs.iter().for_each(|s| command_docs(out, s));
+        }
+        CommandQuery::List(pattern) => {
+            let mut names: Vec<&str> = Vec::new();
+            for spec in &top {
+                names.push(spec.name);
+                names.extend(spec.subcommands.iter().map(|s| s.name));
+            }
+            names.retain(|n| {
+                pattern
+                    .as_ref()
+                    .is_none_or(|p| glob::matches(p, n.as_bytes()))
+            });
+            out.array(names.len());
+            names.iter().for_each(|n| out.bulk(n.as_bytes()));
+        }
+        CommandQuery::Help => help(
+            out,
+            "COMMAND",
+            &[
+                "(no subcommand)",
+                "    Return details about all Redis commands.",
+                "COUNT",
+                "    Return the total number of commands in this Redis server.",
+                "LIST",
+                "    Return a list of all commands in this Redis server.",
+                "INFO [<command-name> ...]",
+                "    Return details about multiple Redis commands.",
+                "    If no command names are given, documentation details for all",
+                "    commands are returned.",
+                "DOCS [<command-name> ...]",
+                "    Return documentation details about multiple Redis commands.",
+                "    If no command names are given, documentation details for all",
+                "    commands are returned.",
+            ],
+        ),
+    }
+}
+
+/// `config|get` names a subcommand; turn it into the arguments a lookup expects.
+fn name_args(name: &[u8]) -> Vec<Bytes> {
+    name.split(|&b| b == b'|')
+        .map(Bytes::copy_from_slice)
+        .collect()
+}
+
+/// Resident memory in bytes, from /proc (0 where /proc is not available).
+pub fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 4096
+}
+
+/// CPU seconds (user, system) used by this process.
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 100.0
+    };
+    (ticks(11), ticks(12))
+}
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1024.0 {
+        format!("{bytes}B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.2}K", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2}G", b / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// The INFO text for the requested sections, with Redis's `\r\n` lines.
+pub fn info(ctx: &Ctx, requested: &[String]) -> String {
+    let state = ctx.state;
+    let wanted: Vec<&str> = if requested.is_empty() || requested.iter().any(|s| s == "default") {
+        let mut w = DEFAULT_SECTIONS.to_vec();
+        w.extend(
+            requested
+                .iter()
+                .map(|s| s.as_str())
+                .filter(|s| ALL_SECTIONS.contains(s)),
+        );
+        w
+    } else if requested.iter().any(|s| s == "all" || s == "everything") {
+        ALL_SECTIONS.to_vec()
+    } else {
+        requested.iter().map(|s| s.as_str()).collect()
+    };
+    let mut text = String::new();
+    let mut sections = 0;
+    for section in ALL_SECTIONS {
+        if !wanted.contains(section) {
+            continue;
+        }
+        if sections > 0 {
+            text.push_str("\r\n");
+        }
+        sections += 1;
+        info_section(ctx, state, section, &mut text);
+    }
+    text
+}
+
+fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
+    let s = &state.stats;
+    let uptime = state.started.elapsed().as_secs();
+    macro_rules! line {
+        ($($arg:tt)*) => {{ let _ = write!(t, $($arg)*); t.push_str("\r\n"); }};
+    }
+    match section {
+        "server" => {
+            line!("# Server");
+            line!("redis_version:{REDIS_VERSION}");
+            line!("redis_git_sha1:00000000");
+            line!("redis_git_dirty:0");
+            line!("redis_build_id:0");
+            line!("redis_mode:standalone");
+            line!("os:{} {}", std::env::consts::OS, std::env::consts::ARCH);
+            line!("arch_bits:64");
+            line!("multiplexing_api:epoll");
+            line!("process_id:{}", std::process::id());
+            line!("run_id:{}", state.run_id);
+            line!("tcp_port:{}", state.port.load(Relaxed));
+            line!(
+                "server_time_usec:{}",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_micros())
+                    .unwrap_or(0)
+            );
+            line!("uptime_in_seconds:{uptime}");
+            line!("uptime_in_days:{}", uptime / 86400);
+            line!("hz:{}", state.settings.hz.load(Relaxed));
+            line!("configured_hz:{}", state.settings.hz.load(Relaxed));
+            line!(
+                "executable:{}",
+                std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+            line!(
+                "config_file:{}",
+                state
+                    .settings
+                    .options
+                    .config_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+            line!("herald_version:{}", env!("CARGO_PKG_VERSION"));
+        }
+        "clients" => {
+            line!("# Clients");
+            line!("connected_clients:{}", state.clients.len());
+            line!("maxclients:{}", state.settings.maxclients.load(Relaxed));
+            line!("blocked_clients:{}", state.blocked_clients.load(Relaxed));
+            line!("pubsub_clients:{}", state.pubsub_clients.load(Relaxed));
+            line!("watching_clients:0");
+        }
+        "memory" => {
+            let rss = rss_bytes();
+            line!("# Memory");
+            line!("used_memory:{rss}");
+            line!("used_memory_human:{}", human(rss));
+            line!("used_memory_rss:{rss}");
+            line!("used_memory_rss_human:{}", human(rss));
+            line!("maxmemory:0");
+            line!("maxmemory_human:0B");
+            line!("maxmemory_policy:noeviction");
+        }
+        "persistence" => {
+            line!("# Persistence");
+            line!("loading:0");
+            line!("async_loading:0");
+            line!("rdb_changes_since_last_save:0");
+            line!("rdb_bgsave_in_progress:0");
+            line!("rdb_last_save_time:{}", state.started_ms / 1000);
+            line!("aof_enabled:0");
+            line!("aof_rewrite_in_progress:0");
+        }
+        "stats" => {
+            line!("# Stats");
+            line!(
+                "total_connections_received:{}",
+                s.total_connections_received.load(Relaxed)
+            );
+            line!(
+                "total_commands_processed:{}",
+                s.total_commands_processed.load(Relaxed)
+            );
+            line!(
+                "instantaneous_ops_per_sec:{}",
+                s.instantaneous_ops_per_sec()
+            );
+            line!(
+                "total_net_input_bytes:{}",
+                s.total_net_input_bytes.load(Relaxed)
+            );
+            line!(
+                "total_net_output_bytes:{}",
+                s.total_net_output_bytes.load(Relaxed)
+            );
+            line!(
+                "rejected_connections:{}",
+                s.rejected_connections.load(Relaxed)
+            );
+            line!("expired_keys:{}", s.expired_keys.load(Relaxed));
+            line!("evicted_keys:0");
+            line!("keyspace_hits:{}", s.keyspace_hits.load(Relaxed));
+            line!("keyspace_misses:{}", s.keyspace_misses.load(Relaxed));
+            line!("pubsub_channels:{}", state.pubsub_channel_count());
+            line!("pubsub_patterns:{}", state.pubsub_pattern_count());
+            line!(
+                "pubsub_shardchannels:{}",
+                state.pubsub_shard_channel_count()
+            );
+            line!(
+                "total_error_replies:{}",
+                s.total_error_replies.load(Relaxed)
+            );
+            line!(
+                "client_query_buffer_limit_disconnections:{}",
+                s.client_query_buffer_limit_disconnections.load(Relaxed)
+            );
+            line!(
+                "client_output_buffer_limit_disconnections:{}",
+                s.client_output_limit_disconnections.load(Relaxed)
+            );
+        }
+        "replication" => {
+            line!("# Replication");
+            line!("role:master");
+            line!("connected_slaves:0");
+            line!("master_failover_state:no-failover");
+            line!("master_replid:{}", state.run_id);
+            line!("master_replid2:0000000000000000000000000000000000000000");
+            line!("master_repl_offset:0");
+            line!("second_repl_offset:-1");
+            line!("repl_backlog_active:0");
+        }
+        "cpu" => {
+            let (user, sys) = cpu_seconds();
+            line!("# CPU");
+            line!("used_cpu_sys:{sys:.6}");
+            line!("used_cpu_user:{user:.6}");
+        }
+        "modules" => line!("# Modules"),
+        "commandstats" => {
+            line!("# Commandstats");
+            for e in state.commands.entries() {
+                let calls = e.stats.calls.load(Relaxed);
+                let (rejected, failed) = (
+                    e.stats.rejected_calls.load(Relaxed),
+                    e.stats.failed_calls.load(Relaxed),
+                );
+                if calls + rejected + failed == 0 {
+                    continue;
+                }
+                let usec = e.stats.usec.load(Relaxed);
+                let per = if calls > 0 {
+                    usec as f64 / calls as f64
+                } else {
+                    0.0
+                };
+                line!(
+                    "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}",
+                    e.spec.name
+                );
+            }
+        }
+        "errorstats" => {
+            line!("# Errorstats");
+            for (prefix, count) in s.errors() {
+                line!("errorstat_{prefix}:count={count}");
+            }
+        }
+        "cluster" => {
+            line!("# Cluster");
+            line!("cluster_enabled:0");
+        }
+        "keyspace" => {
+            line!("# Keyspace");
+            for i in 0..state.keyspace.databases() {
+                let db = state.keyspace.db(i);
+                if !db.is_empty() {
+                    line!(
+                        "db{i}:keys={},expires={},avg_ttl=0",
+                        db.len(),
+                        db.expiring()
+                    );
+                }
+            }
+            let _ = ctx;
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,501 @@
+//! The command table: each command's name, arity, flags and key positions, in one place, so that
+//! lookups, the arity error, COMMAND's replies and INFO commandstats all agree.
+//!
+//! Arity follows Redis: a positive number is the exact argument count (name included), a
+//! negative one the minimum.
+
+use std::collections::HashMap;
+
+use crate::stats::CommandStats;
+
+/// Flags, named as Redis names them in COMMAND INFO.
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const ADMIN: u32 = 1 << 2;
+    pub const PUBSUB: u32 = 1 << 3;
+    pub const NOSCRIPT: u32 = 1 << 4;
+    pub const BLOCKING: u32 = 1 << 5;
+    pub const LOADING: u32 = 1 << 6;
+    pub const STALE: u32 = 1 << 7;
+    pub const SKIP_MONITOR: u32 = 1 << 8;
+    pub const FAST: u32 = 1 << 9;
+    pub const NO_AUTH: u32 = 1 << 10;
+    pub const NO_MULTI: u32 = 1 << 11;
+    pub const DENYOOM: u32 = 1 << 12;
+    pub const ALLOW_BUSY: u32 = 1 << 13;
+    /// Not a Redis flag name: allowed to a RESP2 client in subscribed mode.
+    pub const SUBSCRIBED_OK: u32 = 1 << 30;
+
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// One command or subcommand.
+#[derive(Debug)]
+pub struct CommandSpec {
+    /// Lower-case name; subcommands carry `container|sub`.
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: u32,
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i32;
+        (self.arity >= 0 && argc == self.arity) || (self.arity < 0 && argc >= -self.arity)
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// The subcommand's own name (`get` for `config|get`).
+    pub fn short_name(&self) -> &'static str {
+        self.name.rsplit('|').next().unwrap_or(self.name)
+    }
+}
+
+macro_rules! spec {
+    ($name:literal, $arity:expr, $flags:expr, $keys:expr, $group:literal, $since:literal, $summary:literal) => {
+        spec!($name, $arity, $flags, $keys, $group, $since, $summary, &[])
+    };
+    ($name:literal, $arity:expr, $flags:expr, $keys:expr, $group:literal, $since:literal, $summary:literal, $subs:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: $keys.0,
+            last_key: $keys.1,
+            step: $keys.2,
+            group: $group,
+            since: $since,
+            summary: $summary,
+            subcommands: $subs,
+        }
+    };
+}
+
+use flags::*;
+
+const NONE: (i32, i32, i32) = (0, 0, 0);
+const KEY1: (i32, i32, i32) = (1, 1, 1);
+
+static CLIENT_SUBS: &[CommandSpec] = &[
+    spec!(
+        "client|id",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "5.0.0",
+        "Returns the unique client ID of the connection."
+    ),
+    spec!(
+        "client|setname",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "2.6.9",
+        "Sets the connection name."
+    ),
+    spec!(
+        "client|getname",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "2.6.9",
+        "Returns the name of the connection."
+    ),
+    spec!(
+        "client|setinfo",
+        4,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "7.2.0",
+        "Sets information specific to the client or connection."
+    ),
+    spec!(
+        "client|info",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "6.2.0",
+        "Returns information about the connection."
+    ),
+    spec!(
+        "client|list",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "2.4.0",
+        "Lists open connections."
+    ),
+    spec!(
+        "client|kill",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "2.4.0",
+        "Terminates open connections."
+    ),
+    spec!(
+        "client|reply",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "3.2.0",
+        "Instructs the server whether to reply to commands."
+    ),
+    spec!(
+        "client|no-evict",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "7.0.0",
+        "Sets the client eviction mode of the connection."
+    ),
+    spec!(
+        "client|no-touch",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "7.2.0",
+        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys."
+    ),
+    spec!(
+        "client|help",
+        2,
+        LOADING | STALE,
+        NONE,
+        "connection",
+        "5.0.0",
+        "Returns helpful text about the different subcommands."
+    ),
+];
+
+static COMMAND_SUBS: &[CommandSpec] = &[
+    spec!(
+        "command|count",
+        2,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.13",
+        "Returns a count of commands."
+    ),
+    spec!(
+        "command|info",
+        -2,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.13",
+        "Returns information about one, multiple or all commands."
+    ),
+    spec!(
+        "command|docs",
+        -2,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "7.0.0",
+        "Returns documentary information about one, multiple or all commands."
+    ),
+    spec!(
+        "command|list",
+        -2,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "7.0.0",
+        "Returns a list of command names."
+    ),
+    spec!(
+        "command|help",
+        2,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "5.0.0",
+        "Returns helpful text about the different subcommands."
+    ),
+];
+
+static CONFIG_SUBS: &[CommandSpec] = &[
+    spec!(
+        "config|get",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "2.0.0",
+        "Returns the effective values of configuration parameters."
+    ),
+    spec!(
+        "config|set",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "2.0.0",
+        "Sets configuration parameters in-flight."
+    ),
+    spec!(
+        "config|resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "2.0.0",
+        "Resets the server's statistics."
+    ),
+    spec!(
+        "config|rewrite",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.0",
+        "Persists the effective configuration to file."
+    ),
+    spec!(
+        "config|help",
+        2,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "5.0.0",
+        "Returns helpful text about the different subcommands."
+    ),
+];
+
+/// Every command Herald serves.
+pub static COMMANDS: &[CommandSpec] = &[
+    // connection
+    spec!("ping", -1, FAST | SUBSCRIBED_OK, NONE, "connection", "1.0.0", "Returns the server's liveliness response."),
+    spec!("echo", 2, FAST, NONE, "connection", "1.0.0", "Returns the given string."),
+    spec!("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, NONE, "connection", "6.0.0", "Handshakes with the Redis server."),
+    spec!("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, NONE, "connection", "1.0.0", "Authenticates the connection."),
+    spec!("select", 2, LOADING | STALE | FAST, NONE, "connection", "1.0.0", "Changes the selected database."),
+    spec!("quit", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | SUBSCRIBED_OK, NONE, "connection", "1.0.0", "Closes the connection."),
+    spec!("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | SUBSCRIBED_OK, NONE, "connection", "6.2.0", "Resets the connection."),
+    spec!("client", -2, NONE_FLAGS, NONE, "connection", "2.4.0", "A container for client connection commands.", CLIENT_SUBS),
+    // server
+    spec!("command", -1, LOADING | STALE, NONE, "server", "2.8.13", "Returns detailed information about all commands.", COMMAND_SUBS),
+    spec!("info", -1, LOADING | STALE, NONE, "server", "1.0.0", "Returns information and statistics about the server."),
+    spec!("config", -2, NONE_FLAGS, NONE, "server", "2.0.0", "A container for server configuration commands.", CONFIG_SUBS),
+    spec!("dbsize", 1, READONLY | FAST, NONE, "server", "1.0.0", "Returns the number of keys in the database."),
+    spec!("flushdb", -1, WRITE, NONE, "server", "1.0.0", "Removes all keys from the current database."),
+    spec!("flushall", -1, WRITE, NONE, "server", "1.0.0", "Removes all keys from all databases."),
+    spec!("time", 1, LOADING | STALE | FAST, NONE, "server", "2.6.0", "Returns the server time."),
+    spec!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, NONE, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+    spec!("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "server", "1.0.0", "A container for debugging commands."),
+    spec!("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "server", "1.0.0", "Listens for all requests received by the server in real-time."),
+    // generic
+    spec!("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys."),
+    spec!("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys."),
+    spec!("exists", -2, READONLY | FAST, (1, -1, 1), "generic", "1.0.0", "Determines whether one or more keys exist."),
+    spec!("type", 2, READONLY | FAST, KEY1, "generic", "1.0.0", "Determines the type of value stored at a key."),
+    spec!("keys", 2, READONLY, NONE, "generic", "1.0.0", "Returns all key names that match a pattern."),
+    spec!("scan", -2, READONLY, NONE, "generic", "2.8.0", "Iterates over the key names in the database."),
+    spec!("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Renames a key and overwrites the destination."),
+    spec!("renamenx", 3, WRITE | FAST, (1, 2, 1), "generic", "1.0.0", "Renames a key only when the target key name doesn't exist."),
+    spec!("expire", -3, WRITE | FAST, KEY1, "generic", "1.0.0", "Sets the expiration time of a key in seconds."),
+    spec!("pexpire", -3, WRITE | FAST, KEY1, "generic", "2.6.0", "Sets the expiration time of a key in milliseconds."),
+    spec!("expireat", -3, WRITE | FAST, KEY1, "generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp."),
+    spec!("pexpireat", -3, WRITE | FAST, KEY1, "generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp."),
+    spec!("expiretime", 2, READONLY | FAST, KEY1, "generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp."),
+    spec!("pexpiretime", 2, READONLY | FAST, KEY1, "generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp."),
+    spec!("ttl", 2, READONLY | FAST, KEY1, "generic", "1.0.0", "Returns the expiration time in seconds of a key."),
+    spec!("pttl", 2, READONLY | FAST, KEY1, "generic", "2.6.0", "Returns the expiration time in milliseconds of a key."),
+    spec!("persist", 2, WRITE | FAST, KEY1, "generic", "2.2.0", "Removes the expiration time of a key."),
+    // string
+    spec!("get", 2, READONLY | FAST, KEY1, "string", "1.0.0", "Returns the string value of a key."),
+    spec!("set", -3, WRITE | DENYOOM, KEY1, "string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist."),
+    spec!("mget", -2, READONLY | FAST, (1, -1, 1), "string", "1.0.0", "Atomically returns the string values of one or more keys."),
+    spec!("mset", -3, WRITE | DENYOOM, (1, -1, 2), "string", "1.0.1", "Atomically creates or modifies the string values of one or more keys."),
+    spec!("incr", 2, WRITE | DENYOOM | FAST, KEY1, "string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    spec!("incrby", 3, WRITE | DENYOOM | FAST, KEY1, "string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+    spec!("decr", 2, WRITE | DENYOOM | FAST, KEY1, "string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+    spec!("decrby", 3, WRITE | DENYOOM | FAST, KEY1, "string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist."),
+    spec!("append", 3, WRITE | DENYOOM | FAST, KEY1, "string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist."),
+    spec!("strlen", 2, READONLY | FAST, KEY1, "string", "2.2.0", "Returns the length of a string value."),
+    spec!("getdel", 2, WRITE | FAST, KEY1, "string", "6.2.0", "Returns the string value of a key after deleting the key."),
+    // transactions
+    spec!("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NONE, "transactions", "1.2.0", "Starts a transaction."),
+    spec!("exec", 1, NOSCRIPT | LOADING | STALE, NONE, "transactions", "1.2.0", "Executes all commands in a transaction."),
+    spec!("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NONE, "transactions", "2.0.0", "Discards a transaction."),
+    spec!("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, (1, -1, 1), "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
+    spec!("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NONE, "transactions", "2.2.0", "Forgets about watched keys of a transaction."),
+];
+
+const NONE_FLAGS: u32 = 0;
+
+/// A command's place in the table and its counters.
+#[derive(Debug)]
+pub struct Entry {
+    pub spec: &'static CommandSpec,
+    pub stats: CommandStats,
+    subcommands: HashMap<&'static str, usize>,
+}
+
+/// Name lookup over [`COMMANDS`], built once at start.
+#[derive(Debug)]
+pub struct CommandTable {
+    entries: Vec<Entry>,
+    by_name: HashMap<&'static str, usize>,
+}
+
+/// What looking a request up found.
+pub enum Lookup<'t> {
+    Found(&'t Entry),
+    /// The command name is unknown.
+    Unknown,
+    /// The container is known but not its subcommand.
+    UnknownSubcommand(&'static CommandSpec),
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        let mut entries = Vec::new();
+        let mut by_name = HashMap::new();
+        for spec in COMMANDS {
+            let index = entries.len();
+            entries.push(Entry {
+                spec,
+                stats: CommandStats::default(),
+                subcommands: HashMap::new(),
+            });
+            by_name.insert(spec.name, index);
+            for sub in spec.subcommands {
+                let sub_index = entries.len();
+                entries.push(Entry {
+                    spec: sub,
+                    stats: CommandStats::default(),
+                    subcommands: HashMap::new(),
+                });
+                entries[index]
+                    .subcommands
+                    .insert(sub.short_name(), sub_index);
+            }
+        }
+        CommandTable { entries, by_name }
+    }
+}
+
+impl CommandTable {
+    /// Finds the command (or subcommand) a request names, ignoring case.
+    pub fn lookup(&self, args: &[bytes::Bytes]) -> Lookup<'_> {
+        let Some(index) = name_index(&self.by_name, &args[0]) else {
+            return Lookup::Unknown;
+        };
+        let entry = &self.entries[index];
+        if entry.spec.subcommands.is_empty() || args.len() < 2 {
+            return Lookup::Found(entry);
+        }
+        match name_index(&entry.subcommands, &args[1]) {
+            Some(sub) => Lookup::Found(&self.entries[sub]),
+            None => Lookup::UnknownSubcommand(entry.spec),
+        }
+    }
+
+    /// The top-level command called `name`.
+    pub fn command(&self, name: &[u8]) -> Option<&Entry> {
+        name_index(&self.by_name, name).map(|i| &self.entries[i])
+    }
+
+    /// Every command and subcommand, with its counters.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn reset_stats(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for e in &self.entries {
+            e.stats.calls.store(0, Relaxed);
+            e.stats.usec.store(0, Relaxed);
+            e.stats.rejected_calls.store(0, Relaxed);
+            e.stats.failed_calls.store(0, Relaxed);
+        }
+    }
+}
+
+fn name_index(map: &HashMap<&'static str, usize>, name: &[u8]) -> Option<usize> {
+    let mut lower = [0u8; 32];
+    if name.len() > lower.len() {
+        return None;
+    }
+    for (d, s) in lower.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    let lower = std::str::from_utf8(&lower[..name.len()]).ok()?;
+    map.get(lower).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn args(words: &[&str]) -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn lookup_ignores_case_and_finds_subcommands() {
+        let table = CommandTable::default();
+        assert!(
+            matches!(table.lookup(&args(&["GeT", "k"])), Lookup::Found(e) if e.spec.name == "get")
+        );
+        assert!(
+            matches!(table.lookup(&args(&["config", "GET", "x"])), Lookup::Found(e) if e.spec.name == "config|get")
+        );
+        assert!(
+            matches!(table.lookup(&args(&["config", "nope"])), Lookup::UnknownSubcommand(s) if s.name == "config")
+        );
+        assert!(matches!(table.lookup(&args(&["nope"])), Lookup::Unknown));
+    }
+
+    #[test]
+    fn arity_follows_redis_convention() {
+        let table = CommandTable::default();
+        let get = table.command(b"get").unwrap().spec;
+        assert!(get.arity_ok(2) && !get.arity_ok(3));
+        let del = table.command(b"del").unwrap().spec;
+        assert!(!del.arity_ok(1) && del.arity_ok(5));
+    }
+}

@@ -1,0 +1,663 @@
+//! Start-up options and the settings that can change at run time.
+//!
+//! Options keep redis-server's names so that a command line or a redis.conf written for Redis
+//! works here: `herald [redis.conf] [--port 7000] ...`. The file is read first and the command
+//! line overrides it, as with `redis-server`. Everything is validated once, before binding.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::RwLock;
+
+use bytes::Bytes;
+use clap::Parser;
+
+use crate::protocol::split::split_args;
+
+/// Command-line options, named as redis-server names them.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "herald",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (redis_version ", "7.4.0", ")"),
+    about = "A Redis-protocol message server: pub/sub and streams with consumer groups",
+    args_override_self = true
+)]
+pub struct Options {
+    /// A config file in redis.conf syntax; options given on the command line override it.
+    pub config_file: Option<PathBuf>,
+    /// TCP port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 6379)]
+    pub port: u16,
+    /// Addresses to listen on. Loopback by default: a development server should not be reachable
+    /// from the network unless asked.
+    #[arg(long, num_args = 1.., default_value = "127.0.0.1")]
+    pub bind: Vec<String>,
+    /// Password clients must give with AUTH or HELLO before running commands.
+    #[arg(long)]
+    pub requirepass: Option<String>,
+    /// Most connections served at once; the next one gets an error and is closed.
+    #[arg(long, default_value_t = 10000)]
+    pub maxclients: u64,
+    /// Close a client idle for this many seconds (0: never). Subscribers are exempt, as in Redis.
+    #[arg(long, default_value_t = 0)]
+    pub timeout: u64,
+    /// debug, verbose, notice, warning or nothing.
+    #[arg(long, default_value = "notice", value_parser = parse_loglevel)]
+    pub loglevel: String,
+    /// Log to this file; empty logs to standard output.
+    #[arg(long, default_value = "")]
+    pub logfile: String,
+    /// Number of databases (SELECT 0 .. n-1), each its own keyspace.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub databases: u64,
+    /// Longest bulk string a client may send, in bytes or with a unit (512mb).
+    #[arg(long, default_value = "512mb", value_parser = parse_memory)]
+    pub proto_max_bulk_len: u64,
+    /// Most bytes a client's unprocessed input may hold before it is disconnected.
+    #[arg(long, default_value = "1gb", value_parser = parse_memory)]
+    pub client_query_buffer_limit: u64,
+    /// Output limits per client class: `<class> <hard> <soft> <soft-seconds>` ...
+    #[arg(long, num_args = 4.., default_value = "pubsub 32mb 8mb 60", allow_hyphen_values = true)]
+    pub client_output_buffer_limit: Vec<String>,
+    /// Keyspace notification classes, in Redis's letters (e.g. `KEA`).
+    #[arg(long, default_value = "")]
+    pub notify_keyspace_events: String,
+    /// Background task frequency (active expiry, stats sampling), as Redis's `hz`.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=500))]
+    pub hz: u64,
+    /// Largest packed stream node, in bytes (0: no limit).
+    #[arg(long, default_value = "4096", value_parser = parse_memory)]
+    pub stream_node_max_bytes: u64,
+    /// Most entries in a packed stream node (0: no limit).
+    #[arg(long, default_value_t = 100)]
+    pub stream_node_max_entries: u64,
+}
+
+impl Options {
+    /// Parses `herald [config-file] [--option value ...]`, reading the file if one is given.
+    pub fn from_args<I, T>(args: I) -> Result<Options, String>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let first = Options::try_parse_from(&args).map_err(|e| e.to_string())?;
+        let Some(path) = &first.config_file else {
+            return first.validated();
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("can't open config file '{}': {e}", path.display()))?;
+        let mut merged: Vec<std::ffi::OsString> = vec![args[0].clone()];
+        merged.extend(config_file_args(&text)?.into_iter().map(Into::into));
+        merged.extend(
+            args[1..]
+                .iter()
+                .filter(|a| a.as_os_str() != path.as_os_str())
+                .cloned(),
+        );
+        Options::try_parse_from(merged)
+            .map_err(|e| e.to_string())?
+            .validated()
+    }
+
+    fn validated(self) -> Result<Options, String> {
+        parse_output_limits(&self.client_output_buffer_limit)?;
+        parse_keyspace_events(&self.notify_keyspace_events).ok_or_else(|| {
+            format!(
+                "invalid notify-keyspace-events '{}'",
+                self.notify_keyspace_events
+            )
+        })?;
+        if self.proto_max_bulk_len < 1024 * 1024 {
+            return Err("proto-max-bulk-len must be at least 1mb".into());
+        }
+        Ok(self)
+    }
+}
+
+/// Turns redis.conf lines into `--name value...` arguments.
+fn config_file_args(text: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words = split_args(line.as_bytes())
+            .map_err(|_| format!("config file line {}: unbalanced quotes", number + 1))?;
+        let mut words = words
+            .into_iter()
+            .map(|w| String::from_utf8_lossy(&w).into_owned());
+        let Some(name) = words.next() else { continue };
+        out.push(format!("--{}", name.to_ascii_lowercase()));
+        out.extend(words);
+    }
+    Ok(out)
+}
+
+fn parse_loglevel(s: &str) -> Result<String, String> {
+    match s {
+        "debug" | "verbose" | "notice" | "warning" | "nothing" => Ok(s.to_owned()),
+        _ => Err("must be one of debug, verbose, notice, warning, nothing".into()),
+    }
+}
+
+/// Parses a memory amount as Redis's `memtoll`: `1k` is 1000 bytes, `1kb` is 1024.
+pub fn parse_memory(s: &str) -> Result<u64, String> {
+    let lower = s.to_ascii_lowercase();
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(digits_end);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("'{s}' is not a memory amount"))?;
+    let multiplier: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return Err(format!("'{s}' is not a memory amount")),
+    };
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+/// Redis's output-buffer limit for one class of clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputLimit {
+    /// Disconnect as soon as pending output exceeds this (0: no limit).
+    pub hard_bytes: u64,
+    /// Disconnect when pending output stays above this for `soft_seconds` (0: no limit).
+    pub soft_bytes: u64,
+    pub soft_seconds: u64,
+}
+
+/// Output limits for the classes Redis names; Herald has no replicas, but keeps the `slave`
+/// class so that CONFIG GET shows and accepts what Redis does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputLimits {
+    pub normal: OutputLimit,
+    pub replica: OutputLimit,
+    pub pubsub: OutputLimit,
+}
+
+impl Default for OutputLimits {
+    fn default() -> Self {
+        OutputLimits {
+            normal: OutputLimit {
+                hard_bytes: 0,
+                soft_bytes: 0,
+                soft_seconds: 0,
+            },
+            replica: OutputLimit {
+                hard_bytes: 256 << 20,
+                soft_bytes: 64 << 20,
+                soft_seconds: 60,
+            },
+            pubsub: OutputLimit {
+                hard_bytes: 32 << 20,
+                soft_bytes: 8 << 20,
+                soft_seconds: 60,
+            },
+        }
+    }
+}
+
+impl OutputLimits {
+    /// Applies `<class> <hard> <soft> <seconds>` groups on top of these limits.
+    pub fn apply(&self, words: &[String]) -> Result<OutputLimits, String> {
+        let words: Vec<String> = words
+            .iter()
+            .flat_map(|w| w.split_whitespace())
+            .map(str::to_owned)
+            .collect();
+        if words.is_empty() || words.len() % 4 != 0 {
+            return Err("Wrong number of arguments in buffer limit configuration.".into());
+        }
+        let mut next = *self;
+        for group in words.chunks(4) {
+            let limit = OutputLimit {
+                hard_bytes: parse_memory(&group[1]).map_err(|_| {
+                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                        .to_string()
+                })?,
+                soft_bytes: parse_memory(&group[2]).map_err(|_| {
+                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                        .to_string()
+                })?,
+                soft_seconds: group[3].parse().map_err(|_| {
+                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                        .to_string()
+                })?,
+            };
+            match group[0].to_ascii_lowercase().as_str() {
+                "normal" => next.normal = limit,
+                "slave" | "replica" => next.replica = limit,
+                "pubsub" => next.pubsub = limit,
+                _ => {
+                    return Err(
+                        "Invalid client class specified in buffer limit configuration.".into(),
+                    )
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    /// The text CONFIG GET shows.
+    pub fn render(&self) -> String {
+        let one = |name: &str, l: &OutputLimit| {
+            format!(
+                "{name} {} {} {}",
+                l.hard_bytes, l.soft_bytes, l.soft_seconds
+            )
+        };
+        format!(
+            "{} {} {}",
+            one("normal", &self.normal),
+            one("slave", &self.replica),
+            one("pubsub", &self.pubsub)
+        )
+    }
+}
+
+fn parse_output_limits(words: &[String]) -> Result<OutputLimits, String> {
+    OutputLimits::default().apply(words)
+}
+
+/// Keyspace notification classes as bit flags, with Redis's letters.
+pub mod notify {
+    pub const KEYSPACE: u32 = 1 << 0; // K
+    pub const KEYEVENT: u32 = 1 << 1; // E
+    pub const GENERIC: u32 = 1 << 2; // g
+    pub const STRING: u32 = 1 << 3; // $
+    pub const LIST: u32 = 1 << 4; // l
+    pub const SET: u32 = 1 << 5; // s
+    pub const HASH: u32 = 1 << 6; // h
+    pub const ZSET: u32 = 1 << 7; // z
+    pub const EXPIRED: u32 = 1 << 8; // x
+    pub const EVICTED: u32 = 1 << 9; // e
+    pub const STREAM: u32 = 1 << 10; // t
+    pub const KEY_MISS: u32 = 1 << 11; // m
+    pub const MODULE: u32 = 1 << 12; // d
+    pub const NEW: u32 = 1 << 13; // n
+    /// `A`: every class but `m` and `n`.
+    pub const ALL: u32 =
+        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+}
+
+/// Parses Redis's notification letters; `None` for an unknown letter.
+pub fn parse_keyspace_events(s: &str) -> Option<u32> {
+    use notify::*;
+    let mut flags = 0;
+    for c in s.chars() {
+        flags |= match c {
+            'A' => ALL,
+            'g' => GENERIC,
+            '$' => STRING,
+            'l' => LIST,
+            's' => SET,
+            'h' => HASH,
+            'z' => ZSET,
+            'x' => EXPIRED,
+            'e' => EVICTED,
+            'K' => KEYSPACE,
+            'E' => KEYEVENT,
+            't' => STREAM,
+            'm' => KEY_MISS,
+            'd' => MODULE,
+            'n' => NEW,
+            _ => return None,
+        };
+    }
+    Some(flags)
+}
+
+/// Renders flags in Redis's canonical order (`keyspaceEventsFlagsToString`).
+pub fn render_keyspace_events(flags: u32) -> String {
+    use notify::*;
+    let mut out = String::new();
+    if flags & ALL == ALL {
+        out.push('A');
+    } else {
+        for (bit, c) in [
+            (GENERIC, 'g'),
+            (STRING, '$'),
+            (LIST, 'l'),
+            (SET, 's'),
+            (HASH, 'h'),
+            (ZSET, 'z'),
+            (EXPIRED, 'x'),
+            (EVICTED, 'e'),
+            (STREAM, 't'),
+            (MODULE, 'd'),
+        ] {
+            if flags & bit != 0 {
+                out.push(c);
+            }
+        }
+    }
+    for (bit, c) in [
+        (KEYSPACE, 'K'),
+        (KEYEVENT, 'E'),
+        (KEY_MISS, 'm'),
+        (NEW, 'n'),
+    ] {
+        if flags & bit != 0 {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Settings read on every command and changeable with CONFIG SET. Plain numbers are atomics so
+/// the hot path reads them without a lock; the rest sit behind a `RwLock` read far more than written.
+#[derive(Debug)]
+pub struct Settings {
+    pub options: Options,
+    pub requirepass: RwLock<Option<Bytes>>,
+    pub maxclients: AtomicU64,
+    pub timeout: AtomicU64,
+    pub proto_max_bulk_len: AtomicI64,
+    pub client_query_buffer_limit: AtomicU64,
+    pub output_limits: RwLock<OutputLimits>,
+    pub notify_keyspace_events: AtomicU32,
+    pub hz: AtomicU64,
+    pub stream_node_max_bytes: AtomicU64,
+    pub stream_node_max_entries: AtomicU64,
+    pub loglevel: RwLock<String>,
+}
+
+impl Settings {
+    pub fn new(options: Options) -> Settings {
+        let limits = parse_output_limits(&options.client_output_buffer_limit).unwrap_or_default();
+        Settings {
+            requirepass: RwLock::new(options.requirepass.clone().map(Bytes::from)),
+            maxclients: AtomicU64::new(options.maxclients),
+            timeout: AtomicU64::new(options.timeout),
+            proto_max_bulk_len: AtomicI64::new(options.proto_max_bulk_len as i64),
+            client_query_buffer_limit: AtomicU64::new(options.client_query_buffer_limit),
+            output_limits: RwLock::new(limits),
+            notify_keyspace_events: AtomicU32::new(
+                parse_keyspace_events(&options.notify_keyspace_events).unwrap_or(0),
+            ),
+            hz: AtomicU64::new(options.hz),
+            stream_node_max_bytes: AtomicU64::new(options.stream_node_max_bytes),
+            stream_node_max_entries: AtomicU64::new(options.stream_node_max_entries),
+            loglevel: RwLock::new(options.loglevel.clone()),
+            options,
+        }
+    }
+
+    pub fn requirepass(&self) -> Option<Bytes> {
+        self.requirepass.read().map(|p| p.clone()).unwrap_or(None)
+    }
+
+    pub fn output_limits(&self) -> OutputLimits {
+        self.output_limits.read().map(|l| *l).unwrap_or_default()
+    }
+
+    pub fn keyspace_events(&self) -> u32 {
+        self.notify_keyspace_events.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units_follow_memtoll() {
+        assert_eq!(parse_memory("1k"), Ok(1000));
+        assert_eq!(parse_memory("1KB"), Ok(1024));
+        assert_eq!(parse_memory("32mb"), Ok(32 << 20));
+        assert!(parse_memory("1x").is_err());
+        assert!(parse_memory("-1").is_err());
+    }
+
+    #[test]
+    fn config_file_lines_become_options() {
+        let args =
+            config_file_args("# comment\nport 7000\n\nbind 127.0.0.1 ::1\nrequirepass \"a b\"\n")
+                .unwrap();
+        assert_eq!(
+            args,
+            vec![
+                "--port",
+                "7000",
+                "--bind",
+                "127.0.0.1",
+                "::1",
+                "--requirepass",
+                "a b"
+            ]
+        );
+    }
+
+    #[test]
+    fn keyspace_event_flags_render_in_canonical_order() {
+        assert_eq!(
+            render_keyspace_events(parse_keyspace_events("Ex$g").unwrap()),
+            "g$xE"
+        );
+        assert_eq!(
+            render_keyspace_events(parse_keyspace_events("KA").unwrap()),
+            "AK"
+        );
+        assert_eq!(parse_keyspace_events("Q"), None);
+    }
+
+    #[test]
+    fn output_limits_parse_by_class() {
+        let limits = OutputLimits::default()
+            .apply(&["pubsub".into(), "1mb".into(), "0".into(), "0".into()])
+            .unwrap();
+        assert_eq!(limits.pubsub.hard_bytes, 1 << 20);
+        assert!(OutputLimits::default()
+            .apply(&["bogus".into(), "1".into(), "1".into(), "1".into()])
+            .is_err());
+    }
+
+    #[test]
+    fn command_line_overrides_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("herald-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("redis.conf");
+        std::fs::write(&file, "port 7000\ntimeout 5\n").unwrap();
+        let opts =
+            Options::from_args(["herald", file.to_str().unwrap(), "--port", "7001"]).unwrap();
+        assert_eq!((opts.port, opts.timeout), (7001, 5));
+        assert!(Options::from_args(["herald", "--port", "notanumber"]).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+/// A parameter CONFIG GET shows and CONFIG SET may change.
+pub struct Param {
+    pub name: &'static str,
+    pub get: fn(&Settings) -> String,
+    /// `None`: immutable once the server runs.
+    pub set: Option<fn(&Settings, &str) -> Result<(), String>>,
+}
+
+fn int_in(value: &str, min: i64, max: i64) -> Result<i64, String> {
+    let n: i64 = crate::number::parse_i64(value.as_bytes())
+        .ok_or("argument couldn't be parsed into an integer")?;
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+fn memory_in(value: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n = parse_memory(value).map_err(|_| "argument must be a memory value".to_string())?;
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// Every parameter, in the order CONFIG GET * lists them.
+pub static PARAMS: &[Param] = &[
+    Param {
+        name: "bind",
+        get: |s| s.options.bind.join(" "),
+        set: None,
+    },
+    Param {
+        name: "port",
+        get: |s| s.options.port.to_string(),
+        set: None,
+    },
+    Param {
+        name: "requirepass",
+        get: |s| {
+            s.requirepass()
+                .map(|p| String::from_utf8_lossy(&p).into_owned())
+                .unwrap_or_default()
+        },
+        set: Some(|s, v| {
+            if let Ok(mut p) = s.requirepass.write() {
+                *p = (!v.is_empty()).then(|| Bytes::copy_from_slice(v.as_bytes()));
+            }
+            Ok(())
+        }),
+    },
+    Param {
+        name: "maxclients",
+        get: |s| s.maxclients.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            Ok(s.maxclients
+                .store(int_in(v, 1, u32::MAX as i64)? as u64, Ordering::Relaxed))
+        }),
+    },
+    Param {
+        name: "timeout",
+        get: |s| s.timeout.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            Ok(s.timeout
+                .store(int_in(v, 0, i32::MAX as i64)? as u64, Ordering::Relaxed))
+        }),
+    },
+    Param {
+        name: "loglevel",
+        get: |s| s.loglevel.read().map(|l| l.clone()).unwrap_or_default(),
+        set: Some(|s, v| {
+            let level = parse_loglevel(&v.to_ascii_lowercase())
+                .map_err(|_| "argument(s) must be one of the following: debug, verbose, notice, warning, nothing".to_string())?;
+            if let Ok(mut l) = s.loglevel.write() {
+                *l = level;
+            }
+            Ok(())
+        }),
+    },
+    Param {
+        name: "logfile",
+        get: |s| s.options.logfile.clone(),
+        set: None,
+    },
+    Param {
+        name: "databases",
+        get: |s| s.options.databases.to_string(),
+        set: None,
+    },
+    Param {
+        name: "proto-max-bulk-len",
+        get: |s| s.proto_max_bulk_len.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            Ok(s.proto_max_bulk_len.store(
+                memory_in(v, 1024 * 1024, i64::MAX as u64)? as i64,
+                Ordering::Relaxed,
+            ))
+        }),
+    },
+    Param {
+        name: "client-query-buffer-limit",
+        get: |s| {
+            s.client_query_buffer_limit
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|s, v| {
+            Ok(s.client_query_buffer_limit.store(
+                memory_in(v, 1024 * 1024, i64::MAX as u64)?,
+                Ordering::Relaxed,
+            ))
+        }),
+    },
+    Param {
+        name: "client-output-buffer-limit",
+        get: |s| s.output_limits().render(),
+        set: Some(|s, v| {
+            let words: Vec<String> = v.split_whitespace().map(str::to_owned).collect();
+            let next = s.output_limits().apply(&words)?;
+            if let Ok(mut l) = s.output_limits.write() {
+                *l = next;
+            }
+            Ok(())
+        }),
+    },
+    Param {
+        name: "notify-keyspace-events",
+        get: |s| render_keyspace_events(s.keyspace_events()),
+        set: Some(|s, v| {
+            let flags = parse_keyspace_events(v)
+                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+            s.notify_keyspace_events.store(flags, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "hz",
+        get: |s| s.hz.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            Ok(s.hz.store(
+                int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u64,
+                Ordering::Relaxed,
+            ))
+        }),
+    },
+    Param {
+        name: "stream-node-max-bytes",
+        get: |s| s.stream_node_max_bytes.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            Ok(s.stream_node_max_bytes
+                .store(memory_in(v, 0, i64::MAX as u64)?, Ordering::Relaxed))
+        }),
+    },
+    Param {
+        name: "stream-node-max-entries",
+        get: |s| {
+            s.stream_node_max_entries
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|s, v| {
+            Ok(s.stream_node_max_entries
+                .store(int_in(v, 0, i64::MAX)? as u64, Ordering::Relaxed))
+        }),
+    },
+    Param {
+        name: "maxmemory",
+        get: |_| "0".into(),
+        set: None,
+    },
+    Param {
+        name: "maxmemory-policy",
+        get: |_| "noeviction".into(),
+        set: None,
+    },
+];
+
+/// Looks a parameter up by name, ignoring case.
+pub fn param(name: &str) -> Option<&'static Param> {
+    PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}

@@ -1,0 +1,258 @@
+//! One client connection: reads requests, runs them, writes replies and pushed frames.
+//!
+//! Pipelining: every complete request in the read buffer is run before anything is written, and
+//! the replies of the batch leave in one vectored write together with any pushed frames (pub/sub
+//! messages, MONITOR lines) queued for this client meanwhile. Pushed frames are shared `Bytes`
+//! written as they are, never copied per subscriber.
+//!
+//! The task also watches for being killed (CLIENT KILL, output limit), for server shutdown and
+//! for the idle timeout, including while a write is stalled on a client that stopped reading.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use crate::client::ClientHandle;
+use crate::command::{dispatch, Ctx};
+use crate::keyspace::now_ms;
+use crate::protocol::{Limits, Reply, RequestParser};
+use crate::session::Session;
+use crate::state::ServerState;
+
+/// How many buffers one vectored write takes at most.
+const MAX_IOV: usize = 64;
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum Close {
+    Normal,
+    Io(io::Error),
+}
+
+pub struct Connection {
+    state: Arc<ServerState>,
+    stream: TcpStream,
+    session: Session,
+    parser: RequestParser,
+    input: BytesMut,
+    replies: BytesMut,
+    /// Frames waiting to be written, in order.
+    output: VecDeque<Bytes>,
+    /// Bytes taken from the outbox that are still in `output`.
+    outbox_bytes_in_output: usize,
+    taken: Vec<Bytes>,
+}
+
+impl Connection {
+    pub fn new(
+        state: Arc<ServerState>,
+        stream: TcpStream,
+        handle: Arc<ClientHandle>,
+    ) -> Connection {
+        let authenticated = state.settings.requirepass().is_none();
+        Connection {
+            session: Session::new(handle, authenticated),
+            state,
+            stream,
+            parser: RequestParser::default(),
+            input: BytesMut::with_capacity(16 * 1024),
+            replies: BytesMut::with_capacity(16 * 1024),
+            output: VecDeque::new(),
+            outbox_bytes_in_output: 0,
+            taken: Vec::new(),
+        }
+    }
+
+    /// Serves the client until it leaves, is killed, or the server shuts down.
+    pub async fn run(mut self) {
+        let result = self.serve().await;
+        if let Err(Close::Io(e)) = &result {
+            tracing::debug!("client {} closed: {e}", self.session.handle.addr);
+        }
+        self.cleanup();
+    }
+
+    async fn serve(&mut self) -> Result<(), Close> {
+        let handle = self.session.handle.clone();
+        let mut last_activity = Instant::now();
+        loop {
+            if handle.is_killed() {
+                if handle.over_output_limit() {
+                    self.state
+                        .stats
+                        .client_output_limit_disconnections
+                        .fetch_add(1, Relaxed);
+                }
+                return Ok(());
+            }
+            self.run_batch()?;
+            self.collect_pushed();
+            if !self.output.is_empty() {
+                self.flush().await?;
+            }
+            if self.session.close_after_reply || self.state.is_shutting_down() {
+                return Ok(());
+            }
+            let timeout = self.state.settings.timeout.load(Relaxed);
+            let idle_deadline = (timeout > 0 && self.session.subscriptions == 0)
+                .then(|| last_activity + Duration::from_secs(timeout));
+            let wanted = self.parser.bytes_wanted(self.input.len());
+            if wanted > 0 {
+                self.input.reserve(wanted.min(64 * 1024 * 1024));
+            } else if self.input.capacity() - self.input.len() < 4096 {
+                self.input.reserve(16 * 1024);
+            }
+            tokio::select! {
+                read = self.stream.read_buf(&mut self.input) => {
+                    let n = read.map_err(Close::Io)?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    self.state.stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
+                    last_activity = Instant::now();
+                }
+                _ = handle.wake.notified() => {}
+                _ = self.state.shutdown_requested() => return Ok(()),
+                _ = sleep_until_opt(idle_deadline) => return Ok(()),
+            }
+        }
+    }
+
+    /// Runs every complete request in the input buffer, writing replies into `replies`.
+    fn run_batch(&mut self) -> Result<(), Close> {
+        let limit = self.state.settings.client_query_buffer_limit.load(Relaxed) as usize;
+        if self.input.len() + self.parser.pending_bytes() > limit {
+            tracing::warn!(
+                "Closing client that reached max query buffer length (id={})",
+                self.session.handle.id.0
+            );
+            self.state
+                .stats
+                .client_query_buffer_limit_disconnections
+                .fetch_add(1, Relaxed);
+            return Err(Close::Normal);
+        }
+        while !self.session.close_after_reply {
+            let limits = Limits {
+                max_bulk_len: self.state.settings.proto_max_bulk_len.load(Relaxed),
+                unauthenticated: !self.session.authenticated
+                    && self.state.settings.requirepass().is_some(),
+            };
+            let args = match self.parser.next(&mut self.input, limits) {
+                Ok(Some(args)) => args,
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::debug!(
+                        "Protocol error ({error}) from client {}",
+                        self.session.handle.addr
+                    );
+                    let mut out = Reply::new(&mut self.replies, self.session.protocol);
+                    self.state.stats.count_error("ERR");
+                    out.error(&error.reply_text());
+                    self.session.close_after_reply = true;
+                    break;
+                }
+            };
+            let mut out = Reply::new(&mut self.replies, self.session.protocol);
+            let mut ctx = Ctx {
+                state: &self.state,
+                session: &mut self.session,
+                now: now_ms(),
+                in_exec: false,
+            };
+            dispatch(args, &mut ctx, &mut out);
+        }
+        if !self.replies.is_empty() {
+            self.output.push_back(self.replies.split().freeze());
+        }
+        Ok(())
+    }
+
+    /// Moves frames pushed to this client into the output queue.
+    fn collect_pushed(&mut self) {
+        let outbox = &self.session.handle.outbox;
+        self.taken.clear();
+        outbox.take(&mut self.taken);
+        for frame in self.taken.drain(..) {
+            self.outbox_bytes_in_output += frame.len();
+            self.output.push_back(frame);
+        }
+    }
+
+    /// Writes the output queue, watching for a kill while the socket is full.
+    async fn flush(&mut self) -> Result<(), Close> {
+        let handle = self.session.handle.clone();
+        while !self.output.is_empty() {
+            let written = {
+                let slices: Vec<IoSlice<'_>> = self
+                    .output
+                    .iter()
+                    .take(MAX_IOV)
+                    .map(|b| IoSlice::new(b))
+                    .collect();
+                tokio::select! {
+                    r = self.stream.write_vectored(&slices) => r.map_err(Close::Io)?,
+                    _ = handle.wake.notified() => {
+                        if handle.is_killed() {
+                            return Err(Close::Normal);
+                        }
+                        // More frames were pushed; they are picked up after this write.
+                        continue;
+                    }
+                    _ = self.state.shutdown_requested() => return Err(Close::Normal),
+                }
+            };
+            if written == 0 {
+                return Err(Close::Io(io::ErrorKind::WriteZero.into()));
+            }
+            self.state
+                .stats
+                .total_net_output_bytes
+                .fetch_add(written as u64, Relaxed);
+            self.advance(written);
+        }
+        if self.outbox_bytes_in_output > 0 {
+            handle.outbox.written(self.outbox_bytes_in_output);
+            self.outbox_bytes_in_output = 0;
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.output.front_mut() else {
+                return;
+            };
+            if front.len() <= n {
+                n -= front.len();
+                self.output.pop_front();
+            } else {
+                let _ = front.split_to(n);
+                n = 0;
+            }
+        }
+    }
+
+    fn cleanup(&mut self) {
+        let state = &self.state;
+        self.session.unwatch_all(&state.keyspace);
+        if self.session.monitor {
+            state.monitors.remove(&self.session.handle);
+        }
+        state.clients.unregister(self.session.handle.id);
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,95 @@
+//! Errors a command can answer with, each mapped once to the exact text Redis sends.
+//!
+//! Client libraries and frameworks compare these strings byte for byte (`BUSYGROUP`, `NOGROUP`,
+//! `WRONGTYPE`...), so every text lives here and nowhere else. Each `Display` is the whole error
+//! line without the leading `-`; its first word is the prefix INFO's errorstats counts by.
+
+/// What a command failed with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("ERR unknown command '{name}', with args beginning with: {args}")]
+    UnknownCommand { name: String, args: String },
+    #[error("ERR unknown subcommand '{sub}'. Try {command} HELP.")]
+    UnknownSubcommand { command: String, sub: String },
+    #[error("ERR wrong number of arguments for '{0}' command")]
+    WrongArity(String),
+    #[error("ERR syntax error")]
+    Syntax,
+    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    WrongType,
+    #[error("ERR value is not an integer or out of range")]
+    NotInteger,
+    #[error("ERR increment or decrement would overflow")]
+    Overflow,
+    #[error("ERR invalid expire time in '{0}' command")]
+    InvalidExpire(String),
+    #[error("NOAUTH Authentication required.")]
+    NoAuth,
+    #[error("WRONGPASS invalid username-password pair or user is disabled.")]
+    WrongPass,
+    #[error("ERR DB index is out of range")]
+    DbIndexOutOfRange,
+    #[error("ERR no such key")]
+    NoSuchKey,
+    #[error("ERR MULTI calls can not be nested")]
+    NestedMulti,
+    #[error("ERR EXEC without MULTI")]
+    ExecWithoutMulti,
+    #[error("ERR DISCARD without MULTI")]
+    DiscardWithoutMulti,
+    #[error("ERR WATCH inside MULTI is not allowed")]
+    WatchInsideMulti,
+    #[error("EXECABORT Transaction discarded because of previous errors.")]
+    ExecAbort,
+    #[error("ERR Command not allowed inside a transaction")]
+    NotAllowedInMulti,
+    #[error(
+        "ERR Can't execute '{0}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+    )]
+    SubscribedContext(String),
+    #[error("NOPROTO unsupported protocol version")]
+    NoProto,
+    /// Any other `ERR <text>` reply.
+    #[error("ERR {0}")]
+    Err(String),
+    /// A reply with its own prefix, for the rare errors that are not `ERR`.
+    #[error("{0}")]
+    Prefixed(String),
+}
+
+impl CommandError {
+    /// The error's prefix, as INFO errorstats names it (`ERR`, `WRONGTYPE`, ...).
+    pub fn prefix(&self) -> String {
+        let text = self.to_string();
+        text.split(' ').next().unwrap_or("ERR").to_owned()
+    }
+
+    /// `ERR <text>` from any message.
+    pub fn err(text: impl Into<String>) -> Self {
+        CommandError::Err(text.into())
+    }
+}
+
+/// Builds the argument list of an unknown-command error as Redis does: each argument quoted,
+/// stopping once 128 bytes of it have been written.
+pub fn unknown_command(args: &[bytes::Bytes]) -> CommandError {
+    let name = truncate_lossy(&args[0], 128);
+    let mut listed = String::new();
+    for arg in &args[1..] {
+        if listed.len() >= 128 {
+            break;
+        }
+        let room = 128 - listed.len();
+        listed.push('\'');
+        listed.push_str(&truncate_lossy(arg, room));
+        listed.push_str("' ");
+    }
+    CommandError::UnknownCommand { name, args: listed }
+}
+
+/// The first `max` bytes of `bytes` as text.
+pub fn truncate_lossy(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+}
+
+pub type CommandResult<T = ()> = Result<T, CommandError>;

@@ -1,0 +1,369 @@
+//! Keys and their values, per database, with expiry and the bookkeeping WATCH needs.
+//!
+//! ### Locking
+//! Each database is a `DashMap`, so commands on different keys lock different shards. A shard
+//! lock is held only inside one method call, never across an `.await` or a socket write.
+//! Commands that must see several keys at one instant (EXEC, RENAME, MSET, FLUSHDB) take the
+//! keyspace's `gate` exclusively; every other command takes it shared, which costs one
+//! uncontended atomic on the hot path.
+//!
+//! ### Invariants
+//! - An entry whose `expire_at` has passed is never returned: readers expire it lazily, and the
+//!   active expiry cycle removes it from the `expires` index order.
+//! - Every key with a deadline has `(deadline, key)` in its database's `expires` index. The index
+//!   may hold entries that are out of date (the key was rewritten); the expiry cycle checks the
+//!   live entry before removing anything.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use dashmap::mapref::one::{Ref, RefMut};
+use dashmap::DashMap;
+
+/// A value stored under a key.
+#[derive(Debug, Clone)]
+pub enum Value {
+    String(Bytes),
+}
+
+impl Value {
+    /// The type name TYPE and SCAN TYPE use.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::String(_) => "string",
+        }
+    }
+}
+
+/// A key's value and its deadline in Unix milliseconds.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    pub expire_at: Option<u64>,
+}
+
+impl Entry {
+    pub fn new(value: Value) -> Entry {
+        Entry {
+            value,
+            expire_at: None,
+        }
+    }
+
+    fn expired(&self, now: u64) -> bool {
+        self.expire_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// Milliseconds since the Unix epoch, the clock every deadline is measured on.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// One database (`SELECT n`).
+#[derive(Debug, Default)]
+pub struct Db {
+    map: DashMap<Bytes, Entry>,
+    expires: Mutex<BTreeSet<(u64, Bytes)>>,
+}
+
+impl Db {
+    /// Reads a key, expiring it first if its time has come.
+    pub fn get(&self, key: &[u8], now: u64) -> Option<Ref<'_, Bytes, Entry>> {
+        let entry = self.map.get(key)?;
+        if entry.expired(now) {
+            drop(entry);
+            self.expire_if_due(key, now);
+            return None;
+        }
+        Some(entry)
+    }
+
+    /// Borrows a key for change, expiring it first if its time has come.
+    pub fn get_mut(&self, key: &[u8], now: u64) -> Option<RefMut<'_, Bytes, Entry>> {
+        let entry = self.map.get_mut(key)?;
+        if entry.expired(now) {
+            drop(entry);
+            self.expire_if_due(key, now);
+            return None;
+        }
+        Some(entry)
+    }
+
+    pub fn contains(&self, key: &[u8], now: u64) -> bool {
+        self.get(key, now).is_some()
+    }
+
+    /// Stores `entry` under `key`, replacing any value, and returns the old one.
+    pub fn insert(&self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
+        if let Some(at) = entry.expire_at {
+            self.index_deadline(at, key.clone());
+        }
+        let old = self.map.insert(key.clone(), entry)?;
+        self.forget_deadline(&key, &old);
+        (!old.expired(now)).then_some(old)
+    }
+
+    /// Removes a key; `None` if it did not exist (or had already expired).
+    pub fn remove(&self, key: &[u8], now: u64) -> Option<Entry> {
+        let (key, old) = self.map.remove(key)?;
+        self.forget_deadline(&key, &old);
+        (!old.expired(now)).then_some(old)
+    }
+
+    /// Sets or clears the deadline of an entry the caller holds.
+    pub fn set_deadline(&self, key: &Bytes, entry: &mut Entry, at: Option<u64>) {
+        if entry.expire_at == at {
+            return;
+        }
+        self.forget_deadline(key, entry);
+        entry.expire_at = at;
+        if let Some(at) = at {
+            self.index_deadline(at, key.clone());
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Keys with a deadline (INFO keyspace `expires=`).
+    pub fn expiring(&self) -> usize {
+        self.expires.lock().map(|e| e.len()).unwrap_or(0)
+    }
+
+    /// Every live key, in no particular order.
+    pub fn keys(&self, now: u64) -> Vec<Bytes> {
+        self.map
+            .iter()
+            .filter(|e| !e.value().expired(now))
+            .map(|e| e.key().clone())
+            .collect()
+    }
+
+    /// Live keys with their type names, for SCAN's TYPE filter.
+    pub fn keys_with_types(&self, now: u64) -> Vec<(Bytes, &'static str)> {
+        self.map
+            .iter()
+            .filter(|e| !e.value().expired(now))
+            .map(|e| (e.key().clone(), e.value().value.type_name()))
+            .collect()
+    }
+
+    /// Removes every key; returns how many there were.
+    pub fn clear(&self) -> usize {
+        let n = self.map.len();
+        self.map.clear();
+        if let Ok(mut e) = self.expires.lock() {
+            e.clear();
+        }
+        n
+    }
+
+    /// Removes keys whose deadline has passed, at most `budget` of them; returns the keys removed.
+    pub fn expire_due(&self, now: u64, budget: usize) -> Vec<Bytes> {
+        let due: Vec<(u64, Bytes)> = {
+            let Ok(mut index) = self.expires.lock() else {
+                return Vec::new();
+            };
+            let mut due = Vec::new();
+            while due.len() < budget {
+                match index.first() {
+                    Some((at, _)) if *at <= now => due.extend(index.pop_first()),
+                    _ => break,
+                }
+            }
+            due
+        };
+        due.into_iter()
+            .filter_map(|(_, key)| {
+                self.map
+                    .remove_if(&key, |_, e| e.expired(now))
+                    .map(|(k, _)| k)
+            })
+            .collect()
+    }
+
+    fn expire_if_due(&self, key: &[u8], now: u64) {
+        if let Some((key, old)) = self.map.remove_if(key, |_, e| e.expired(now)) {
+            self.forget_deadline(&key, &old);
+        }
+    }
+
+    fn index_deadline(&self, at: u64, key: Bytes) {
+        if let Ok(mut e) = self.expires.lock() {
+            e.insert((at, key));
+        }
+    }
+
+    fn forget_deadline(&self, key: &Bytes, old: &Entry) {
+        if let Some(at) = old.expire_at {
+            if let Ok(mut e) = self.expires.lock() {
+                e.remove(&(at, key.clone()));
+            }
+        }
+    }
+}
+
+/// A client's "my watched keys changed" flag, shared with the keyspace.
+pub type DirtyFlag = Arc<AtomicBool>;
+
+/// Who watches which key, so a write can flag their transactions (Redis's `watched_keys`).
+#[derive(Debug, Default)]
+struct Watchers {
+    count: AtomicUsize,
+    keys: Mutex<HashMap<(usize, Bytes), Vec<DirtyFlag>>>,
+}
+
+/// All databases of the server.
+#[derive(Debug)]
+pub struct Keyspace {
+    dbs: Box<[Db]>,
+    gate: RwLock<()>,
+    watchers: Watchers,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace {
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            gate: RwLock::new(()),
+            watchers: Watchers::default(),
+        }
+    }
+
+    pub fn db(&self, index: usize) -> &Db {
+        &self.dbs[index]
+    }
+
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Shared access: any number of single-key commands at once.
+    pub fn shared(&self) -> RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access, for commands that must be atomic over several keys (EXEC, RENAME).
+    pub fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
+        self.gate.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Flags every transaction watching `key` (Redis's `signalModifiedKey`).
+    pub fn touch(&self, db: usize, key: &[u8]) {
+        if self.watchers.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        if let Ok(keys) = self.watchers.keys.lock() {
+            if let Some(flags) = keys.get(&(db, Bytes::copy_from_slice(key))) {
+                flags.iter().for_each(|f| f.store(true, Ordering::Relaxed));
+            }
+        }
+    }
+
+    /// Flags transactions watching any key of `db` that exists now (before FLUSHDB empties it).
+    pub fn touch_all_existing(&self, db: Option<usize>, now: u64) {
+        if self.watchers.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        if let Ok(keys) = self.watchers.keys.lock() {
+            for ((d, key), flags) in keys.iter() {
+                if db.is_none_or(|db| db == *d) && self.dbs[*d].contains(key, now) {
+                    flags.iter().for_each(|f| f.store(true, Ordering::Relaxed));
+                }
+            }
+        }
+    }
+
+    pub fn watch(&self, db: usize, key: Bytes, flag: &DirtyFlag) {
+        if let Ok(mut keys) = self.watchers.keys.lock() {
+            keys.entry((db, key)).or_default().push(flag.clone());
+            self.watchers.count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn unwatch(&self, db: usize, key: &Bytes, flag: &DirtyFlag) {
+        if let Ok(mut keys) = self.watchers.keys.lock() {
+            let slot = (db, key.clone());
+            if let Some(flags) = keys.get_mut(&slot) {
+                if let Some(pos) = flags.iter().position(|f| Arc::ptr_eq(f, flag)) {
+                    flags.swap_remove(pos);
+                    self.watchers.count.fetch_sub(1, Ordering::Relaxed);
+                }
+                if flags.is_empty() {
+                    keys.remove(&slot);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string(s: &str) -> Entry {
+        Entry::new(Value::String(Bytes::copy_from_slice(s.as_bytes())))
+    }
+
+    #[test]
+    fn expired_keys_are_never_returned() {
+        let db = Db::default();
+        let mut e = string("v");
+        e.expire_at = Some(100);
+        db.insert(Bytes::from_static(b"k"), e, 50);
+        assert!(db.get(b"k", 99).is_some());
+        assert!(db.get(b"k", 100).is_none());
+        assert_eq!(db.len(), 0);
+    }
+
+    #[test]
+    fn active_expiry_skips_rewritten_keys() {
+        let db = Db::default();
+        let key = Bytes::from_static(b"k");
+        let mut e = string("v");
+        e.expire_at = Some(100);
+        db.insert(key.clone(), e, 0);
+        db.insert(key.clone(), string("w"), 0);
+        assert!(db.expire_due(1000, 10).is_empty());
+        assert!(db.get(b"k", 1000).is_some());
+        assert_eq!(db.expiring(), 0);
+    }
+
+    #[test]
+    fn active_expiry_respects_its_budget() {
+        let db = Db::default();
+        for i in 0..5 {
+            let mut e = string("v");
+            e.expire_at = Some(10 + i);
+            db.insert(Bytes::from(format!("k{i}")), e, 0);
+        }
+        assert_eq!(db.expire_due(100, 3).len(), 3);
+        assert_eq!(db.expire_due(100, 3).len(), 2);
+        assert!(db.is_empty());
+    }
+
+    #[test]
+    fn touching_a_watched_key_flags_its_watchers() {
+        let ks = Keyspace::new(2);
+        let flag: DirtyFlag = Arc::default();
+        ks.watch(0, Bytes::from_static(b"k"), &flag);
+        ks.touch(1, b"k");
+        assert!(!flag.load(Ordering::Relaxed));
+        ks.touch(0, b"k");
+        assert!(flag.load(Ordering::Relaxed));
+        ks.unwatch(0, &Bytes::from_static(b"k"), &flag);
+        assert_eq!(ks.watchers.count.load(Ordering::Relaxed), 0);
+    }
+}

@@ -1,0 +1,289 @@
+//! Reply encoding into the connection's output buffer, in the protocol the client chose.
+//!
+//! Handlers describe a reply by its RESP3 shape (map, set, null, push); in RESP2 each shape takes
+//! the form Redis gives it (a map becomes a flat array, null becomes `$-1` or `*-1`). Writing straight
+//! into the buffer, rather than building a reply tree, keeps pipelined replies allocation-free.
+
+use bytes::{BufMut, BytesMut};
+
+/// The protocol version a connection speaks, chosen with `HELLO`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Protocol {
+    #[default]
+    Resp2,
+    Resp3,
+}
+
+impl Protocol {
+    pub fn version(self) -> i64 {
+        match self {
+            Protocol::Resp2 => 2,
+            Protocol::Resp3 => 3,
+        }
+    }
+}
+
+/// An encoder over an output buffer.
+pub struct Reply<'a> {
+    buf: &'a mut BytesMut,
+    proto: Protocol,
+}
+
+impl<'a> Reply<'a> {
+    pub fn new(buf: &'a mut BytesMut, proto: Protocol) -> Self {
+        Reply { buf, proto }
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.proto
+    }
+
+    /// Switches protocol mid-batch: HELLO answers in the protocol it selects.
+    pub fn set_protocol(&mut self, proto: Protocol) {
+        self.proto = proto;
+    }
+
+    pub fn resp3(&self) -> bool {
+        self.proto == Protocol::Resp3
+    }
+
+    /// Bytes written so far, to roll a reply back (`CLIENT REPLY OFF|SKIP`).
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+
+    /// Appends bytes that are already encoded (a pre-encoded push frame).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    pub fn ok(&mut self) {
+        self.buf.extend_from_slice(b"+OK\r\n");
+    }
+
+    pub fn simple(&mut self, text: &str) {
+        self.line(b'+', text.as_bytes());
+    }
+
+    /// An error line; `text` carries its own prefix (`ERR ...`, `WRONGTYPE ...`).
+    pub fn error(&mut self, text: &[u8]) {
+        self.buf.put_u8(b'-');
+        // A newline inside an error would break the protocol; Redis turns it into a space.
+        for &b in text {
+            self.buf
+                .put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
+        }
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn int(&mut self, n: i64) {
+        self.header(b':', n);
+    }
+
+    pub fn bulk(&mut self, data: &[u8]) {
+        self.header(b'$', data.len() as i64);
+        self.buf.extend_from_slice(data);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// A bulk string holding a decimal integer, as Redis replies to `CONFIG GET maxclients`.
+    pub fn bulk_int(&mut self, n: i64) {
+        let mut tmp = itoa_buf(n);
+        let text = tmp.as_str();
+        self.bulk(text.as_bytes());
+    }
+
+    /// The null bulk string: `$-1` in RESP2, `_` in RESP3.
+    pub fn null(&mut self) {
+        match self.proto {
+            Protocol::Resp2 => self.buf.extend_from_slice(b"$-1\r\n"),
+            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    /// The null array: `*-1` in RESP2, `_` in RESP3 (an EXEC aborted by WATCH, a timed-out read).
+    pub fn null_array(&mut self) {
+        match self.proto {
+            Protocol::Resp2 => self.buf.extend_from_slice(b"*-1\r\n"),
+            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    pub fn array(&mut self, len: usize) {
+        self.header(b'*', len as i64);
+    }
+
+    /// A map of `len` pairs: `%` in RESP3, a flat array of `2 * len` in RESP2.
+    pub fn map(&mut self, len: usize) {
+        match self.proto {
+            Protocol::Resp2 => self.header(b'*', 2 * len as i64),
+            Protocol::Resp3 => self.header(b'%', len as i64),
+        }
+    }
+
+    /// A set: `~` in RESP3, an array in RESP2.
+    pub fn set(&mut self, len: usize) {
+        match self.proto {
+            Protocol::Resp2 => self.header(b'*', len as i64),
+            Protocol::Resp3 => self.header(b'~', len as i64),
+        }
+    }
+
+    /// An out-of-band push (pub/sub message, invalidation): `>` in RESP3, an array in RESP2.
+    pub fn push(&mut self, len: usize) {
+        match self.proto {
+            Protocol::Resp2 => self.header(b'*', len as i64),
+            Protocol::Resp3 => self.header(b'>', len as i64),
+        }
+    }
+
+    /// A double: `,` in RESP3, a bulk string in RESP2, formatted as Redis's `%.17g`.
+    pub fn double(&mut self, value: f64) {
+        let text = format_double(value);
+        match self.proto {
+            Protocol::Resp2 => self.bulk(text.as_bytes()),
+            Protocol::Resp3 => self.line(b',', text.as_bytes()),
+        }
+    }
+
+    /// Text Redis sends as a verbatim string in RESP3 (`INFO`, `CLIENT LIST`) and a bulk in RESP2.
+    pub fn verbatim(&mut self, text: &[u8]) {
+        match self.proto {
+            Protocol::Resp2 => self.bulk(text),
+            Protocol::Resp3 => {
+                self.header(b'=', text.len() as i64 + 4);
+                self.buf.extend_from_slice(b"txt:");
+                self.buf.extend_from_slice(text);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    fn line(&mut self, kind: u8, text: &[u8]) {
+        self.buf.put_u8(kind);
+        self.buf.extend_from_slice(text);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    fn header(&mut self, kind: u8, n: i64) {
+        self.buf.put_u8(kind);
+        let mut tmp = itoa_buf(n);
+        self.buf.extend_from_slice(tmp.as_str().as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+}
+
+/// A stack buffer for formatting an integer without allocating.
+pub struct IntText {
+    bytes: [u8; 20],
+    start: usize,
+}
+
+impl IntText {
+    pub fn as_str(&mut self) -> &str {
+        std::str::from_utf8(&self.bytes[self.start..]).unwrap_or("0")
+    }
+}
+
+/// Formats `n` in decimal on the stack.
+pub fn itoa_buf(n: i64) -> IntText {
+    let mut bytes = [0u8; 20];
+    let mut pos = bytes.len();
+    let negative = n < 0;
+    let mut v = n.unsigned_abs();
+    loop {
+        pos -= 1;
+        bytes[pos] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if negative {
+        pos -= 1;
+        bytes[pos] = b'-';
+    }
+    IntText { bytes, start: pos }
+}
+
+/// Formats a double as Redis does for replies (`%.17g`, with `inf`/`-inf`/`nan`).
+pub fn format_double(value: f64) -> String {
+    if value.is_nan() {
+        return "nan".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    if value == value.trunc() && value.abs() < 1e17 {
+        return format!("{}", value as i64);
+    }
+    // Shortest text that reads back to the same double, which is what %.17g round-trips to.
+    format!("{value}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(proto: Protocol, f: impl FnOnce(&mut Reply)) -> String {
+        let mut buf = BytesMut::new();
+        f(&mut Reply::new(&mut buf, proto));
+        String::from_utf8(buf.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn maps_flatten_in_resp2() {
+        let write = |r: &mut Reply| {
+            r.map(1);
+            r.bulk(b"a");
+            r.int(-1);
+        };
+        assert_eq!(encode(Protocol::Resp2, write), "*2\r\n$1\r\na\r\n:-1\r\n");
+        assert_eq!(encode(Protocol::Resp3, write), "%1\r\n$1\r\na\r\n:-1\r\n");
+    }
+
+    #[test]
+    fn nulls_follow_the_protocol() {
+        assert_eq!(encode(Protocol::Resp2, |r| r.null()), "$-1\r\n");
+        assert_eq!(encode(Protocol::Resp2, |r| r.null_array()), "*-1\r\n");
+        assert_eq!(encode(Protocol::Resp3, |r| r.null_array()), "_\r\n");
+    }
+
+    #[test]
+    fn errors_never_carry_newlines() {
+        assert_eq!(
+            encode(Protocol::Resp2, |r| r.error(b"ERR a\r\nb")),
+            "-ERR a  b\r\n"
+        );
+    }
+
+    #[test]
+    fn verbatim_strings_carry_their_format() {
+        assert_eq!(
+            encode(Protocol::Resp3, |r| r.verbatim(b"hi")),
+            "=6\r\ntxt:hi\r\n"
+        );
+        assert_eq!(
+            encode(Protocol::Resp2, |r| r.verbatim(b"hi")),
+            "$2\r\nhi\r\n"
+        );
+    }
+
+    #[test]
+    fn integers_format_at_the_extremes() {
+        assert_eq!(itoa_buf(i64::MIN).as_str(), "-9223372036854775808");
+        assert_eq!(itoa_buf(0).as_str(), "0");
+    }
+}

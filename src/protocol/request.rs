@@ -1,0 +1,314 @@
+//! Decoding of client requests, without I/O: the connection feeds bytes in and takes
+//! complete commands out.
+//!
+//! The parser keeps its place between reads (like Redis's `multibulklen`/`bulklen`), so a large
+//! argument arriving in many reads is scanned once, and each argument is split off the read buffer
+//! as a shared `Bytes` without copying.
+
+use bytes::{Bytes, BytesMut};
+
+use super::split::split_args;
+use crate::number::parse_i64;
+
+/// Longest inline request, or count line, Redis accepts before it gives up (`PROTO_INLINE_MAX_SIZE`).
+pub const INLINE_MAX_SIZE: usize = 64 * 1024;
+
+/// Limits that bound what a client can make the server allocate.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// `proto-max-bulk-len`: the longest bulk string accepted.
+    pub max_bulk_len: i64,
+    /// Whether the client still has to authenticate, which shrinks the accepted sizes as in Redis.
+    pub unauthenticated: bool,
+}
+
+/// A protocol violation. The connection answers `-ERR Protocol error: <text>` and closes.
+/// Held as bytes because Redis echoes the offending byte raw (`expected '$', got '\xff'`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Protocol error: {}", String::from_utf8_lossy(.0))]
+pub struct ParseError(pub Vec<u8>);
+
+impl ParseError {
+    fn new(text: &str) -> Self {
+        ParseError(text.as_bytes().to_vec())
+    }
+
+    /// The error line as sent: `ERR Protocol error: ...`.
+    pub fn reply_text(&self) -> Vec<u8> {
+        let mut line = b"ERR Protocol error: ".to_vec();
+        line.extend_from_slice(&self.0);
+        line
+    }
+}
+
+/// Where the parser is within a multibulk request.
+#[derive(Debug, Default)]
+pub struct RequestParser {
+    /// Arguments still expected in the current multibulk request (0: between requests).
+    remaining: usize,
+    /// Length of the bulk string whose header has been read, if any.
+    bulk_len: Option<usize>,
+    args: Vec<Bytes>,
+    /// Bytes held in `args`, counted against the query buffer limit.
+    args_bytes: usize,
+}
+
+impl RequestParser {
+    /// Bytes of a partly read request held outside the read buffer.
+    pub fn pending_bytes(&self) -> usize {
+        self.args_bytes
+    }
+
+    /// How many more bytes the current bulk string needs, so the reader can reserve them at once.
+    pub fn bytes_wanted(&self, buffered: usize) -> usize {
+        match self.bulk_len {
+            Some(len) => (len + 2).saturating_sub(buffered),
+            None => 0,
+        }
+    }
+
+    /// Takes the next complete command out of `buf`. `Ok(None)` means more bytes are needed.
+    /// Empty requests (`*0`, `*-1`, a blank inline line) are skipped, as Redis skips them.
+    pub fn next(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: Limits,
+    ) -> Result<Option<Vec<Bytes>>, ParseError> {
+        loop {
+            if self.remaining == 0 {
+                let Some(&first) = buf.first() else {
+                    return Ok(None);
+                };
+                let started = if first == b'*' {
+                    self.start_multibulk(buf, limits)?
+                } else {
+                    match Self::inline(buf)? {
+                        Some(args) if args.is_empty() => continue,
+                        Some(args) => return Ok(Some(args)),
+                        None => return Ok(None),
+                    }
+                };
+                match started {
+                    None => return Ok(None),
+                    Some(0) => continue,
+                    Some(count) => {
+                        self.remaining = count;
+                        self.args = Vec::with_capacity(count.min(1024));
+                    }
+                }
+            }
+            while self.remaining > 0 {
+                let len = match self.bulk_len {
+                    Some(len) => len,
+                    None => match self.bulk_header(buf, limits)? {
+                        Some(len) => {
+                            self.bulk_len = Some(len);
+                            len
+                        }
+                        None => return Ok(None),
+                    },
+                };
+                if buf.len() < len + 2 {
+                    return Ok(None);
+                }
+                let arg = buf.split_to(len).freeze();
+                // Redis skips the two bytes after a bulk string without checking them.
+                let _ = buf.split_to(2);
+                self.args_bytes += arg.len();
+                self.args.push(arg);
+                self.bulk_len = None;
+                self.remaining -= 1;
+            }
+            self.args_bytes = 0;
+            return Ok(Some(std::mem::take(&mut self.args)));
+        }
+    }
+
+    /// Reads `*<count>\r\n`. `Ok(None)`: incomplete.
+    fn start_multibulk(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: Limits,
+    ) -> Result<Option<usize>, ParseError> {
+        let Some(cr) = find_line_end(buf, b'\r') else {
+            if buf.len() > INLINE_MAX_SIZE {
+                return Err(ParseError::new("too big mbulk count string"));
+            }
+            return Ok(None);
+        };
+        if cr + 2 > buf.len() {
+            return Ok(None);
+        }
+        let count = parse_i64(&buf[1..cr]);
+        let count = match count {
+            Some(n) if n <= i64::from(i32::MAX) => n,
+            _ => return Err(ParseError::new("invalid multibulk length")),
+        };
+        if count > 10 && limits.unauthenticated {
+            return Err(ParseError::new("unauthenticated multibulk length"));
+        }
+        let _ = buf.split_to(cr + 2);
+        Ok(Some(count.max(0) as usize))
+    }
+
+    /// Reads `$<len>\r\n`. `Ok(None)`: incomplete.
+    fn bulk_header(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: Limits,
+    ) -> Result<Option<usize>, ParseError> {
+        let Some(cr) = find_line_end(buf, b'\r') else {
+            if buf.len() > INLINE_MAX_SIZE {
+                return Err(ParseError::new("too big bulk count string"));
+            }
+            return Ok(None);
+        };
+        if cr + 2 > buf.len() {
+            return Ok(None);
+        }
+        if buf[0] != b'$' {
+            // Redis replaces a newline in an error with a space so the reply stays one line.
+            let got = if buf[0] == b'\n' { b' ' } else { buf[0] };
+            let mut text = b"expected '$', got '".to_vec();
+            text.extend_from_slice(&[got, b'\'']);
+            return Err(ParseError(text));
+        }
+        let len = match parse_i64(&buf[1..cr]) {
+            Some(n) if n >= 0 && n <= limits.max_bulk_len => n,
+            _ => return Err(ParseError::new("invalid bulk length")),
+        };
+        if len > 16384 && limits.unauthenticated {
+            return Err(ParseError::new("unauthenticated bulk length"));
+        }
+        let _ = buf.split_to(cr + 2);
+        Ok(Some(len as usize))
+    }
+
+    /// Reads one inline command line. `Ok(Some(vec![]))` is a blank line.
+    fn inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ParseError> {
+        let Some(nl) = find_line_end(buf, b'\n') else {
+            if buf.len() > INLINE_MAX_SIZE {
+                return Err(ParseError::new("too big inline request"));
+            }
+            return Ok(None);
+        };
+        let end = if nl > 0 && buf[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
+        let args =
+            split_args(&buf[..end]).map_err(|_| ParseError::new("unbalanced quotes in request"))?;
+        let _ = buf.split_to(nl + 1);
+        Ok(Some(args.into_iter().map(Bytes::from).collect()))
+    }
+}
+
+/// Finds `byte` as Redis's `strchr` would: a NUL byte ends the search unsuccessfully.
+fn find_line_end(buf: &[u8], byte: u8) -> Option<usize> {
+    let at = memchr::memchr2(byte, 0, buf)?;
+    (buf[at] == byte).then_some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPEN: Limits = Limits {
+        max_bulk_len: 512 * 1024 * 1024,
+        unauthenticated: false,
+    };
+
+    fn parse_all(input: &[u8]) -> Result<Vec<Vec<String>>, ParseError> {
+        let mut parser = RequestParser::default();
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        while let Some(args) = parser.next(&mut buf, OPEN)? {
+            out.push(
+                args.iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect(),
+            );
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn decodes_pipelined_multibulk_and_inline_commands() {
+        let got = parse_all(b"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nPING\r\nset a \"b c\"\r\n").unwrap();
+        assert_eq!(
+            got,
+            vec![vec!["ECHO", "hi"], vec!["PING"], vec!["set", "a", "b c"]]
+        );
+    }
+
+    #[test]
+    fn skips_empty_requests() {
+        assert_eq!(
+            parse_all(b"*0\r\n*-1\r\n\r\n\n*1\r\n$4\r\nPING\r\n").unwrap(),
+            vec![vec!["PING"]]
+        );
+    }
+
+    #[test]
+    fn resumes_a_request_split_across_reads() {
+        let mut parser = RequestParser::default();
+        let mut buf = BytesMut::new();
+        let whole = b"*2\r\n$3\r\nGET\r\n$5\r\nhello\r\n";
+        for (i, byte) in whole.iter().enumerate() {
+            buf.extend_from_slice(&[*byte]);
+            let got = parser.next(&mut buf, OPEN).unwrap();
+            assert_eq!(got.is_some(), i == whole.len() - 1);
+        }
+    }
+
+    #[test]
+    fn reports_redis_protocol_errors() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"*abc\r\n", "invalid multibulk length"),
+            (b"*3000000000\r\n", "invalid multibulk length"),
+            (b"*1\r\nfoo\r\n", "expected '$', got 'f'"),
+            (b"*1\r\n$-1\r\n", "invalid bulk length"),
+            (b"*1\r\n$abc\r\n", "invalid bulk length"),
+            (b"*1\r\n$600000000\r\n", "invalid bulk length"),
+            (b"set \"a\r\n", "unbalanced quotes in request"),
+        ];
+        for (input, text) in cases {
+            assert_eq!(
+                parse_all(input),
+                Err(ParseError::new(text)),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn bounds_lines_without_terminator() {
+        let long = vec![b'a'; INLINE_MAX_SIZE + 1];
+        assert_eq!(
+            parse_all(&long),
+            Err(ParseError::new("too big inline request"))
+        );
+        let mut count = b"*".to_vec();
+        count.extend(std::iter::repeat_n(b'1', INLINE_MAX_SIZE + 1));
+        assert_eq!(
+            parse_all(&count),
+            Err(ParseError::new("too big mbulk count string"))
+        );
+    }
+
+    #[test]
+    fn unauthenticated_clients_get_small_limits() {
+        let limits = Limits {
+            unauthenticated: true,
+            ..OPEN
+        };
+        let mut parser = RequestParser::default();
+        let mut buf = BytesMut::from(&b"*11\r\n"[..]);
+        assert_eq!(
+            parser.next(&mut buf, limits),
+            Err(ParseError::new("unauthenticated multibulk length"))
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! The accept loop: admits clients up to `maxclients`, serves each on its own task, runs the
+//! periodic background work (active expiry, stats sampling), and stops on a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::config::Options;
+use crate::connection::Connection;
+use crate::keyspace::now_ms;
+use crate::state::ServerState;
+
+/// A bound server, ready to run.
+pub struct Server {
+    state: Arc<ServerState>,
+    listeners: Vec<TcpListener>,
+}
+
+impl Server {
+    /// Binds every `--bind` address on `--port`. Port 0 picks a free port, shared by all addresses.
+    pub async fn bind(options: Options) -> std::io::Result<Server> {
+        let mut listeners = Vec::new();
+        let mut port = options.port;
+        for address in &options.bind {
+            let address = address.trim_start_matches('-');
+            let listener = TcpListener::bind((address, port)).await?;
+            port = listener.local_addr()?.port();
+            listeners.push(listener);
+        }
+        let state = ServerState::new(options);
+        state.port.store(port, Relaxed);
+        Ok(Server { state, listeners })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listeners[0]
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> Arc<ServerState> {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves or a client runs SHUTDOWN, then closes every connection.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let state = self.state;
+        let background = tokio::spawn(background(state.clone()));
+        let mut accepts = Vec::new();
+        for listener in self.listeners {
+            accepts.push(tokio::spawn(accept_loop(state.clone(), listener)));
+        }
+        tokio::select! {
+            _ = shutdown => {}
+            _ = state.shutdown_requested() => {}
+        }
+        state.request_shutdown();
+        for task in accepts {
+            task.abort();
+        }
+        background.abort();
+        // Give connections a moment to see the signal and close their sockets.
+        for _ in 0..100 {
+            if state.clients.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tracing::info!("Herald is now ready to exit, bye bye...");
+    }
+}
+
+async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
+    let mut backoff = Duration::from_millis(1);
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                backoff = Duration::from_millis(1);
+                admit(&state, stream, peer).await;
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: wait and retry rather than spin.
+                tracing::warn!("Accepting client connection: {e}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+async fn admit(state: &Arc<ServerState>, mut stream: TcpStream, peer: SocketAddr) {
+    state.stats.total_connections_received.fetch_add(1, Relaxed);
+    if state.clients.len() as u64 >= state.settings.maxclients.load(Relaxed) {
+        state.stats.rejected_connections.fetch_add(1, Relaxed);
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let local = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let fd = {
+        use std::os::fd::AsRawFd;
+        stream.as_raw_fd()
+    };
+    let handle = state
+        .clients
+        .register(peer.to_string(), local, fd, now_ms());
+    let connection = Connection::new(state.clone(), stream, handle);
+    tokio::spawn(connection.run());
+}
+
+/// Redis's `serverCron`, reduced to what Herald needs: active expiry and ops/sec sampling.
+async fn background(state: Arc<ServerState>) {
+    loop {
+        let hz = state.settings.hz.load(Relaxed).clamp(1, 500);
+        tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+        let now = now_ms();
+        state.stats.sample(now);
+        for db in 0..state.keyspace.databases() {
+            let _shared = state.keyspace.shared();
+            let expired = state.keyspace.db(db).expire_due(now, 1000);
+            drop(_shared);
+            for key in expired {
+                state.stats.expired_keys.fetch_add(1, Relaxed);
+                state.keyspace.touch(db, &key);
+                state.notify_keyspace_event(crate::config::notify::EXPIRED, "expired", db, &key);
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! What one connection remembers between its commands: database, protocol, authentication,
+//! transaction, watched keys and reply mode. Owned by the connection task; nothing else touches it.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::client::ClientHandle;
+use crate::keyspace::{DirtyFlag, Keyspace};
+use crate::protocol::Protocol;
+
+/// A transaction being queued between MULTI and EXEC.
+#[derive(Debug, Default)]
+pub struct Multi {
+    pub queued: Vec<Vec<Bytes>>,
+    /// A queued command was refused; EXEC will answer EXECABORT.
+    pub aborted: bool,
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct Session {
+    pub handle: Arc<ClientHandle>,
+    pub db: usize,
+    pub protocol: Protocol,
+    pub authenticated: bool,
+    pub multi: Option<Multi>,
+    pub watched: Vec<(usize, Bytes)>,
+    pub dirty: DirtyFlag,
+    /// CLIENT REPLY OFF.
+    pub reply_off: bool,
+    /// Suppress the reply of the command being run (CLIENT REPLY SKIP took effect).
+    pub reply_skip: bool,
+    /// CLIENT REPLY SKIP was just run: skip the next command's reply.
+    pub reply_skip_next: bool,
+    /// Close once the pending replies are written (QUIT, protocol errors).
+    pub close_after_reply: bool,
+    pub monitor: bool,
+    /// Channel, pattern and shard-channel subscriptions, for subscribed-mode rules.
+    pub subscriptions: usize,
+}
+
+impl Session {
+    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Session {
+        Session {
+            handle,
+            db: 0,
+            protocol: Protocol::Resp2,
+            authenticated,
+            multi: None,
+            watched: Vec::new(),
+            dirty: DirtyFlag::default(),
+            reply_off: false,
+            reply_skip: false,
+            reply_skip_next: false,
+            close_after_reply: false,
+            monitor: false,
+            subscriptions: 0,
+        }
+    }
+
+    /// Whether RESP2's subscribed-mode restrictions apply.
+    pub fn in_resp2_subscribed_mode(&self) -> bool {
+        self.subscriptions > 0 && self.protocol == Protocol::Resp2
+    }
+
+    /// Drops every watched key (UNWATCH, EXEC, DISCARD, RESET, disconnect).
+    pub fn unwatch_all(&mut self, keyspace: &Keyspace) {
+        for (db, key) in self.watched.drain(..) {
+            keyspace.unwatch(db, &key, &self.dirty);
+        }
+        self.dirty.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether a watched key changed since WATCH.
+    pub fn watch_broken(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed)
+    }
+}
