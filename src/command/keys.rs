@@ -122,7 +122,7 @@ impl KeysCommand {
                 let keys: Vec<Bytes> = db
                     .keys(now)
                     .into_iter()
-                    .filter(|k| glob::matches(&pattern, k))
+                    .filter(|k| matches_all(&pattern) || glob::matches(&pattern, k))
                     .collect();
                 out.array(keys.len());
                 keys.iter().for_each(|k| out.bulk(k));
@@ -306,7 +306,11 @@ fn scan_page(db: &crate::keyspace::Db, scan: &Scan, now: u64) -> (u64, Vec<Bytes
     };
     let keys = candidates
         .into_iter()
-        .filter(|(_, k, _)| scan.pattern.as_ref().is_none_or(|p| glob::matches(p, k)))
+        .filter(|(_, k, _)| {
+            scan.pattern
+                .as_ref()
+                .is_none_or(|p| matches_all(p) || glob::matches(p, k))
+        })
         .filter(|(_, _, t)| {
             scan.kind
                 .as_ref()
@@ -347,4 +351,10 @@ fn rename(ctx: &mut Ctx, out: &mut Reply, from: Bytes, to: Bytes, nx: bool) -> C
         out.ok();
     }
     Ok(())
+}
+
+/// KEYS and SCAN treat a lone `*` as "every key", so the empty key is listed too, although the
+/// glob `*` itself does not match an empty string (Redis's `allkeys` / `use_pattern` shortcut).
+fn matches_all(pattern: &[u8]) -> bool {
+    pattern == b"*"
 }
