@@ -7,7 +7,9 @@
 pub mod args;
 pub mod connection;
 pub mod keys;
+pub mod pubsub;
 pub mod server;
+pub mod stream;
 pub mod strings;
 pub mod table;
 pub mod transaction;
@@ -68,6 +70,8 @@ pub enum Command {
     Keys(keys::KeysCommand),
     Strings(strings::StringCommand),
     Transaction(transaction::TransactionCommand),
+    PubSub(pubsub::PubSubCommand),
+    Stream(stream::StreamCommand),
 }
 
 impl Command {
@@ -82,6 +86,8 @@ impl Command {
             "transactions" => {
                 Command::Transaction(transaction::TransactionCommand::parse(name, args)?)
             }
+            "pubsub" => Command::PubSub(pubsub::PubSubCommand::parse(name, args)?),
+            "stream" => Command::Stream(stream::StreamCommand::parse(name, args)?),
             _ => return Err(unknown_command(args)),
         })
     }
@@ -93,6 +99,8 @@ impl Command {
             Command::Keys(c) => c.execute(ctx, out),
             Command::Strings(c) => c.execute(ctx, out),
             Command::Transaction(c) => c.execute(ctx, out),
+            Command::PubSub(c) => c.execute(ctx, out),
+            Command::Stream(c) => c.execute(ctx, out),
         }
     }
 }

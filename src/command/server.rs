@@ -365,7 +365,7 @@ fn command_docs(out: &mut Reply, spec: &CommandSpec) {
 }
 
 fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) {
-    let top: Vec<&'static CommandSpec> = crate::command::table::COMMANDS.iter().collect();
+    let top: Vec<&'static CommandSpec> = crate::command::table::all().collect();
     match query {
         CommandQuery::All | CommandQuery::Info(None) => {
             out.array(top.len());

@@ -77,6 +77,7 @@ impl CommandSpec {
     }
 }
 
+/// Builds a [`CommandSpec`]; family modules use it for their own tables.
 macro_rules! spec {
     ($name:literal, $arity:expr, $flags:expr, $keys:expr, $group:literal, $since:literal, $summary:literal) => {
         spec!($name, $arity, $flags, $keys, $group, $since, $summary, &[])
@@ -96,6 +97,9 @@ macro_rules! spec {
         }
     };
 }
+
+#[allow(unused_imports)] // used by the family modules as their tables fill
+pub(crate) use spec;
 
 use flags::*;
 
@@ -300,7 +304,7 @@ static CONFIG_SUBS: &[CommandSpec] = &[
     ),
 ];
 
-/// Every command Herald serves.
+/// The core's commands: connection, server, generic keys, strings, transactions.
 pub static COMMANDS: &[CommandSpec] = &[
     // connection
     spec!("ping", -1, FAST | SUBSCRIBED_OK, NONE, "connection", "1.0.0", "Returns the server's liveliness response."),
@@ -362,6 +366,16 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 const NONE_FLAGS: u32 = 0;
 
+/// Every family's table: the core's above, then those the pub/sub and stream modules keep beside
+/// their handlers.
+pub static FAMILIES: &[&[CommandSpec]] =
+    &[COMMANDS, super::pubsub::COMMANDS, super::stream::COMMANDS];
+
+/// Every top-level command, in table order.
+pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
+    FAMILIES.iter().flat_map(|family| family.iter())
+}
+
 /// A command's place in the table and its counters.
 #[derive(Debug)]
 pub struct Entry {
@@ -370,7 +384,7 @@ pub struct Entry {
     subcommands: HashMap<&'static str, usize>,
 }
 
-/// Name lookup over [`COMMANDS`], built once at start.
+/// Name lookup over [`FAMILIES`], built once at start.
 #[derive(Debug)]
 pub struct CommandTable {
     entries: Vec<Entry>,
@@ -390,7 +404,7 @@ impl Default for CommandTable {
     fn default() -> Self {
         let mut entries = Vec::new();
         let mut by_name = HashMap::new();
-        for spec in COMMANDS {
+        for spec in all() {
             let index = entries.len();
             entries.push(Entry {
                 spec,

@@ -1,0 +1,24 @@
+//! Stream and consumer-group commands: the X* family.
+
+use bytes::Bytes;
+
+use super::table::CommandSpec;
+use super::Ctx;
+use crate::error::{unknown_command, CommandResult};
+use crate::protocol::Reply;
+
+/// This family's rows of the command table (group `stream`).
+pub static COMMANDS: &[CommandSpec] = &[];
+
+#[derive(Debug)]
+pub enum StreamCommand {}
+
+impl StreamCommand {
+    pub fn parse(_name: &str, args: &[Bytes]) -> CommandResult<Self> {
+        Err(unknown_command(args))
+    }
+
+    pub fn execute(self, _ctx: &mut Ctx, _out: &mut Reply) -> CommandResult {
+        match self {}
+    }
+}

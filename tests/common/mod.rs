@@ -1,0 +1,239 @@
+//! The harness every integration test uses: a real Herald on a free loopback port (port 0), in
+//! its own runtime thread so a test's own runtime cannot starve it, plus a raw RESP client for
+//! exact-byte assertions and `redis` crate connections for the client's view.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald::config::Options;
+use herald::server::Server;
+use herald::state::ServerState;
+
+/// A running server; dropping it shuts the server down.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: Arc<ServerState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with redis-server style options, e.g. `&["--requirepass", "pw"]`.
+    pub fn start(extra: &[&str]) -> TestServer {
+        let mut args = vec!["herald", "--port", "0", "--bind", "127.0.0.1"];
+        args.extend_from_slice(extra);
+        let options = Options::from_args(args).expect("test options parse");
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let server = Server::bind(options).await.expect("bind");
+                ready_tx
+                    .send((server.local_addr(), server.state()))
+                    .expect("ready");
+                server
+                    .run(async {
+                        let _ = stop_rx.await;
+                    })
+                    .await;
+            });
+        });
+        let (addr, state) = ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("server started");
+        TestServer {
+            addr,
+            state,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://{}/", self.addr)
+    }
+
+    pub fn url_resp3(&self) -> String {
+        format!("redis://{}/?protocol=resp3", self.addr)
+    }
+
+    /// A synchronous `redis` crate connection (RESP2).
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .expect("client")
+            .get_connection()
+            .expect("connect")
+    }
+
+    /// A raw socket speaking bytes, for exact replies.
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A raw RESP connection with a read timeout, so a missing reply fails the test instead of
+/// hanging it.
+pub struct Raw {
+    pub stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Raw {
+    pub fn connect(addr: SocketAddr) -> Raw {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        stream.set_nodelay(true).ok();
+        Raw {
+            stream,
+            buffer: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// Sends a command as a RESP array of bulk strings.
+    pub fn send_cmd(&mut self, args: &[&[u8]]) {
+        self.send(&encode(args));
+    }
+
+    /// Sends a command and returns its one reply, as raw bytes.
+    pub fn cmd(&mut self, args: &[&str]) -> String {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.send_cmd(&args);
+        self.reply()
+    }
+
+    /// Reads exactly one complete reply (any RESP2/RESP3 type), as a lossy string.
+    pub fn reply(&mut self) -> String {
+        String::from_utf8_lossy(&self.reply_bytes()).into_owned()
+    }
+
+    pub fn reply_bytes(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(len) = frame_len(&self.buffer, 0) {
+                return self.buffer.drain(..len).collect();
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("read reply");
+            assert!(
+                n > 0,
+                "connection closed while waiting for a reply; have {:?}",
+                String::from_utf8_lossy(&self.buffer)
+            );
+            self.buffer.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Reads until the server closes the connection; returns everything that arrived.
+    pub fn read_to_close(&mut self) -> String {
+        let mut all = std::mem::take(&mut self.buffer);
+        let mut chunk = [0u8; 65536];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => all.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => panic!(
+                    "read failed before close: {e}; have {:?}",
+                    String::from_utf8_lossy(&all)
+                ),
+            }
+        }
+        String::from_utf8_lossy(&all).into_owned()
+    }
+
+    /// True if nothing arrives within `wait`.
+    pub fn is_silent(&mut self, wait: Duration) -> bool {
+        if !self.buffer.is_empty() {
+            return false;
+        }
+        self.stream.set_read_timeout(Some(wait)).unwrap();
+        let mut chunk = [0u8; 1024];
+        let result = self.stream.read(&mut chunk);
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        match result {
+            Ok(0) => false,
+            Ok(n) => {
+                self.buffer.extend_from_slice(&chunk[..n]);
+                false
+            }
+            Err(_) => true,
+        }
+    }
+}
+
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Length of the complete RESP2/RESP3 frame at `at`, if the buffer holds all of it.
+pub fn frame_len(buf: &[u8], at: usize) -> Option<usize> {
+    let line_end = buf[at..].windows(2).position(|w| w == b"\r\n")? + at;
+    let header = &buf[at + 1..line_end];
+    let after = line_end + 2;
+    let number = || -> i64 {
+        std::str::from_utf8(header)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    };
+    match *buf.get(at)? {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(after - at),
+        b'$' | b'=' | b'!' => {
+            let n = number();
+            if n < 0 {
+                return Some(after - at);
+            }
+            let end = after + n as usize + 2;
+            (buf.len() >= end).then_some(end - at)
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let n = number();
+            if n < 0 {
+                return Some(after - at);
+            }
+            let items = if matches!(buf[at], b'%' | b'|') {
+                n * 2
+            } else {
+                n
+            };
+            let mut pos = after;
+            for _ in 0..items {
+                pos += frame_len(buf, pos)?;
+            }
+            Some(pos - at)
+        }
+        _ => Some(after - at), // inline text or garbage: one line
+    }
+}
