@@ -52,6 +52,9 @@ pub struct ClientHandle {
     /// Wakes the connection task: a frame was pushed, or the client was killed.
     pub wake: Notify,
     killed: AtomicBool,
+    /// The connection's protocol, readable without the meta lock: PUBLISH checks it for every
+    /// receiver to pick the frame encoding.
+    resp3: AtomicBool,
 }
 
 impl ClientHandle {
@@ -76,6 +79,19 @@ impl ClientHandle {
                 false
             }
         }
+    }
+
+    pub fn is_resp3(&self) -> bool {
+        self.resp3.load(Ordering::Relaxed)
+    }
+
+    /// Records the protocol the connection now speaks (HELLO, RESET).
+    pub fn set_protocol(&self, protocol: crate::protocol::Protocol) {
+        self.resp3.store(
+            protocol == crate::protocol::Protocol::Resp3,
+            Ordering::Relaxed,
+        );
+        self.update(|m| m.protocol = protocol);
     }
 
     /// Asks the connection to close (CLIENT KILL, SHUTDOWN).
@@ -128,6 +144,7 @@ impl Clients {
             outbox: Outbox::default(),
             wake: Notify::new(),
             killed: AtomicBool::new(false),
+            resp3: AtomicBool::new(false),
         });
         self.by_id.insert(id, handle.clone());
         handle

@@ -101,7 +101,7 @@ impl Connection {
                 return Ok(());
             }
             let timeout = self.state.settings.timeout.load(Relaxed);
-            let idle_deadline = (timeout > 0 && self.session.subscriptions == 0)
+            let idle_deadline = (timeout > 0 && self.session.pubsub.total() == 0)
                 .then(|| last_activity + Duration::from_secs(timeout));
             let wanted = self.parser.bytes_wanted(self.input.len());
             if wanted > 0 {
@@ -243,6 +243,7 @@ impl Connection {
     fn cleanup(&mut self) {
         let state = &self.state;
         self.session.unwatch_all(&state.keyspace);
+        crate::command::pubsub::unsubscribe_everything(state, &mut self.session);
         if self.session.monitor {
             state.monitors.remove(&self.session.handle);
         }

@@ -8,6 +8,7 @@
 //! - [`session`]: per-connection state; [`client`]: the shared view of a client.
 //! - [`keyspace`]: databases, values, expiry, WATCH bookkeeping.
 //! - [`outbox`]: bounded queue of frames pushed to a client.
+//! - [`pubsub`]: the hub of channels, patterns and shard channels; message frames.
 //! - [`config`], [`state`], [`stats`], [`error`], [`glob`], [`number`].
 
 pub mod client;
@@ -20,6 +21,7 @@ pub mod keyspace;
 pub mod number;
 pub mod outbox;
 pub mod protocol;
+pub mod pubsub;
 pub mod server;
 pub mod session;
 pub mod state;

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use crate::client::ClientHandle;
 use crate::keyspace::{DirtyFlag, Keyspace};
 use crate::protocol::Protocol;
+use crate::pubsub::Subscriptions;
 
 /// A transaction being queued between MULTI and EXEC.
 #[derive(Debug, Default)]
@@ -37,8 +38,8 @@ pub struct Session {
     /// Close once the pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
     pub monitor: bool,
-    /// Channel, pattern and shard-channel subscriptions, for subscribed-mode rules.
-    pub subscriptions: usize,
+    /// Channels, patterns and shard channels this client subscribes to.
+    pub pubsub: Subscriptions,
 }
 
 impl Session {
@@ -56,13 +57,13 @@ impl Session {
             reply_skip_next: false,
             close_after_reply: false,
             monitor: false,
-            subscriptions: 0,
+            pubsub: Subscriptions::default(),
         }
     }
 
     /// Whether RESP2's subscribed-mode restrictions apply.
     pub fn in_resp2_subscribed_mode(&self) -> bool {
-        self.subscriptions > 0 && self.protocol == Protocol::Resp2
+        self.pubsub.total() > 0 && self.protocol == Protocol::Resp2
     }
 
     /// Drops every watched key (UNWATCH, EXEC, DISCARD, RESET, disconnect).

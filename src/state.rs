@@ -12,6 +12,7 @@ use crate::client::{ClientHandle, Clients};
 use crate::command::table::CommandTable;
 use crate::config::{Options, Settings};
 use crate::keyspace::{now_ms, Keyspace};
+use crate::pubsub::{Hub, Kind};
 use crate::stats::Stats;
 
 /// See the module documentation.
@@ -23,6 +24,7 @@ pub struct ServerState {
     pub commands: CommandTable,
     pub stats: Stats,
     pub monitors: Monitors,
+    pub hub: Hub,
     pub started: Instant,
     pub started_ms: u64,
     pub run_id: String,
@@ -45,6 +47,7 @@ impl ServerState {
             commands: CommandTable::default(),
             stats: Stats::default(),
             monitors: Monitors::default(),
+            hub: Hub::default(),
             started: Instant::now(),
             started_ms: now_ms(),
             run_id: run_id(),
@@ -73,19 +76,28 @@ impl ServerState {
         if flags & class == 0 || flags & (KEYSPACE | KEYEVENT) == 0 {
             return;
         }
-        let _ = (event, db, key);
+        let limit = self.settings.output_limits().pubsub;
+        if flags & KEYSPACE != 0 {
+            let mut channel = format!("__keyspace@{db}__:").into_bytes();
+            channel.extend_from_slice(key);
+            self.hub.publish(&channel, event.as_bytes(), &limit, None);
+        }
+        if flags & KEYEVENT != 0 {
+            let channel = format!("__keyevent@{db}__:{event}");
+            self.hub.publish(channel.as_bytes(), key, &limit, None);
+        }
     }
 
     pub fn pubsub_channel_count(&self) -> usize {
-        0
+        self.hub.count(Kind::Channel)
     }
 
     pub fn pubsub_pattern_count(&self) -> usize {
-        0
+        self.hub.count(Kind::Pattern)
     }
 
     pub fn pubsub_shard_channel_count(&self) -> usize {
-        0
+        self.hub.count(Kind::ShardChannel)
     }
 
     /// Resolves once a shutdown has been requested.

@@ -218,7 +218,7 @@ fn hello(
     }
     if let Some(protocol) = protocol {
         ctx.session.protocol = protocol;
-        ctx.session.handle.update(|m| m.protocol = protocol);
+        ctx.session.handle.set_protocol(protocol);
     }
     out.set_protocol(ctx.session.protocol);
     out.map(7);
@@ -284,7 +284,8 @@ fn reset(ctx: &mut Ctx) {
         session.monitor = false;
         state.monitors.remove(&session.handle);
     }
-    session.subscriptions = 0;
+    super::pubsub::unsubscribe_everything(state, session);
+    session.handle.set_protocol(Protocol::Resp2);
     session.handle.update(|m| {
         m.db = 0;
         m.protocol = Protocol::Resp2;

@@ -1,24 +1,375 @@
 //! Pub/sub commands: SUBSCRIBE and its kin, PUBLISH, PUBSUB introspection.
+//!
+//! Confirmations are pushes: `>` frames in RESP3, arrays in RESP2, one per channel, each
+//! carrying the client's running subscription count (channels and patterns together, shard
+//! channels on their own, as Redis counts them).
+
+use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
 
-use super::table::CommandSpec;
+use super::args;
+use super::table::{flags::*, spec, CommandSpec};
 use super::Ctx;
-use crate::error::{unknown_command, CommandResult};
+use crate::error::{CommandError, CommandResult};
 use crate::protocol::Reply;
+use crate::pubsub::{Kind, Publisher};
+use crate::session::Session;
+use crate::state::ServerState;
+
+const NONE: (i32, i32, i32) = (0, 0, 0);
+
+static PUBSUB_SUBS: &[CommandSpec] = &[
+    spec!(
+        "pubsub|channels",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NONE,
+        "pubsub",
+        "2.8.0",
+        "Returns the active channels."
+    ),
+    spec!(
+        "pubsub|numpat",
+        2,
+        PUBSUB | LOADING | STALE,
+        NONE,
+        "pubsub",
+        "2.8.0",
+        "Returns a count of unique pattern subscriptions."
+    ),
+    spec!(
+        "pubsub|numsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NONE,
+        "pubsub",
+        "2.8.0",
+        "Returns a count of subscribers to channels."
+    ),
+    spec!(
+        "pubsub|shardchannels",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NONE,
+        "pubsub",
+        "7.0.0",
+        "Returns the active shard channels."
+    ),
+    spec!(
+        "pubsub|shardnumsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NONE,
+        "pubsub",
+        "7.0.0",
+        "Returns the count of subscribers of shard channels."
+    ),
+    spec!(
+        "pubsub|help",
+        2,
+        LOADING | STALE,
+        NONE,
+        "pubsub",
+        "6.2.0",
+        "Returns helpful text about the different subcommands."
+    ),
+];
 
 /// This family's rows of the command table (group `pubsub`).
-pub static COMMANDS: &[CommandSpec] = &[];
+pub static COMMANDS: &[CommandSpec] = &[
+    spec!(
+        "subscribe",
+        -2,
+        PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK,
+        NONE,
+        "pubsub",
+        "2.0.0",
+        "Listens for messages published to channels."
+    ),
+    spec!(
+        "unsubscribe",
+        -1,
+        PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK,
+        NONE,
+        "pubsub",
+        "2.0.0",
+        "Stops listening to messages posted to channels."
+    ),
+    spec!(
+        "psubscribe",
+        -2,
+        PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK,
+        NONE,
+        "pubsub",
+        "2.0.0",
+        "Listens for messages published to channels that match one or more patterns."
+    ),
+    spec!(
+        "punsubscribe",
+        -1,
+        PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK,
+        NONE,
+        "pubsub",
+        "2.0.0",
+        "Stops listening to messages published to channels that match one or more patterns."
+    ),
+    spec!(
+        "ssubscribe",
+        -2,
+        PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK,
+        (1, -1, 1),
+        "pubsub",
+        "7.0.0",
+        "Listens for messages published to shard channels."
+    ),
+    spec!(
+        "sunsubscribe",
+        -1,
+        PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK,
+        (1, -1, 1),
+        "pubsub",
+        "7.0.0",
+        "Stops listening to messages posted to shard channels."
+    ),
+    spec!(
+        "publish",
+        3,
+        PUBSUB | LOADING | STALE | FAST,
+        NONE,
+        "pubsub",
+        "2.0.0",
+        "Posts a message to a channel."
+    ),
+    spec!(
+        "spublish",
+        3,
+        PUBSUB | LOADING | STALE | FAST,
+        (1, 1, 1),
+        "pubsub",
+        "7.0.0",
+        "Post a message to a shard channel"
+    ),
+    spec!(
+        "pubsub",
+        -2,
+        NONE_FLAGS,
+        NONE,
+        "pubsub",
+        "2.8.0",
+        "A container for Pub/Sub commands.",
+        PUBSUB_SUBS
+    ),
+];
+
+const NONE_FLAGS: u32 = 0;
 
 #[derive(Debug)]
-pub enum PubSubCommand {}
+pub enum PubSubCommand {
+    /// # Format: SUBSCRIBE channel [channel ...] (also PSUBSCRIBE pattern ..., SSUBSCRIBE shardchannel ...)
+    Subscribe(Kind, Vec<Bytes>),
+    /// # Format: UNSUBSCRIBE [channel [channel ...]] (also PUNSUBSCRIBE, SUNSUBSCRIBE)
+    Unsubscribe(Kind, Vec<Bytes>),
+    /// # Format: PUBLISH channel message (also SPUBLISH shardchannel message)
+    Publish {
+        kind: Kind,
+        channel: Bytes,
+        message: Bytes,
+    },
+    /// # Format: PUBSUB CHANNELS [pattern] (also SHARDCHANNELS)
+    Channels(Kind, Option<Bytes>),
+    /// # Format: PUBSUB NUMSUB [channel [channel ...]] (also SHARDNUMSUB)
+    NumSub(Kind, Vec<Bytes>),
+    /// # Format: PUBSUB NUMPAT
+    NumPat,
+    /// # Format: PUBSUB HELP
+    Help,
+}
 
 impl PubSubCommand {
-    pub fn parse(_name: &str, args: &[Bytes]) -> CommandResult<Self> {
-        Err(unknown_command(args))
+    pub fn parse(name: &str, a: &[Bytes]) -> CommandResult<Self> {
+        let rest = || a[1..].to_vec();
+        Ok(match name {
+            "subscribe" => PubSubCommand::Subscribe(Kind::Channel, rest()),
+            "psubscribe" => PubSubCommand::Subscribe(Kind::Pattern, rest()),
+            "ssubscribe" => PubSubCommand::Subscribe(Kind::ShardChannel, rest()),
+            "unsubscribe" => PubSubCommand::Unsubscribe(Kind::Channel, rest()),
+            "punsubscribe" => PubSubCommand::Unsubscribe(Kind::Pattern, rest()),
+            "sunsubscribe" => PubSubCommand::Unsubscribe(Kind::ShardChannel, rest()),
+            "publish" | "spublish" => PubSubCommand::Publish {
+                kind: if name == "publish" {
+                    Kind::Channel
+                } else {
+                    Kind::ShardChannel
+                },
+                channel: a[1].clone(),
+                message: a[2].clone(),
+            },
+            _ => parse_pubsub(a)?,
+        })
     }
 
-    pub fn execute(self, _ctx: &mut Ctx, _out: &mut Reply) -> CommandResult {
-        match self {}
+    pub fn execute(self, ctx: &mut Ctx, out: &mut Reply) -> CommandResult {
+        let hub = &ctx.state.hub;
+        match self {
+            PubSubCommand::Subscribe(kind, names) => {
+                let before = ctx.session.pubsub.total();
+                for name in names {
+                    if ctx.session.pubsub.set(kind).insert(name.clone()) {
+                        hub.subscribe(kind, name.clone(), &ctx.session.handle);
+                    }
+                    confirm(out, kind.subscribe_reply(), Some(&name), ctx.session, kind);
+                }
+                subscriptions_changed(ctx.state, ctx.session, before);
+            }
+            PubSubCommand::Unsubscribe(kind, names) => {
+                let before = ctx.session.pubsub.total();
+                let names = if names.is_empty() {
+                    ctx.session.pubsub.set(kind).iter().cloned().collect()
+                } else {
+                    names
+                };
+                if names.is_empty() {
+                    confirm(out, kind.unsubscribe_reply(), None, ctx.session, kind);
+                }
+                for name in names {
+                    if ctx.session.pubsub.set(kind).remove(&name) {
+                        hub.unsubscribe(kind, &name, ctx.session.handle.id);
+                    }
+                    confirm(
+                        out,
+                        kind.unsubscribe_reply(),
+                        Some(&name),
+                        ctx.session,
+                        kind,
+                    );
+                }
+                subscriptions_changed(ctx.state, ctx.session, before);
+            }
+            PubSubCommand::Publish {
+                kind,
+                channel,
+                message,
+            } => {
+                let limit = ctx.state.settings.output_limits().pubsub;
+                let mut own_frames: Vec<Bytes> = Vec::new();
+                let publisher = (ctx.session.pubsub.total() > 0).then(|| Publisher {
+                    id: ctx.session.handle.id,
+                    own_frames: &mut own_frames,
+                });
+                let receivers = match kind {
+                    Kind::ShardChannel => hub.spublish(&channel, &message, &limit, publisher),
+                    _ => hub.publish(&channel, &message, &limit, publisher),
+                };
+                for frame in own_frames {
+                    out.raw(&frame);
+                }
+                out.int(receivers as i64);
+            }
+            PubSubCommand::Channels(kind, pattern) => {
+                let channels = hub.active(kind, pattern.as_deref());
+                out.array(channels.len());
+                channels.iter().for_each(|c| out.bulk(c));
+            }
+            PubSubCommand::NumSub(kind, channels) => {
+                // An array of pairs in both protocols, as Redis replies.
+                out.array(channels.len() * 2);
+                for channel in channels {
+                    out.bulk(&channel);
+                    out.int(hub.numsub(kind, &channel) as i64);
+                }
+            }
+            PubSubCommand::NumPat => out.int(hub.count(Kind::Pattern) as i64),
+            PubSubCommand::Help => {
+                out.array(HELP.len() + 1);
+                out.simple("PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+                HELP.iter().for_each(|line| out.simple(line));
+            }
+        }
+        Ok(())
     }
+}
+
+const HELP: &[&str] = &[
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT",
+    "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn parse_pubsub(a: &[Bytes]) -> CommandResult<PubSubCommand> {
+    let sub = args::lower(&a[1]);
+    let wrong = || {
+        CommandError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            String::from_utf8_lossy(&a[1])
+        ))
+    };
+    Ok(match sub.as_str() {
+        "channels" | "shardchannels" if a.len() <= 3 => {
+            let kind = if sub == "channels" {
+                Kind::Channel
+            } else {
+                Kind::ShardChannel
+            };
+            PubSubCommand::Channels(kind, a.get(2).cloned())
+        }
+        "numsub" => PubSubCommand::NumSub(Kind::Channel, a[2..].to_vec()),
+        "shardnumsub" => PubSubCommand::NumSub(Kind::ShardChannel, a[2..].to_vec()),
+        "numpat" => PubSubCommand::NumPat,
+        "help" => PubSubCommand::Help,
+        _ => return Err(wrong()),
+    })
+}
+
+/// One (un)subscribe confirmation; a missing name (nothing to unsubscribe from) is a null.
+fn confirm(out: &mut Reply, what: &[u8], name: Option<&[u8]>, session: &Session, kind: Kind) {
+    out.push(3);
+    out.bulk(what);
+    match name {
+        Some(name) => out.bulk(name),
+        None => out.null(),
+    }
+    out.int(session.pubsub.count_for(kind) as i64);
+}
+
+/// Keeps the counters others read in step with the session: CLIENT LIST's sub/psub/ssub and
+/// INFO's `pubsub_clients`.
+fn subscriptions_changed(state: &ServerState, session: &Session, before: usize) {
+    let subs = &session.pubsub;
+    let after = subs.total();
+    session.handle.update(|m| {
+        m.channels = subs.channels.len();
+        m.patterns = subs.patterns.len();
+        m.shard_channels = subs.shard_channels.len();
+    });
+    if before == 0 && after > 0 {
+        state.pubsub_clients.fetch_add(1, Relaxed);
+    } else if before > 0 && after == 0 {
+        state.pubsub_clients.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Leaves every channel, pattern and shard channel without replying (RESET, disconnect).
+pub fn unsubscribe_everything(state: &ServerState, session: &mut Session) {
+    let before = session.pubsub.total();
+    if before == 0 {
+        return;
+    }
+    let id = session.handle.id;
+    for kind in [Kind::Channel, Kind::Pattern, Kind::ShardChannel] {
+        for name in std::mem::take(session.pubsub.set(kind)) {
+            state.hub.unsubscribe(kind, &name, id);
+        }
+    }
+    subscriptions_changed(state, session, before);
 }

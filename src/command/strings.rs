@@ -146,11 +146,8 @@ impl StringCommand {
                         by
                     }
                 };
-                ctx.modified(
-                    notify::STRING,
-                    if by >= 0 { "incrby" } else { "decrby" },
-                    &key,
-                );
+                // Redis names every INCR/DECR family event `incrby`.
+                ctx.modified(notify::STRING, "incrby", &key);
                 out.int(next);
             }
             StringCommand::Append { key, value } => {

@@ -1,0 +1,215 @@
+//! The registry of subscribers: channel → subscribers, pattern → subscribers, shard channel →
+//! subscribers.
+//!
+//! Locking: channels and shard channels live in `DashMap`s, so PUBLISH on different channels and
+//! (un)subscribes to different channels take different shard locks. A PUBLISH holds its
+//! channel's shard lock (read) only while it queues frames into outboxes — a bounded, non-blocking
+//! push per subscriber — never while anything is written to a socket. Patterns are kept by
+//! distinct pattern under one `RwLock`: every PUBLISH must try every distinct pattern anyway
+//! (each once, however many clients share it, as Redis does), pattern subscriptions change
+//! rarely, and readers never block one another.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use dashmap::DashMap;
+
+use super::MessageFrames;
+use crate::client::{ClientHandle, ClientId};
+use crate::config::OutputLimit;
+use crate::glob;
+
+/// The three namespaces of pub/sub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Channel,
+    Pattern,
+    ShardChannel,
+}
+
+impl Kind {
+    /// The confirmation names Redis replies with.
+    pub fn subscribe_reply(self) -> &'static [u8] {
+        match self {
+            Kind::Channel => b"subscribe",
+            Kind::Pattern => b"psubscribe",
+            Kind::ShardChannel => b"ssubscribe",
+        }
+    }
+
+    pub fn unsubscribe_reply(self) -> &'static [u8] {
+        match self {
+            Kind::Channel => b"unsubscribe",
+            Kind::Pattern => b"punsubscribe",
+            Kind::ShardChannel => b"sunsubscribe",
+        }
+    }
+}
+
+type Subscribers = HashMap<ClientId, Arc<ClientHandle>>;
+
+/// See the module documentation.
+#[derive(Default)]
+pub struct Hub {
+    channels: DashMap<Bytes, Subscribers>,
+    shard_channels: DashMap<Bytes, Subscribers>,
+    patterns: RwLock<HashMap<Bytes, Subscribers>>,
+}
+
+/// Where a publisher's own copy goes: a client that publishes to a channel it subscribes to
+/// gets the message before the PUBLISH reply, in its reply stream, as Redis writes it.
+pub struct Publisher<'a> {
+    pub id: ClientId,
+    pub own_frames: &'a mut Vec<Bytes>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("channels", &self.channels.len())
+            .field("patterns", &self.count(Kind::Pattern))
+            .field("shard_channels", &self.shard_channels.len())
+            .finish()
+    }
+}
+
+impl Hub {
+    /// Adds `client` to `name`; false if it was already there.
+    pub fn subscribe(&self, kind: Kind, name: Bytes, client: &Arc<ClientHandle>) -> bool {
+        let subscribers_added =
+            |subs: &mut Subscribers| subs.insert(client.id, client.clone()).is_none();
+        match kind {
+            Kind::Channel => subscribers_added(&mut self.channels.entry(name).or_default()),
+            Kind::ShardChannel => {
+                subscribers_added(&mut self.shard_channels.entry(name).or_default())
+            }
+            Kind::Pattern => {
+                let mut patterns = self.patterns.write().unwrap_or_else(|e| e.into_inner());
+                subscribers_added(patterns.entry(name).or_default())
+            }
+        }
+    }
+
+    /// Removes `client` from `name`, dropping the name when its last subscriber leaves.
+    pub fn unsubscribe(&self, kind: Kind, name: &[u8], client: ClientId) -> bool {
+        match kind {
+            Kind::Channel => remove_from(&self.channels, name, client),
+            Kind::ShardChannel => remove_from(&self.shard_channels, name, client),
+            Kind::Pattern => {
+                let mut patterns = self.patterns.write().unwrap_or_else(|e| e.into_inner());
+                let Some(subs) = patterns.get_mut(name) else {
+                    return false;
+                };
+                let removed = subs.remove(&client).is_some();
+                if subs.is_empty() {
+                    patterns.remove(name);
+                }
+                removed
+            }
+        }
+    }
+
+    /// PUBLISH: delivers to the channel's subscribers, then to every matching pattern's.
+    /// Returns the number of receivers, as Redis counts them.
+    pub fn publish(
+        &self,
+        channel: &[u8],
+        message: &[u8],
+        limit: &OutputLimit,
+        mut publisher: Option<Publisher<'_>>,
+    ) -> usize {
+        let mut receivers = 0;
+        if let Some(subs) = self.channels.get(channel) {
+            let mut frames = MessageFrames::new(b"message", None, channel, message);
+            receivers += deliver_all(&subs, &mut frames, limit, &mut publisher);
+        }
+        let patterns = self.patterns.read().unwrap_or_else(|e| e.into_inner());
+        for (pattern, subs) in patterns.iter() {
+            if glob::matches(pattern, channel) {
+                let mut frames = MessageFrames::new(b"pmessage", Some(pattern), channel, message);
+                receivers += deliver_all(subs, &mut frames, limit, &mut publisher);
+            }
+        }
+        receivers
+    }
+
+    /// SPUBLISH: shard channels have no patterns.
+    pub fn spublish(
+        &self,
+        channel: &[u8],
+        message: &[u8],
+        limit: &OutputLimit,
+        mut publisher: Option<Publisher<'_>>,
+    ) -> usize {
+        match self.shard_channels.get(channel) {
+            Some(subs) => {
+                let mut frames = MessageFrames::new(b"smessage", None, channel, message);
+                deliver_all(&subs, &mut frames, limit, &mut publisher)
+            }
+            None => 0,
+        }
+    }
+
+    /// Active channels (or shard channels) matching `pattern`, for PUBSUB (SHARD)CHANNELS.
+    pub fn active(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        let map = match kind {
+            Kind::ShardChannel => &self.shard_channels,
+            _ => &self.channels,
+        };
+        map.iter()
+            .filter(|e| !e.value().is_empty())
+            .filter(|e| pattern.is_none_or(|p| glob::matches(p, e.key())))
+            .map(|e| e.key().clone())
+            .collect()
+    }
+
+    /// Subscribers of one channel (or shard channel), for PUBSUB (SHARD)NUMSUB.
+    pub fn numsub(&self, kind: Kind, name: &[u8]) -> usize {
+        let map = match kind {
+            Kind::ShardChannel => &self.shard_channels,
+            _ => &self.channels,
+        };
+        map.get(name).map_or(0, |subs| subs.len())
+    }
+
+    /// Distinct channels, patterns or shard channels with at least one subscriber.
+    pub fn count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Channel => self.channels.len(),
+            Kind::ShardChannel => self.shard_channels.len(),
+            Kind::Pattern => self
+                .patterns
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .len(),
+        }
+    }
+}
+
+fn remove_from(map: &DashMap<Bytes, Subscribers>, name: &[u8], client: ClientId) -> bool {
+    let removed = match map.get_mut(name) {
+        Some(mut subs) => subs.remove(&client).is_some(),
+        None => return false,
+    };
+    map.remove_if(name, |_, subs| subs.is_empty());
+    removed
+}
+
+fn deliver_all(
+    subs: &Subscribers,
+    frames: &mut MessageFrames<'_>,
+    limit: &OutputLimit,
+    publisher: &mut Option<Publisher<'_>>,
+) -> usize {
+    for (id, client) in subs {
+        let frame = frames.get(client.is_resp3());
+        match publisher {
+            Some(p) if p.id == *id => p.own_frames.push(frame),
+            _ => {
+                client.deliver(frame, limit);
+            }
+        }
+    }
+    subs.len()
+}

@@ -1,0 +1,15 @@
+//! Pub/sub: the hub that maps channels, patterns and shard channels to their subscribers, the
+//! per-client record of what it subscribed to, and the message frames PUBLISH fans out.
+//!
+//! A message travels once through encoding: PUBLISH builds the `message` (or `pmessage`,
+//! `smessage`) frame at most once per protocol version, as a shared `Bytes`, and hands a
+//! reference-counted clone to each subscriber's outbox. Subscribers' connection tasks write it;
+//! the publisher never touches a subscriber's socket and never waits for one.
+
+mod frame;
+mod hub;
+mod subscriptions;
+
+pub use frame::MessageFrames;
+pub use hub::{Hub, Kind, Publisher};
+pub use subscriptions::Subscriptions;
