@@ -73,6 +73,13 @@ impl Connection {
     /// Serves the client until it leaves, is killed, or the server shuts down.
     pub async fn run(mut self) {
         let result = self.serve().await;
+        // Counted here, once, whichever await noticed the kill (a stalled write, usually).
+        if self.session.handle.over_output_limit() {
+            self.state
+                .stats
+                .client_output_limit_disconnections
+                .fetch_add(1, Relaxed);
+        }
         if let Err(Close::Io(e)) = &result {
             tracing::debug!("client {} closed: {e}", self.session.handle.addr);
         }
@@ -84,12 +91,6 @@ impl Connection {
         let mut last_activity = Instant::now();
         loop {
             if handle.is_killed() {
-                if handle.over_output_limit() {
-                    self.state
-                        .stats
-                        .client_output_limit_disconnections
-                        .fetch_add(1, Relaxed);
-                }
                 return Ok(());
             }
             self.run_batch()?;
@@ -99,6 +100,11 @@ impl Connection {
             }
             if self.session.close_after_reply || self.state.is_shutting_down() {
                 return Ok(());
+            }
+            // Frames pushed while `flush` was writing spent their wake-up there: collect them
+            // now rather than sleep on a wake-up that already came.
+            if !handle.outbox.is_empty() {
+                continue;
             }
             let timeout = self.state.settings.timeout.load(Relaxed);
             let idle_deadline = (timeout > 0 && self.session.pubsub.total() == 0)
