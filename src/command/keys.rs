@@ -224,7 +224,10 @@ fn parse_condition(options: &[Bytes]) -> CommandResult<Condition> {
             "xx" => c.xx = true,
             "gt" => c.gt = true,
             "lt" => c.lt = true,
-            other => return Err(CommandError::err(format!("Unsupported option {other}"))),
+            _ => {
+                let shown = String::from_utf8_lossy(option);
+                return Err(CommandError::err(format!("Unsupported option {shown}")));
+            }
         }
     }
     if c.nx && (c.xx || c.gt || c.lt) {

@@ -284,31 +284,72 @@ fn config_set(state: &ServerState, pairs: &[(String, String)]) -> CommandResult<
     Ok(true)
 }
 
+/// Redis's ACL categories in the order Redis lists them (its category table's order).
+const ACL_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
+
 fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
+    // Containers carry no category of their own in Redis, only `@slow`.
+    if !spec.subcommands.is_empty() {
+        return vec!["@slow"];
+    }
     let mut cats = Vec::new();
+    // Categories Redis assigns one by one rather than by group.
+    cats.extend_from_slice(match spec.name {
+        "dbsize" => &["@keyspace"][..],
+        "flushall" | "flushdb" => &["@keyspace", "@dangerous"],
+        "keys" | "info" => &["@dangerous"],
+        "command" => &["@connection"],
+        _ => &[],
+    });
     if spec.has(flags::WRITE) {
         cats.push("@write");
     }
     if spec.has(flags::READONLY) {
         cats.push("@read");
     }
-    cats.push(match spec.group {
-        "string" => "@string",
-        "generic" => "@keyspace",
-        "transactions" => "@transaction",
-        "connection" => "@connection",
-        "pubsub" => "@pubsub",
-        "stream" => "@stream",
-        _ => "@slow",
-    });
+    match spec.group {
+        "string" => cats.push("@string"),
+        "generic" => cats.push("@keyspace"),
+        "transactions" => cats.push("@transaction"),
+        "connection" => cats.push("@connection"),
+        "pubsub" => cats.push("@pubsub"),
+        "stream" => cats.push("@stream"),
+        _ => {}
+    }
     if spec.has(flags::ADMIN) {
         cats.extend(["@admin", "@dangerous"]);
+    }
+    if spec.has(flags::BLOCKING) {
+        cats.push("@blocking");
     }
     cats.push(if spec.has(flags::FAST) {
         "@fast"
     } else {
         "@slow"
     });
+    cats.sort_by_key(|c| ACL_ORDER.iter().position(|o| o == c));
     cats.dedup();
     cats
 }
@@ -330,9 +371,9 @@ fn command_info(out: &mut Reply, spec: &CommandSpec) {
     let cats = acl_categories(spec);
     out.set(cats.len());
     cats.iter().for_each(|c| out.simple(c));
-    out.array(0);
-    out.array(0);
-    out.array(spec.subcommands.len());
+    out.set(0);
+    out.set(0);
+    out.set(spec.subcommands.len());
     spec.subcommands.iter().for_each(|s| command_info(out, s));
 }
 

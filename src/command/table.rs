@@ -24,6 +24,7 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 11;
     pub const DENYOOM: u32 = 1 << 12;
     pub const ALLOW_BUSY: u32 = 1 << 13;
+    pub const SKIP_SLOWLOG: u32 = 1 << 14;
     /// Not a Redis flag name: allowed to a RESP2 client in subscribed mode.
     pub const SUBSCRIBED_OK: u32 = 1 << 30;
 
@@ -38,6 +39,7 @@ pub mod flags {
         (LOADING, "loading"),
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (NO_MULTI, "no_multi"),
@@ -308,7 +310,7 @@ static CONFIG_SUBS: &[CommandSpec] = &[
 pub static COMMANDS: &[CommandSpec] = &[
     // connection
     spec!("ping", -1, FAST | SUBSCRIBED_OK, NONE, "connection", "1.0.0", "Returns the server's liveliness response."),
-    spec!("echo", 2, FAST, NONE, "connection", "1.0.0", "Returns the given string."),
+    spec!("echo", 2, LOADING | STALE | FAST, NONE, "connection", "1.0.0", "Returns the given string."),
     spec!("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, NONE, "connection", "6.0.0", "Handshakes with the Redis server."),
     spec!("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, NONE, "connection", "1.0.0", "Authenticates the connection."),
     spec!("select", 2, LOADING | STALE | FAST, NONE, "connection", "1.0.0", "Changes the selected database."),
@@ -358,7 +360,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec!("getdel", 2, WRITE | FAST, KEY1, "string", "6.2.0", "Returns the string value of a key after deleting the key."),
     // transactions
     spec!("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NONE, "transactions", "1.2.0", "Starts a transaction."),
-    spec!("exec", 1, NOSCRIPT | LOADING | STALE, NONE, "transactions", "1.2.0", "Executes all commands in a transaction."),
+    spec!("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, NONE, "transactions", "1.2.0", "Executes all commands in a transaction."),
     spec!("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NONE, "transactions", "2.0.0", "Discards a transaction."),
     spec!("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, (1, -1, 1), "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction."),
     spec!("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, NONE, "transactions", "2.2.0", "Forgets about watched keys of a transaction."),
