@@ -406,6 +406,206 @@ impl Settings {
     }
 }
 
+/// Applies a CONFIG SET value, or says why it is refused.
+pub type Setter = fn(&Settings, &str) -> Result<(), String>;
+
+/// A parameter CONFIG GET shows and CONFIG SET may change.
+pub struct Param {
+    pub name: &'static str,
+    pub get: fn(&Settings) -> String,
+    /// `None`: immutable once the server runs.
+    pub set: Option<Setter>,
+}
+
+fn int_in(value: &str, min: i64, max: i64) -> Result<i64, String> {
+    let n: i64 = crate::number::parse_i64(value.as_bytes())
+        .ok_or("argument couldn't be parsed into an integer")?;
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+fn memory_in(value: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n = parse_memory(value).map_err(|_| "argument must be a memory value".to_string())?;
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// Every parameter, in the order CONFIG GET * lists them.
+pub static PARAMS: &[Param] = &[
+    Param {
+        name: "bind",
+        get: |s| s.options.bind.join(" "),
+        set: None,
+    },
+    Param {
+        name: "port",
+        get: |s| s.options.port.to_string(),
+        set: None,
+    },
+    Param {
+        name: "requirepass",
+        get: |s| {
+            s.requirepass()
+                .map(|p| String::from_utf8_lossy(&p).into_owned())
+                .unwrap_or_default()
+        },
+        set: Some(|s, v| {
+            if let Ok(mut p) = s.requirepass.write() {
+                *p = (!v.is_empty()).then(|| Bytes::copy_from_slice(v.as_bytes()));
+            }
+            Ok(())
+        }),
+    },
+    Param {
+        name: "maxclients",
+        get: |s| s.maxclients.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            let _: () = s
+                .maxclients
+                .store(int_in(v, 1, u32::MAX as i64)? as u64, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "timeout",
+        get: |s| s.timeout.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            let _: () = s
+                .timeout
+                .store(int_in(v, 0, i32::MAX as i64)? as u64, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "loglevel",
+        get: |s| s.loglevel.read().map(|l| l.clone()).unwrap_or_default(),
+        set: Some(|s, v| {
+            let level = parse_loglevel(&v.to_ascii_lowercase())
+                .map_err(|_| "argument(s) must be one of the following: debug, verbose, notice, warning, nothing".to_string())?;
+            if let Ok(mut l) = s.loglevel.write() {
+                *l = level;
+            }
+            Ok(())
+        }),
+    },
+    Param {
+        name: "logfile",
+        get: |s| s.options.logfile.clone(),
+        set: None,
+    },
+    Param {
+        name: "databases",
+        get: |s| s.options.databases.to_string(),
+        set: None,
+    },
+    Param {
+        name: "proto-max-bulk-len",
+        get: |s| s.proto_max_bulk_len.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            let _: () = s.proto_max_bulk_len.store(
+                memory_in(v, 1024 * 1024, i64::MAX as u64)? as i64,
+                Ordering::Relaxed,
+            );
+            Ok(())
+        }),
+    },
+    Param {
+        name: "client-query-buffer-limit",
+        get: |s| {
+            s.client_query_buffer_limit
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|s, v| {
+            let _: () = s.client_query_buffer_limit.store(
+                memory_in(v, 1024 * 1024, i64::MAX as u64)?,
+                Ordering::Relaxed,
+            );
+            Ok(())
+        }),
+    },
+    Param {
+        name: "client-output-buffer-limit",
+        get: |s| s.output_limits().render(),
+        set: Some(|s, v| {
+            let words: Vec<String> = v.split_whitespace().map(str::to_owned).collect();
+            let next = s.output_limits().apply(&words)?;
+            if let Ok(mut l) = s.output_limits.write() {
+                *l = next;
+            }
+            Ok(())
+        }),
+    },
+    Param {
+        name: "notify-keyspace-events",
+        get: |s| render_keyspace_events(s.keyspace_events()),
+        set: Some(|s, v| {
+            let flags = parse_keyspace_events(v)
+                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+            s.notify_keyspace_events.store(flags, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "hz",
+        get: |s| s.hz.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            let _: () = s.hz.store(
+                int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u64,
+                Ordering::Relaxed,
+            );
+            Ok(())
+        }),
+    },
+    Param {
+        name: "stream-node-max-bytes",
+        get: |s| s.stream_node_max_bytes.load(Ordering::Relaxed).to_string(),
+        set: Some(|s, v| {
+            let _: () = s
+                .stream_node_max_bytes
+                .store(memory_in(v, 0, i64::MAX as u64)?, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "stream-node-max-entries",
+        get: |s| {
+            s.stream_node_max_entries
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|s, v| {
+            let _: () = s
+                .stream_node_max_entries
+                .store(int_in(v, 0, i64::MAX)? as u64, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "maxmemory",
+        get: |_| "0".into(),
+        set: None,
+    },
+    Param {
+        name: "maxmemory-policy",
+        get: |_| "noeviction".into(),
+        set: None,
+    },
+];
+
+/// Looks a parameter up by name, ignoring case.
+pub fn param(name: &str) -> Option<&'static Param> {
+    PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,190 +674,4 @@ mod tests {
         assert!(Options::from_args(["herald", "--port", "notanumber"]).is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }
-}
-
-/// A parameter CONFIG GET shows and CONFIG SET may change.
-pub struct Param {
-    pub name: &'static str,
-    pub get: fn(&Settings) -> String,
-    /// `None`: immutable once the server runs.
-    pub set: Option<fn(&Settings, &str) -> Result<(), String>>,
-}
-
-fn int_in(value: &str, min: i64, max: i64) -> Result<i64, String> {
-    let n: i64 = crate::number::parse_i64(value.as_bytes())
-        .ok_or("argument couldn't be parsed into an integer")?;
-    if n < min || n > max {
-        return Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        ));
-    }
-    Ok(n)
-}
-
-fn memory_in(value: &str, min: u64, max: u64) -> Result<u64, String> {
-    let n = parse_memory(value).map_err(|_| "argument must be a memory value".to_string())?;
-    if n < min || n > max {
-        return Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        ));
-    }
-    Ok(n)
-}
-
-/// Every parameter, in the order CONFIG GET * lists them.
-pub static PARAMS: &[Param] = &[
-    Param {
-        name: "bind",
-        get: |s| s.options.bind.join(" "),
-        set: None,
-    },
-    Param {
-        name: "port",
-        get: |s| s.options.port.to_string(),
-        set: None,
-    },
-    Param {
-        name: "requirepass",
-        get: |s| {
-            s.requirepass()
-                .map(|p| String::from_utf8_lossy(&p).into_owned())
-                .unwrap_or_default()
-        },
-        set: Some(|s, v| {
-            if let Ok(mut p) = s.requirepass.write() {
-                *p = (!v.is_empty()).then(|| Bytes::copy_from_slice(v.as_bytes()));
-            }
-            Ok(())
-        }),
-    },
-    Param {
-        name: "maxclients",
-        get: |s| s.maxclients.load(Ordering::Relaxed).to_string(),
-        set: Some(|s, v| {
-            Ok(s.maxclients
-                .store(int_in(v, 1, u32::MAX as i64)? as u64, Ordering::Relaxed))
-        }),
-    },
-    Param {
-        name: "timeout",
-        get: |s| s.timeout.load(Ordering::Relaxed).to_string(),
-        set: Some(|s, v| {
-            Ok(s.timeout
-                .store(int_in(v, 0, i32::MAX as i64)? as u64, Ordering::Relaxed))
-        }),
-    },
-    Param {
-        name: "loglevel",
-        get: |s| s.loglevel.read().map(|l| l.clone()).unwrap_or_default(),
-        set: Some(|s, v| {
-            let level = parse_loglevel(&v.to_ascii_lowercase())
-                .map_err(|_| "argument(s) must be one of the following: debug, verbose, notice, warning, nothing".to_string())?;
-            if let Ok(mut l) = s.loglevel.write() {
-                *l = level;
-            }
-            Ok(())
-        }),
-    },
-    Param {
-        name: "logfile",
-        get: |s| s.options.logfile.clone(),
-        set: None,
-    },
-    Param {
-        name: "databases",
-        get: |s| s.options.databases.to_string(),
-        set: None,
-    },
-    Param {
-        name: "proto-max-bulk-len",
-        get: |s| s.proto_max_bulk_len.load(Ordering::Relaxed).to_string(),
-        set: Some(|s, v| {
-            Ok(s.proto_max_bulk_len.store(
-                memory_in(v, 1024 * 1024, i64::MAX as u64)? as i64,
-                Ordering::Relaxed,
-            ))
-        }),
-    },
-    Param {
-        name: "client-query-buffer-limit",
-        get: |s| {
-            s.client_query_buffer_limit
-                .load(Ordering::Relaxed)
-                .to_string()
-        },
-        set: Some(|s, v| {
-            Ok(s.client_query_buffer_limit.store(
-                memory_in(v, 1024 * 1024, i64::MAX as u64)?,
-                Ordering::Relaxed,
-            ))
-        }),
-    },
-    Param {
-        name: "client-output-buffer-limit",
-        get: |s| s.output_limits().render(),
-        set: Some(|s, v| {
-            let words: Vec<String> = v.split_whitespace().map(str::to_owned).collect();
-            let next = s.output_limits().apply(&words)?;
-            if let Ok(mut l) = s.output_limits.write() {
-                *l = next;
-            }
-            Ok(())
-        }),
-    },
-    Param {
-        name: "notify-keyspace-events",
-        get: |s| render_keyspace_events(s.keyspace_events()),
-        set: Some(|s, v| {
-            let flags = parse_keyspace_events(v)
-                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
-            s.notify_keyspace_events.store(flags, Ordering::Relaxed);
-            Ok(())
-        }),
-    },
-    Param {
-        name: "hz",
-        get: |s| s.hz.load(Ordering::Relaxed).to_string(),
-        set: Some(|s, v| {
-            Ok(s.hz.store(
-                int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u64,
-                Ordering::Relaxed,
-            ))
-        }),
-    },
-    Param {
-        name: "stream-node-max-bytes",
-        get: |s| s.stream_node_max_bytes.load(Ordering::Relaxed).to_string(),
-        set: Some(|s, v| {
-            Ok(s.stream_node_max_bytes
-                .store(memory_in(v, 0, i64::MAX as u64)?, Ordering::Relaxed))
-        }),
-    },
-    Param {
-        name: "stream-node-max-entries",
-        get: |s| {
-            s.stream_node_max_entries
-                .load(Ordering::Relaxed)
-                .to_string()
-        },
-        set: Some(|s, v| {
-            Ok(s.stream_node_max_entries
-                .store(int_in(v, 0, i64::MAX)? as u64, Ordering::Relaxed))
-        }),
-    },
-    Param {
-        name: "maxmemory",
-        get: |_| "0".into(),
-        set: None,
-    },
-    Param {
-        name: "maxmemory-policy",
-        get: |_| "noeviction".into(),
-        set: None,
-    },
-];
-
-/// Looks a parameter up by name, ignoring case.
-pub fn param(name: &str) -> Option<&'static Param> {
-    PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }

@@ -157,7 +157,9 @@ impl ServerCommand {
                 }
             }
             ServerCommand::ConfigSet(pairs) => {
-                config_set(state, &pairs)?.then(|| out.ok()).unwrap_or(())
+                if config_set(state, &pairs)? {
+                    out.ok()
+                }
             }
             ServerCommand::ConfigResetStat => {
                 state.stats.reset();

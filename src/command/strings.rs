@@ -244,10 +244,7 @@ fn parse_set(a: &[Bytes]) -> CommandResult<Set> {
                 }
                 let n = args::int(next.map(|b| &b[..]).unwrap_or_default());
                 // The number is checked after all options are read; keep what was given.
-                let n = match n {
-                    Ok(n) => n,
-                    Err(_) => i64::MIN,
-                };
+                let n = n.unwrap_or(i64::MIN);
                 set.expire = Some(match opt.as_str() {
                     "ex" => Expiry::Ex(n),
                     "px" => Expiry::Px(n),
