@@ -98,6 +98,10 @@ impl Connection {
             if !self.output.is_empty() {
                 self.flush().await?;
             }
+            if self.session.blocked.is_some() {
+                self.wait_blocked().await?;
+                continue;
+            }
             if self.session.close_after_reply || self.state.is_shutting_down() {
                 return Ok(());
             }
@@ -174,11 +178,100 @@ impl Connection {
                 in_exec: false,
             };
             dispatch(args, &mut ctx, &mut out);
+            if self.session.blocked.is_some() {
+                // The rest of the input waits until the blocked read is answered.
+                break;
+            }
         }
         if !self.replies.is_empty() {
             self.output.push_back(self.replies.split().freeze());
         }
         Ok(())
+    }
+
+    /// Serves a blocked XREAD / XREADGROUP: registers on its keys, runs it again whenever one
+    /// of them changes, and answers it when it finds entries, fails, or times out. Meanwhile
+    /// the client's further input is buffered, not run, and its disconnection is noticed.
+    async fn wait_blocked(&mut self) -> Result<(), Close> {
+        let Some(blocked) = self.session.blocked.take() else {
+            return Ok(());
+        };
+        let state = self.state.clone();
+        let handle = self.session.handle.clone();
+        let deadline = blocked.timeout.map(|t| Instant::now() + t);
+        let wake = Arc::new(tokio::sync::Notify::new());
+        for key in &blocked.keys {
+            state
+                .blocking
+                .register(blocked.db, key.clone(), handle.id, wake.clone());
+        }
+        state.blocked_clients.fetch_add(1, Relaxed);
+        handle.update(|m| m.blocked = true);
+        let mut rerun = true;
+        let group_read = blocked
+            .args
+            .first()
+            .is_some_and(|name| name.eq_ignore_ascii_case(b"xreadgroup"));
+        let mut first = true;
+        let result = loop {
+            if rerun && group_read && !first && !streams_exist(&state, &blocked) {
+                // Redis unblocks a group reader whose stream was deleted or replaced.
+                self.state.stats.count_error("UNBLOCKED");
+                Reply::new(&mut self.replies, self.session.protocol)
+                    .error(b"UNBLOCKED the stream key no longer exists");
+                break Ok(());
+            }
+            first = false;
+            if rerun {
+                let mut out = Reply::new(&mut self.replies, self.session.protocol);
+                let mut ctx = Ctx {
+                    state: &self.state,
+                    session: &mut self.session,
+                    now: now_ms(),
+                    in_exec: false,
+                };
+                dispatch(blocked.args.clone(), &mut ctx, &mut out);
+                if self.session.blocked.take().is_none() {
+                    break Ok(());
+                }
+                rerun = false;
+            }
+            tokio::select! {
+                _ = wake.notified() => rerun = true,
+                _ = sleep_until_opt(deadline) => {
+                    Reply::new(&mut self.replies, self.session.protocol).null_array();
+                    break Ok(());
+                }
+                read = self.stream.read_buf(&mut self.input) => {
+                    match read {
+                        Ok(0) => break Err(Close::Normal),
+                        Ok(n) => {
+                            self.state.stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
+                        }
+                        Err(e) => break Err(Close::Io(e)),
+                    }
+                }
+                _ = handle.wake.notified() => {
+                    if handle.is_killed() {
+                        break Err(Close::Normal);
+                    }
+                    self.collect_pushed();
+                    if let Err(e) = self.flush().await {
+                        break Err(e);
+                    }
+                }
+                _ = state.shutdown_requested() => break Err(Close::Normal),
+            }
+        };
+        for key in &blocked.keys {
+            state.blocking.deregister(blocked.db, key, handle.id);
+        }
+        state.blocked_clients.fetch_sub(1, Relaxed);
+        handle.update(|m| m.blocked = false);
+        if !self.replies.is_empty() {
+            self.output.push_back(self.replies.split().freeze());
+        }
+        result
     }
 
     /// Moves frames pushed to this client into the output queue.
@@ -255,6 +348,16 @@ impl Connection {
         }
         state.clients.unregister(self.session.handle.id);
     }
+}
+
+/// Whether every key a blocked read waits on still holds a stream.
+fn streams_exist(state: &ServerState, blocked: &crate::session::BlockedRead) -> bool {
+    let db = state.keyspace.db(blocked.db);
+    let now = now_ms();
+    blocked.keys.iter().all(|key| {
+        db.get(key, now)
+            .is_some_and(|e| matches!(e.value, crate::keyspace::Value::Stream(_)))
+    })
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

@@ -27,6 +27,8 @@ use dashmap::DashMap;
 #[derive(Debug, Clone)]
 pub enum Value {
     String(Bytes),
+    /// Boxed: a stream is much larger than a string's handle, and most keys are strings.
+    Stream(Box<crate::stream::Stream>),
 }
 
 impl Value {
@@ -34,6 +36,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::String(_) => "string",
+            Value::Stream(_) => "stream",
         }
     }
 }
@@ -94,6 +97,21 @@ impl Db {
             return None;
         }
         Some(entry)
+    }
+
+    /// Borrows a key for change, creating it with `make` when it does not exist.
+    pub fn get_or_insert_with(
+        &self,
+        key: &Bytes,
+        now: u64,
+        make: impl FnOnce() -> Value,
+    ) -> RefMut<'_, Bytes, Entry> {
+        if let Some(entry) = self.get_mut(key, now) {
+            return entry;
+        }
+        self.map
+            .entry(key.clone())
+            .or_insert_with(|| Entry::new(make()))
     }
 
     pub fn contains(&self, key: &[u8], now: u64) -> bool {

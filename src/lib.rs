@@ -8,6 +8,7 @@
 //! - [`session`]: per-connection state; [`client`]: the shared view of a client.
 //! - [`keyspace`]: databases, values, expiry, WATCH bookkeeping.
 //! - [`outbox`]: bounded queue of frames pushed to a client.
+//! - [`stream`]: stream ids, entry storage in nodes, consumer groups, blocked readers.
 //! - [`pubsub`]: the hub of channels, patterns and shard channels; message frames.
 //! - [`config`], [`state`], [`stats`], [`error`], [`glob`], [`number`].
 
@@ -26,3 +27,4 @@ pub mod server;
 pub mod session;
 pub mod state;
 pub mod stats;
+pub mod stream;

@@ -11,6 +11,17 @@ use crate::keyspace::{DirtyFlag, Keyspace};
 use crate::protocol::Protocol;
 use crate::pubsub::Subscriptions;
 
+/// A stream read waiting for data (XREAD / XREADGROUP with BLOCK): the keys it waits on and
+/// the request to run again when one of them changes, with `$` already resolved.
+#[derive(Debug, Clone)]
+pub struct BlockedRead {
+    pub db: usize,
+    pub keys: Vec<Bytes>,
+    /// `None`: BLOCK 0, wait for ever.
+    pub timeout: Option<std::time::Duration>,
+    pub args: Vec<Bytes>,
+}
+
 /// A transaction being queued between MULTI and EXEC.
 #[derive(Debug, Default)]
 pub struct Multi {
@@ -40,6 +51,8 @@ pub struct Session {
     pub monitor: bool,
     /// Channels, patterns and shard channels this client subscribes to.
     pub pubsub: Subscriptions,
+    /// Set by a stream read that must wait; the connection takes it after the command.
+    pub blocked: Option<BlockedRead>,
 }
 
 impl Session {
@@ -58,6 +71,7 @@ impl Session {
             close_after_reply: false,
             monitor: false,
             pubsub: Subscriptions::default(),
+            blocked: None,
         }
     }
 

@@ -14,6 +14,7 @@ use crate::config::{Options, Settings};
 use crate::keyspace::{now_ms, Keyspace};
 use crate::pubsub::{Hub, Kind};
 use crate::stats::Stats;
+use crate::stream::blocking::Blocking;
 
 /// See the module documentation.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ pub struct ServerState {
     pub stats: Stats,
     pub monitors: Monitors,
     pub hub: Hub,
+    pub blocking: Blocking,
     pub started: Instant,
     pub started_ms: u64,
     pub run_id: String,
@@ -48,6 +50,7 @@ impl ServerState {
             stats: Stats::default(),
             monitors: Monitors::default(),
             hub: Hub::default(),
+            blocking: Blocking::default(),
             started: Instant::now(),
             started_ms: now_ms(),
             run_id: run_id(),

@@ -8,7 +8,8 @@
 //! - `SET k v` — a command on connection A, split as redis-cli splits a line (quotes, `\xHH`);
 //! - `@B SUBSCRIBE ch` — a command on connection B (opened on first use; C, D... likewise);
 //! - `!raw <bytes>` / `@B !raw <bytes>` — raw bytes with `\r`, `\n`, `\xHH` escapes;
-//! - `!sleep <ms>`, `!close B`, `!proto 2` (the script runs in RESP2 only), `# comment`.
+//! - `!sleep <ms>`, `!close B`, `!proto 2` (the script runs in RESP2 only), `# comment`;
+//! - a trailing `#!times` compares the reply with its integers blanked (idle times).
 //!
 //! After each step the runner waits for the connection's first reply (unless the step ends in
 //! `#!noreply`), then collects every frame any connection receives until the servers go quiet,
@@ -153,6 +154,8 @@ struct Line {
     text: String,
     step: Step,
     known: Option<String>,
+    /// `#!times`: the reply carries durations (idle times); integers are not compared.
+    times: bool,
 }
 
 fn unescape(text: &str) -> Vec<u8> {
@@ -207,6 +210,11 @@ fn parse_script(path: &Path) -> (Vec<Line>, bool) {
             expect_reply = false;
             body.truncate(at);
         }
+        let mut times = false;
+        if let Some(at) = body.find(" #!times") {
+            times = true;
+            body.truncate(at);
+        }
         let trimmed = body.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
@@ -251,6 +259,7 @@ fn parse_script(path: &Path) -> (Vec<Line>, bool) {
             text: trimmed.to_owned(),
             step,
             known,
+            times,
         });
     }
     (lines, resp2_only)
@@ -299,6 +308,15 @@ fn normalise(frame: &str, ids: &mut HashMap<String, usize>) -> String {
         }
     }
     lines.join("\r\n")
+}
+
+/// Replaces every RESP integer (`:123`) with `:<n>`, for replies that carry durations.
+fn scrub_integers(frame: &str) -> String {
+    frame
+        .split("\r\n")
+        .map(|l| if l.starts_with(':') { ":<n>" } else { l })
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }
 
 struct Mismatch {
@@ -378,10 +396,15 @@ fn run_script(
                     let empty = Vec::new();
                     let r = redis_replies.get(name).unwrap_or(&empty);
                     let h = herald_replies.get(name).unwrap_or(&empty);
-                    let rn: Vec<String> =
-                        r.iter().map(|f| normalise(f, &mut sides[0].ids)).collect();
-                    let hn: Vec<String> =
-                        h.iter().map(|f| normalise(f, &mut sides[1].ids)).collect();
+                    let scrub = |f: String| if line.times { scrub_integers(&f) } else { f };
+                    let rn: Vec<String> = r
+                        .iter()
+                        .map(|f| scrub(normalise(f, &mut sides[0].ids)))
+                        .collect();
+                    let hn: Vec<String> = h
+                        .iter()
+                        .map(|f| scrub(normalise(f, &mut sides[1].ids)))
+                        .collect();
                     *compared += 1;
                     if rn != hn && line.known.is_none() && !name.starts_with("__") {
                         mismatches.push(Mismatch {

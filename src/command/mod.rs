@@ -57,6 +57,7 @@ impl<'a> Ctx<'a> {
     /// Records a change to `key`: flags watchers and publishes the keyspace event.
     pub fn modified(&self, class: u32, event: &str, key: &[u8]) {
         self.state.keyspace.touch(self.session.db, key);
+        self.state.blocking.signal(self.session.db, key);
         self.state
             .notify_keyspace_event(class, event, self.session.db, key);
     }

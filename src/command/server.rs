@@ -190,6 +190,7 @@ impl ServerCommand {
                 let _exclusive = ctx.gate_exclusive();
                 let which = if all { None } else { Some(ctx.session.db) };
                 state.keyspace.touch_all_existing(which, ctx.now);
+                state.blocking.signal_all();
                 match which {
                     Some(db) => {
                         state.keyspace.db(db).clear();

@@ -1,0 +1,368 @@
+//! A stream's entries, in nodes of consecutive entries keyed by their first id.
+//!
+//! Nodes follow Redis's layout rules (`stream-node-max-entries`, `stream-node-max-bytes`):
+//! XADD appends to the last node until it is full, XDEL marks an entry deleted in place and
+//! drops a node once all its entries are deleted, and approximate trimming (`~`) removes whole
+//! nodes only — so `MAXLEN ~` keeps the same entries here as in Redis.
+//!
+//! # Invariants
+//! - Ids strictly increase across nodes and within a node; `last_id` is at least every id.
+//! - `length` counts live (not deleted) entries; an empty node is removed at once.
+//! - `first_id` is the first live entry's id, or 0-0 when the stream is empty.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use bytes::Bytes;
+
+use super::group::Group;
+use super::id::StreamId;
+
+/// One entry: its id and its field-value pairs, flattened.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: StreamId,
+    pub fields: Vec<Bytes>,
+    deleted: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    entries: Vec<Entry>,
+    live: usize,
+    /// An estimate of Redis's listpack size, for `stream-node-max-bytes`.
+    bytes: usize,
+}
+
+/// Node size limits, read from the configuration when an entry is added.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeLimits {
+    pub max_bytes: usize,
+    pub max_entries: usize,
+}
+
+/// How XTRIM (or XADD's trimming) chooses entries to remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrimStrategy {
+    MaxLen(u64),
+    MinId(StreamId),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Trim {
+    pub strategy: TrimStrategy,
+    /// `~`: remove whole nodes only.
+    pub approx: bool,
+    /// Most entries to remove (0: no limit).
+    pub limit: u64,
+}
+
+/// A stream value.
+#[derive(Debug, Clone, Default)]
+pub struct Stream {
+    nodes: BTreeMap<StreamId, Node>,
+    length: u64,
+    pub last_id: StreamId,
+    pub entries_added: u64,
+    pub max_deleted_id: StreamId,
+    pub groups: BTreeMap<Bytes, Group>,
+}
+
+impl Stream {
+    pub fn len(&self) -> u64 {
+        self.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The first live entry's id, or 0-0.
+    pub fn first_id(&self) -> StreamId {
+        self.first().map_or(StreamId::MIN, |e| e.id)
+    }
+
+    pub fn first(&self) -> Option<&Entry> {
+        self.range(StreamId::MIN, StreamId::MAX).next()
+    }
+
+    pub fn last(&self) -> Option<&Entry> {
+        self.range_rev(StreamId::MIN, StreamId::MAX).next()
+    }
+
+    /// Appends an entry whose id the caller checked is greater than `last_id`.
+    pub fn append(&mut self, id: StreamId, fields: Vec<Bytes>, limits: NodeLimits) {
+        debug_assert!(self.entries_added == 0 && self.length == 0 || id > self.last_id);
+        let size: usize = fields.iter().map(|f| f.len() + 2).sum::<usize>() + 4;
+        let fits = self.nodes.last_key_value().is_some_and(|(_, node)| {
+            (limits.max_bytes == 0 || node.bytes + size < limits.max_bytes)
+                && (limits.max_entries == 0 || node.entries.len() < limits.max_entries)
+        });
+        if !fits {
+            self.nodes.insert(id, Node::default());
+        }
+        if let Some((_, node)) = self.nodes.iter_mut().next_back() {
+            node.entries.push(Entry {
+                id,
+                fields,
+                deleted: false,
+            });
+            node.live += 1;
+            node.bytes += size;
+        }
+        self.length += 1;
+        self.entries_added += 1;
+        self.last_id = id;
+    }
+
+    /// Live entries with `start <= id <= end`, in order.
+    pub fn range(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = &Entry> {
+        let first_node = self
+            .nodes
+            .range(..=start)
+            .next_back()
+            .map_or(start, |(k, _)| *k);
+        self.nodes
+            .range((Bound::Included(first_node), Bound::Unbounded))
+            .take_while(move |(k, _)| **k <= end)
+            .flat_map(|(_, node)| node.entries.iter())
+            .filter(move |e| !e.deleted && e.id >= start && e.id <= end)
+    }
+
+    /// Live entries with `start <= id <= end`, newest first.
+    pub fn range_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = &Entry> {
+        self.nodes
+            .range(..=end)
+            .rev()
+            .flat_map(|(_, node)| node.entries.iter().rev())
+            .skip_while(move |e| e.id > end)
+            .take_while(move |e| e.id >= start)
+            .filter(|e| !e.deleted)
+    }
+
+    /// The live entry with this id.
+    pub fn get(&self, id: StreamId) -> Option<&Entry> {
+        self.range(id, id).next()
+    }
+
+    /// Marks the entry deleted; true if it was there.
+    pub fn delete(&mut self, id: StreamId) -> bool {
+        let Some((&key, node)) = self.nodes.range_mut(..=id).next_back() else {
+            return false;
+        };
+        let Ok(at) = node.entries.binary_search_by_key(&id, |e| e.id) else {
+            return false;
+        };
+        if node.entries[at].deleted {
+            return false;
+        }
+        node.entries[at].deleted = true;
+        node.live -= 1;
+        if node.live == 0 {
+            self.nodes.remove(&key);
+        }
+        self.length -= 1;
+        if id > self.max_deleted_id {
+            self.max_deleted_id = id;
+        }
+        true
+    }
+
+    /// Removes entries as XTRIM does; returns how many.
+    pub fn trim(&mut self, trim: Trim) -> u64 {
+        let mut deleted = 0u64;
+        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
+        for key in keys {
+            let Some(node) = self.nodes.get_mut(&key) else {
+                continue;
+            };
+            let live = node.live as u64;
+            if trim.limit > 0 && deleted + live > trim.limit {
+                break;
+            }
+            let remove_node = match trim.strategy {
+                TrimStrategy::MaxLen(max) => self.length - live >= max,
+                TrimStrategy::MinId(min) => node.entries.last().is_some_and(|e| e.id < min),
+            };
+            if remove_node {
+                self.nodes.remove(&key);
+                self.length -= live;
+                deleted += live;
+                continue;
+            }
+            if trim.approx {
+                break;
+            }
+            for entry in node.entries.iter_mut().filter(|e| !e.deleted) {
+                let stop = match trim.strategy {
+                    TrimStrategy::MaxLen(max) => self.length <= max,
+                    TrimStrategy::MinId(min) => entry.id >= min,
+                };
+                if stop {
+                    break;
+                }
+                entry.deleted = true;
+                node.live -= 1;
+                self.length -= 1;
+                deleted += 1;
+            }
+            if node.live == 0 {
+                self.nodes.remove(&key);
+            }
+            break;
+        }
+        deleted
+    }
+
+    /// Whether an entry was deleted (XDEL) at or after `start`: the group counters Redis keeps
+    /// cannot be trusted across such a gap.
+    pub fn has_tombstones_from(&self, start: StreamId) -> bool {
+        !self.is_empty() && !self.max_deleted_id.is_zero() && start <= self.max_deleted_id
+    }
+
+    /// Redis's `streamEstimateDistanceFromFirstEverEntry`: the entries-read counter an id
+    /// stands for, when it can be known.
+    pub fn estimate_entries_read(&self, id: StreamId) -> Option<u64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if self.is_empty() && id <= self.last_id {
+            return Some(self.entries_added);
+        }
+        if id == self.last_id {
+            return Some(self.entries_added);
+        }
+        if id > self.last_id {
+            return None;
+        }
+        let first = self.first_id();
+        if self.max_deleted_id.is_zero() || self.max_deleted_id < first {
+            if id < first {
+                return Some(self.entries_added - self.length);
+            }
+            if id == first {
+                return Some(self.entries_added - self.length + 1);
+            }
+        }
+        None
+    }
+
+    /// A group's lag, or `None` when Redis reports it as unknown.
+    pub fn lag(&self, group: &Group) -> Option<u64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if let Some(read) = group.entries_read {
+            if !self.has_tombstones_from(group.last_id) {
+                return Some(self.entries_added.saturating_sub(read));
+            }
+        }
+        self.estimate_entries_read(group.last_id)
+            .map(|read| self.entries_added.saturating_sub(read))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: NodeLimits = NodeLimits {
+        max_bytes: 4096,
+        max_entries: 100,
+    };
+
+    fn stream_of(n: u64) -> Stream {
+        let mut s = Stream::default();
+        for i in 1..=n {
+            s.append(
+                StreamId::new(i, 0),
+                vec![Bytes::from("f"), Bytes::from("v")],
+                LIMITS,
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn nodes_fill_to_max_entries() {
+        let s = stream_of(250);
+        assert_eq!(s.node_count(), 3);
+        assert_eq!(s.len(), 250);
+    }
+
+    #[test]
+    fn ranges_cross_nodes_in_both_directions() {
+        let s = stream_of(250);
+        let ids: Vec<u64> = s
+            .range(StreamId::new(98, 0), StreamId::new(102, 0))
+            .map(|e| e.id.ms)
+            .collect();
+        assert_eq!(ids, vec![98, 99, 100, 101, 102]);
+        let rev: Vec<u64> = s
+            .range_rev(StreamId::new(98, 0), StreamId::new(102, 0))
+            .map(|e| e.id.ms)
+            .collect();
+        assert_eq!(rev, vec![102, 101, 100, 99, 98]);
+    }
+
+    #[test]
+    fn xdel_marks_entries_and_drops_empty_nodes() {
+        let mut s = stream_of(3);
+        assert!(s.delete(StreamId::new(2, 0)));
+        assert!(!s.delete(StreamId::new(2, 0)));
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.max_deleted_id, StreamId::new(2, 0));
+        assert!(s.delete(StreamId::new(1, 0)) && s.delete(StreamId::new(3, 0)));
+        assert_eq!(s.node_count(), 0);
+        assert_eq!(s.first_id(), StreamId::MIN);
+    }
+
+    #[test]
+    fn approximate_trim_removes_whole_nodes_only() {
+        let mut s = stream_of(250);
+        let removed = s.trim(Trim {
+            strategy: TrimStrategy::MaxLen(120),
+            approx: true,
+            limit: 0,
+        });
+        assert_eq!(removed, 100);
+        assert_eq!(s.len(), 150);
+        let removed = s.trim(Trim {
+            strategy: TrimStrategy::MaxLen(120),
+            approx: false,
+            limit: 0,
+        });
+        assert_eq!(removed, 30);
+        assert_eq!(s.first_id(), StreamId::new(131, 0));
+    }
+
+    #[test]
+    fn minid_trim_removes_older_entries() {
+        let mut s = stream_of(10);
+        assert_eq!(
+            s.trim(Trim {
+                strategy: TrimStrategy::MinId(StreamId::new(4, 0)),
+                approx: false,
+                limit: 0
+            }),
+            3
+        );
+        assert_eq!(s.first_id(), StreamId::new(4, 0));
+    }
+
+    #[test]
+    fn estimates_follow_redis() {
+        let mut s = stream_of(5);
+        assert_eq!(s.estimate_entries_read(StreamId::new(5, 0)), Some(5));
+        assert_eq!(s.estimate_entries_read(StreamId::new(1, 0)), Some(1));
+        assert_eq!(s.estimate_entries_read(StreamId::new(0, 1)), Some(0));
+        assert_eq!(s.estimate_entries_read(StreamId::new(3, 0)), None);
+        s.delete(StreamId::new(3, 0));
+        assert!(s.has_tombstones_from(StreamId::new(2, 0)));
+        assert!(!s.has_tombstones_from(StreamId::new(4, 0)));
+    }
+}

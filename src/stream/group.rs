@@ -1,0 +1,158 @@
+//! Consumer groups: the pending entries list (PEL), consumers, and the group's position.
+//!
+//! # Invariants
+//! - Every pending entry in the group's PEL is owned by exactly one consumer, and that
+//!   consumer's `pending` set holds its id; nothing else is in any consumer's set. Every change
+//!   goes through [`Group::add_pending`], [`Group::reassign`] or [`Group::ack`] so both indexes
+//!   move together.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+
+use super::id::StreamId;
+
+/// A delivered, not yet acknowledged entry.
+#[derive(Debug, Clone)]
+pub struct PendingEntry {
+    pub consumer: Bytes,
+    /// Unix ms of the last delivery.
+    pub delivery_time: u64,
+    pub delivery_count: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Consumer {
+    /// Unix ms of the consumer's last attempted interaction (XREADGROUP, XCLAIM...).
+    pub seen_time: u64,
+    /// Unix ms of its last successful interaction (entries read or claimed); `None` if never.
+    pub active_time: Option<u64>,
+    pub pending: BTreeSet<StreamId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub last_id: StreamId,
+    /// Entries the group has read, when known (Redis's `entries_read`; unknown after some
+    /// XDELs or an arbitrary SETID).
+    pub entries_read: Option<u64>,
+    pub pel: BTreeMap<StreamId, PendingEntry>,
+    pub consumers: BTreeMap<Bytes, Consumer>,
+}
+
+impl Group {
+    pub fn new(last_id: StreamId, entries_read: Option<u64>) -> Group {
+        Group {
+            last_id,
+            entries_read,
+            pel: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+        }
+    }
+
+    /// Finds or creates a consumer; true in the second element if it was created.
+    pub fn consumer(&mut self, name: &Bytes, now: u64) -> (&mut Consumer, bool) {
+        let created = !self.consumers.contains_key(name);
+        let consumer = self
+            .consumers
+            .entry(name.clone())
+            .or_insert_with(|| Consumer {
+                seen_time: now,
+                active_time: None,
+                pending: BTreeSet::new(),
+            });
+        (consumer, created)
+    }
+
+    /// Records a delivery of `id` to `consumer` (creating the pending entry, or moving an
+    /// existing one to this consumer with a fresh count, as Redis does for `>` reads).
+    pub fn add_pending(&mut self, id: StreamId, consumer: &Bytes, now: u64) {
+        if let Some(previous) = self.pel.get(&id).map(|p| p.consumer.clone()) {
+            if let Some(c) = self.consumers.get_mut(&previous) {
+                c.pending.remove(&id);
+            }
+        }
+        self.pel.insert(
+            id,
+            PendingEntry {
+                consumer: consumer.clone(),
+                delivery_time: now,
+                delivery_count: 1,
+            },
+        );
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            c.pending.insert(id);
+        }
+    }
+
+    /// Moves a pending entry to `consumer` (XCLAIM, XAUTOCLAIM).
+    pub fn reassign(&mut self, id: StreamId, consumer: &Bytes) {
+        let Some(entry) = self.pel.get_mut(&id) else {
+            return;
+        };
+        if entry.consumer != *consumer {
+            if let Some(c) = self.consumers.get_mut(&entry.consumer) {
+                c.pending.remove(&id);
+            }
+            entry.consumer = consumer.clone();
+        }
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            c.pending.insert(id);
+        }
+    }
+
+    /// Acknowledges `id`; true if it was pending.
+    pub fn ack(&mut self, id: StreamId) -> bool {
+        match self.pel.remove(&id) {
+            Some(entry) => {
+                if let Some(c) = self.consumers.get_mut(&entry.consumer) {
+                    c.pending.remove(&id);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a consumer and its pending entries; returns how many were pending.
+    pub fn delete_consumer(&mut self, name: &[u8]) -> Option<usize> {
+        let consumer = self.consumers.remove(name)?;
+        for id in &consumer.pending {
+            self.pel.remove(id);
+        }
+        Some(consumer.pending.len())
+    }
+
+    /// Checks the invariant above; used by tests.
+    pub fn indexes_agree(&self) -> bool {
+        let owned: usize = self.consumers.values().map(|c| c.pending.len()).sum();
+        owned == self.pel.len()
+            && self.pel.iter().all(|(id, p)| {
+                self.consumers
+                    .get(&p.consumer)
+                    .is_some_and(|c| c.pending.contains(id))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_entries_move_between_consumers_with_both_indexes() {
+        let mut g = Group::new(StreamId::MIN, Some(0));
+        let (a, b) = (Bytes::from("a"), Bytes::from("b"));
+        g.consumer(&a, 1);
+        g.consumer(&b, 1);
+        g.add_pending(StreamId::new(1, 0), &a, 10);
+        g.add_pending(StreamId::new(2, 0), &a, 10);
+        g.reassign(StreamId::new(1, 0), &b);
+        assert!(g.indexes_agree());
+        assert_eq!(g.consumers[&b].pending.len(), 1);
+        assert!(g.ack(StreamId::new(1, 0)));
+        assert!(!g.ack(StreamId::new(1, 0)));
+        assert_eq!(g.delete_consumer(b"a"), Some(1));
+        assert!(g.pel.is_empty() && g.indexes_agree());
+    }
+}

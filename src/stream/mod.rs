@@ -1,0 +1,10 @@
+//! Streams: ids, the entry storage, consumer groups, and blocked readers.
+
+pub mod blocking;
+pub mod entries;
+pub mod group;
+pub mod id;
+
+pub use entries::{NodeLimits, Stream, Trim, TrimStrategy};
+pub use group::{Consumer, Group, PendingEntry};
+pub use id::{NewId, StreamId};
