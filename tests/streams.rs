@@ -1,0 +1,337 @@
+//! Streams over TCP: the work-queue story (at-least-once with claims), blocking reads, and the
+//! Redis 7.2+ fields the 7.0 reference server cannot show (XINFO CONSUMERS `inactive`).
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::{Raw, TestServer};
+use redis::streams::{StreamAutoClaimOptions, StreamReadOptions, StreamReadReply};
+use redis::Commands;
+
+#[test]
+fn three_consumers_share_a_queue_and_a_dead_ones_work_is_claimed() {
+    let server = TestServer::start(&[]);
+    let mut producer = server.client();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg("jobs")
+        .arg("workers")
+        .arg("$")
+        .arg("MKSTREAM")
+        .query(&mut producer)
+        .unwrap();
+    let mut all_ids = BTreeSet::new();
+    for i in 0..30 {
+        let id: String = producer.xadd("jobs", "*", &[("job", i)]).unwrap();
+        all_ids.insert(id);
+    }
+    let mut consumers: Vec<redis::Connection> = (0..3).map(|_| server.client()).collect();
+    let mut done = BTreeSet::new();
+    let mut dead_held = BTreeSet::new();
+    // Each consumer takes 5 at a time, round robin; consumer 2 dies holding its second batch.
+    for round in 0..2 {
+        for (n, conn) in consumers.iter_mut().enumerate() {
+            let opts = StreamReadOptions::default()
+                .group("workers", format!("c{n}"))
+                .count(5);
+            let reply: StreamReadReply = conn.xread_options(&["jobs"], &[">"], &opts).unwrap();
+            let ids: Vec<String> = reply.keys[0].ids.iter().map(|e| e.id.clone()).collect();
+            assert_eq!(ids.len(), 5);
+            if n == 2 && round == 1 {
+                dead_held.extend(ids);
+                continue;
+            }
+            let acked: i64 = conn.xack("jobs", "workers", &ids).unwrap();
+            assert_eq!(acked, 5);
+            done.extend(ids);
+        }
+    }
+    drop(consumers.pop());
+    // The dead consumer's entries stay pending until claimed.
+    let pending: (i64, String, String, Vec<(String, String)>) = redis::cmd("XPENDING")
+        .arg("jobs")
+        .arg("workers")
+        .query(&mut producer)
+        .unwrap();
+    assert_eq!(pending.0, 5);
+    assert_eq!(pending.3, vec![("c2".to_string(), "5".to_string())]);
+    // Too soon: nothing is idle for 200 ms yet.
+    let mut rescuer = server.client();
+    let opts = || StreamAutoClaimOptions::default().count(10);
+    let early: redis::streams::StreamAutoClaimReply = rescuer
+        .xautoclaim_options("jobs", "workers", "c0", 200, "0", opts())
+        .unwrap();
+    assert!(early.claimed.is_empty());
+    std::thread::sleep(Duration::from_millis(250));
+    let claimed: redis::streams::StreamAutoClaimReply = rescuer
+        .xautoclaim_options("jobs", "workers", "c0", 200, "0", opts())
+        .unwrap();
+    let claimed_ids: BTreeSet<String> = claimed.claimed.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(claimed_ids, dead_held);
+    // Delivery counts rose to 2 for every claimed entry.
+    let rows: Vec<(String, String, i64, i64)> = redis::cmd("XPENDING")
+        .arg("jobs")
+        .arg("workers")
+        .arg("-")
+        .arg("+")
+        .arg(10)
+        .query(&mut producer)
+        .unwrap();
+    assert!(rows.iter().all(|r| r.1 == "c0" && r.3 == 2), "{rows:?}");
+    let ids: Vec<&String> = claimed_ids.iter().collect();
+    let acked: i64 = rescuer.xack("jobs", "workers", &ids).unwrap();
+    assert_eq!(acked, 5);
+    done.extend(claimed_ids);
+    // The rest are read and acknowledged; nothing was lost.
+    loop {
+        let opts = StreamReadOptions::default()
+            .group("workers", "c1")
+            .count(100);
+        let reply: StreamReadReply = rescuer.xread_options(&["jobs"], &[">"], &opts).unwrap();
+        let Some(key) = reply.keys.first() else { break };
+        let ids: Vec<String> = key.ids.iter().map(|e| e.id.clone()).collect();
+        let _: i64 = rescuer.xack("jobs", "workers", &ids).unwrap();
+        done.extend(ids);
+    }
+    assert_eq!(done, all_ids);
+    let pending: (i64,) = redis::cmd("XPENDING")
+        .arg("jobs")
+        .arg("workers")
+        .query(&mut producer)
+        .map(
+            |p: (
+                i64,
+                Option<String>,
+                Option<String>,
+                Option<Vec<(String, String)>>,
+            )| (p.0,),
+        )
+        .unwrap();
+    assert_eq!(pending.0, 0);
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn blocked_clients(c: &mut Raw) -> String {
+    let info = c.cmd(&["INFO", "clients"]);
+    info.lines()
+        .find(|l| l.starts_with("blocked_clients:"))
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[test]
+fn blocked_xread_wakes_on_xadd_and_is_counted_meanwhile() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    admin.cmd(&["XADD", "s", "1-1", "f", "v"]);
+    let mut reader = server.raw();
+    reader.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]);
+    wait_until("the reader to block", || {
+        blocked_clients(&mut admin) == "blocked_clients:1"
+    });
+    assert!(admin.cmd(&["CLIENT", "LIST"]).contains("flags=b"));
+    assert!(
+        reader.is_silent(Duration::from_millis(300)),
+        "BLOCK 0 waits"
+    );
+    admin.cmd(&["XADD", "s", "2-1", "f", "new"]);
+    assert_eq!(
+        reader.reply(),
+        "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nf\r\n$3\r\nnew\r\n"
+    );
+    assert_eq!(blocked_clients(&mut admin), "blocked_clients:0");
+    // Commands pipelined behind a blocked read run once it is answered.
+    reader.send(b"XREAD BLOCK 0 STREAMS s $\r\nPING\r\n");
+    wait_until("the reader to block again", || {
+        blocked_clients(&mut admin) == "blocked_clients:1"
+    });
+    admin.cmd(&["XADD", "s", "3-1", "f", "v"]);
+    assert!(reader.reply().contains("3-1"));
+    assert_eq!(reader.reply(), "+PONG\r\n");
+}
+
+#[test]
+fn blocked_reads_time_out_with_a_null_in_each_protocol() {
+    let server = TestServer::start(&[]);
+    let mut c = server.raw();
+    c.cmd(&["XADD", "s", "1-1", "f", "v"]);
+    let started = Instant::now();
+    assert_eq!(
+        c.cmd(&["XREAD", "BLOCK", "100", "STREAMS", "s", "$"]),
+        "*-1\r\n"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(95));
+    c.cmd(&["HELLO", "3"]);
+    assert_eq!(
+        c.cmd(&["XREAD", "BLOCK", "50", "STREAMS", "s", "$"]),
+        "_\r\n"
+    );
+    c.cmd(&["XGROUP", "CREATE", "s", "g", "$"]);
+    assert_eq!(
+        c.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "50",
+            "STREAMS",
+            "s",
+            ">"
+        ]),
+        "_\r\n"
+    );
+}
+
+#[test]
+fn a_blocked_client_that_disconnects_leaves_no_trace() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    let mut reader = server.raw();
+    reader.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]);
+    wait_until("the reader to block", || {
+        blocked_clients(&mut admin) == "blocked_clients:1"
+    });
+    drop(reader);
+    wait_until("the reader to leave", || {
+        blocked_clients(&mut admin) == "blocked_clients:0"
+    });
+    assert_eq!(admin.cmd(&["CLIENT", "LIST"]).matches("id=").count(), 1);
+    assert!(admin.cmd(&["XADD", "s", "1-1", "f", "v"]).contains("1-1"));
+}
+
+#[test]
+fn blocked_group_readers_fail_when_their_group_or_stream_goes() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    let mut reader = server.raw();
+    reader.send_cmd(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g",
+        b"c",
+        b"BLOCK",
+        b"0",
+        b"STREAMS",
+        b"s",
+        b">",
+    ]);
+    wait_until("the reader to block", || {
+        blocked_clients(&mut admin) == "blocked_clients:1"
+    });
+    admin.cmd(&["XGROUP", "DESTROY", "s", "g"]);
+    assert_eq!(
+        reader.reply(),
+        "-NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option\r\n"
+    );
+    admin.cmd(&["XGROUP", "CREATE", "s", "g", "$"]);
+    reader.send_cmd(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g",
+        b"c",
+        b"BLOCK",
+        b"0",
+        b"STREAMS",
+        b"s",
+        b">",
+    ]);
+    wait_until("the reader to block", || {
+        blocked_clients(&mut admin) == "blocked_clients:1"
+    });
+    admin.cmd(&["SET", "s", "not a stream any more"]);
+    assert_eq!(
+        reader.reply(),
+        "-UNBLOCKED the stream key no longer exists\r\n"
+    );
+}
+
+#[test]
+fn blocked_group_readers_each_get_a_different_entry() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    let mut readers: Vec<Raw> = (0..2).map(|_| server.raw()).collect();
+    for (i, r) in readers.iter_mut().enumerate() {
+        let name = format!("c{i}");
+        r.send_cmd(&[
+            b"XREADGROUP",
+            b"GROUP",
+            b"g",
+            name.as_bytes(),
+            b"COUNT",
+            b"1",
+            b"BLOCK",
+            b"0",
+            b"STREAMS",
+            b"s",
+            b">",
+        ]);
+        let want = format!("blocked_clients:{}", i + 1);
+        wait_until("readers to block", || blocked_clients(&mut admin) == want);
+    }
+    admin.send(b"XADD s 1-1 f a\r\nXADD s 2-1 f b\r\n");
+    admin.reply();
+    admin.reply();
+    let got: BTreeSet<String> = readers.iter_mut().map(|r| r.reply()).collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().any(|r| r.contains("1-1")) && got.iter().any(|r| r.contains("2-1")));
+}
+
+#[test]
+fn blocking_reads_inside_multi_do_not_block() {
+    let server = TestServer::start(&[]);
+    let mut c = server.raw();
+    c.send(b"MULTI\r\nXREAD BLOCK 0 STREAMS s $\r\nEXEC\r\n");
+    assert_eq!(c.reply(), "+OK\r\n");
+    assert_eq!(c.reply(), "+QUEUED\r\n");
+    assert_eq!(c.reply(), "*1\r\n*-1\r\n");
+}
+
+#[test]
+fn xinfo_consumers_reports_inactive_as_redis_7_4() {
+    let server = TestServer::start(&[]);
+    let mut c = server.raw();
+    c.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    c.cmd(&["XGROUP", "CREATECONSUMER", "s", "g", "idle-one"]);
+    let reply = c.cmd(&["XINFO", "CONSUMERS", "s", "g"]);
+    assert!(reply.contains("$8\r\ninactive\r\n:-1\r\n"), "{reply}");
+    c.cmd(&["XADD", "s", "1-1", "f", "v"]);
+    c.cmd(&["XREADGROUP", "GROUP", "g", "idle-one", "STREAMS", "s", ">"]);
+    let reply = c.cmd(&["XINFO", "CONSUMERS", "s", "g"]);
+    assert!(!reply.contains(":-1\r\n"), "{reply}");
+    let full = c.cmd(&["XINFO", "STREAM", "s", "FULL"]);
+    assert!(full.contains("active-time"), "{full}");
+}
+
+#[test]
+fn stream_keyspace_events_are_published() {
+    let server = TestServer::start(&["--notify-keyspace-events", "Et"]);
+    let mut sub = server.raw();
+    sub.cmd(&[
+        "SUBSCRIBE",
+        "__keyevent@0__:xadd",
+        "__keyevent@0__:xgroup-create",
+    ]);
+    sub.reply();
+    let mut c = server.raw();
+    c.cmd(&["XADD", "s", "1-1", "f", "v"]);
+    c.cmd(&["XGROUP", "CREATE", "s", "g", "0"]);
+    assert_eq!(
+        sub.reply(),
+        "*3\r\n$7\r\nmessage\r\n$19\r\n__keyevent@0__:xadd\r\n$1\r\ns\r\n"
+    );
+    assert_eq!(
+        sub.reply(),
+        "*3\r\n$7\r\nmessage\r\n$28\r\n__keyevent@0__:xgroup-create\r\n$1\r\ns\r\n"
+    );
+}
