@@ -96,7 +96,10 @@ fn three_consumers_share_a_queue_and_a_dead_ones_work_is_claimed() {
     }
     assert_eq!(done, all_ids);
     let mut raw = server.raw();
-    assert_eq!(raw.cmd(&["XPENDING", "jobs", "workers"]), "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n");
+    assert_eq!(
+        raw.cmd(&["XPENDING", "jobs", "workers"]),
+        "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n"
+    );
 }
 
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
