@@ -366,3 +366,85 @@ mod tests {
         assert!(!s.has_tombstones_from(StreamId::new(4, 0)));
     }
 }
+
+#[cfg(test)]
+mod model_tests {
+    //! The node storage against a plain ordered map: whatever sequence of appends, deletes and
+    //! trims runs, both hold the same entries.
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Append(u8),
+        Delete(u16),
+        TrimMaxLen(u16, bool),
+        TrimMinId(u16, bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => any::<u8>().prop_map(Op::Append),
+            2 => any::<u16>().prop_map(Op::Delete),
+            1 => (any::<u16>(), any::<bool>()).prop_map(|(n, a)| Op::TrimMaxLen(n % 300, a)),
+            1 => (any::<u16>(), any::<bool>()).prop_map(|(n, a)| Op::TrimMinId(n % 600, a)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn nodes_hold_what_a_plain_map_holds(ops in proptest::collection::vec(op(), 1..400)) {
+            let limits = NodeLimits { max_bytes: 300, max_entries: 7 };
+            let mut s = Stream::default();
+            let mut model: BTreeMap<StreamId, u8> = BTreeMap::new();
+            let mut next = 1u64;
+            for op in ops {
+                match op {
+                    Op::Append(v) => {
+                        let id = StreamId::new(next, 0);
+                        next += 1;
+                        s.append(id, vec![Bytes::from_static(b"f"), Bytes::from(vec![v])], limits);
+                        model.insert(id, v);
+                    }
+                    Op::Delete(n) => {
+                        let id = StreamId::new(u64::from(n) % (next + 1), 0);
+                        prop_assert_eq!(s.delete(id), model.remove(&id).is_some());
+                    }
+                    Op::TrimMaxLen(max, approx) => {
+                        let removed = s.trim(Trim { strategy: TrimStrategy::MaxLen(u64::from(max)), approx, limit: 0 });
+                        let mut left = removed;
+                        while left > 0 {
+                            let first = *model.keys().next().unwrap();
+                            model.remove(&first);
+                            left -= 1;
+                        }
+                        if !approx {
+                            prop_assert!(model.len() as u64 <= u64::from(max));
+                        }
+                    }
+                    Op::TrimMinId(min, approx) => {
+                        let min = StreamId::new(u64::from(min), 0);
+                        let removed = s.trim(Trim { strategy: TrimStrategy::MinId(min), approx, limit: 0 });
+                        let gone: Vec<StreamId> = model.keys().take(removed as usize).copied().collect();
+                        prop_assert!(gone.iter().all(|id| *id < min));
+                        gone.iter().for_each(|id| { model.remove(id); });
+                        if !approx {
+                            prop_assert!(model.keys().all(|id| *id >= min));
+                        }
+                    }
+                }
+                prop_assert_eq!(s.len(), model.len() as u64);
+                prop_assert_eq!(s.first_id(), model.keys().next().copied().unwrap_or(StreamId::MIN));
+            }
+            let all: Vec<(StreamId, u8)> = s.range(StreamId::MIN, StreamId::MAX).map(|e| (e.id, e.fields[1][0])).collect();
+            let expected: Vec<(StreamId, u8)> = model.iter().map(|(k, v)| (*k, *v)).collect();
+            prop_assert_eq!(&all, &expected);
+            let mut rev: Vec<(StreamId, u8)> = s.range_rev(StreamId::MIN, StreamId::MAX).map(|e| (e.id, e.fields[1][0])).collect();
+            rev.reverse();
+            prop_assert_eq!(&rev, &expected);
+        }
+    }
+}

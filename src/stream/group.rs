@@ -156,3 +156,31 @@ mod tests {
         assert!(g.pel.is_empty() && g.indexes_agree());
     }
 }
+
+#[cfg(test)]
+mod model_tests {
+    //! The group's PEL and its consumers' pending sets stay in step under any sequence of
+    //! deliveries, claims, acknowledgements and consumer deletions.
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn pel_and_consumer_sets_always_agree(ops in proptest::collection::vec((0u8..4, 0u8..20, 0u8..4), 1..300)) {
+            let mut g = Group::new(StreamId::MIN, Some(0));
+            let names: Vec<Bytes> = (0..4).map(|i| Bytes::from(format!("c{i}"))).collect();
+            for (kind, id, who) in ops {
+                let id = StreamId::new(u64::from(id), 0);
+                let name = &names[who as usize];
+                match kind {
+                    0 => { g.consumer(name, 1); g.add_pending(id, name, 1); }
+                    1 => { g.consumer(name, 1); g.reassign(id, name); }
+                    2 => { g.ack(id); }
+                    _ => { g.delete_consumer(name); }
+                }
+                prop_assert!(g.indexes_agree());
+            }
+        }
+    }
+}
