@@ -332,3 +332,29 @@ fn info_reports_the_fields_frameworks_read() {
         .cmd(&["INFO", "commandstats"])
         .contains("cmdstat_set:calls=1,"));
 }
+
+#[test]
+fn client_info_and_time_have_redis_shapes() {
+    let server = TestServer::start(&[]);
+    let mut c = server.raw();
+    c.cmd(&["CLIENT", "SETNAME", "me"]);
+    let info = c.cmd(&["CLIENT", "INFO"]);
+    let id = c.cmd(&["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim();
+    assert!(info.starts_with('$'), "{info}");
+    assert!(info.contains(&format!("id={id} addr=127.0.0.1:")), "{info}");
+    assert!(
+        info.contains(" name=me ") && info.contains(" cmd=client|info "),
+        "{info}"
+    );
+    let time = c.cmd(&["TIME"]);
+    let parts: Vec<&str> = time.split("\r\n").collect();
+    assert_eq!(parts[0], "*2");
+    let secs: u64 = parts[2].parse().unwrap();
+    let micros: u64 = parts[4].parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(secs.abs_diff(now) <= 2 && micros < 1_000_000, "{time}");
+}
