@@ -1490,7 +1490,7 @@ fn xinfo_stream(ctx: &mut Ctx, out: &mut Reply, key: &[u8], full: Option<usize>)
         return Err(CommandError::WrongType);
     };
     let first = s.first();
-    let recorded_first = first.map_or(StreamId::MIN, |e| e.id);
+    let recorded_first = first.as_ref().map_or(StreamId::MIN, |e| e.id);
     let header = |out: &mut Reply| {
         out.bulk(b"length");
         out.int(s.len() as i64);

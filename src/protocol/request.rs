@@ -111,7 +111,16 @@ impl RequestParser {
                 if buf.len() < len + 2 {
                     return Ok(None);
                 }
-                let arg = buf.split_to(len).freeze();
+                // Small arguments are copied out: a slice of the read buffer would keep the
+                // whole buffer alive for as long as a stored key, value or stream field lives.
+                // Large ones are split off without a copy; their buffer is mostly themselves.
+                let arg = if len <= 4096 {
+                    let arg = Bytes::copy_from_slice(&buf[..len]);
+                    let _ = buf.split_to(len);
+                    arg
+                } else {
+                    buf.split_to(len).freeze()
+                };
                 // Redis skips the two bytes after a bulk string without checking them.
                 let _ = buf.split_to(2);
                 self.args_bytes += arg.len();

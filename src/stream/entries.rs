@@ -18,21 +18,8 @@ use bytes::Bytes;
 use super::group::Group;
 use super::id::StreamId;
 
-/// One entry: its id and its field-value pairs, flattened.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub id: StreamId,
-    pub fields: Vec<Bytes>,
-    deleted: bool,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Node {
-    entries: Vec<Entry>,
-    live: usize,
-    /// An estimate of Redis's listpack size, for `stream-node-max-bytes`.
-    bytes: usize,
-}
+pub use super::node::Entry;
+use super::node::Node;
 
 /// Node size limits, read from the configuration when an entry is added.
 #[derive(Debug, Clone, Copy)]
@@ -86,33 +73,34 @@ impl Stream {
         self.first().map_or(StreamId::MIN, |e| e.id)
     }
 
-    pub fn first(&self) -> Option<&Entry> {
+    pub fn first(&self) -> Option<Entry> {
         self.range(StreamId::MIN, StreamId::MAX).next()
     }
 
-    pub fn last(&self) -> Option<&Entry> {
+    pub fn last(&self) -> Option<Entry> {
         self.range_rev(StreamId::MIN, StreamId::MAX).next()
     }
 
     /// Appends an entry whose id the caller checked is greater than `last_id`.
     pub fn append(&mut self, id: StreamId, fields: Vec<Bytes>, limits: NodeLimits) {
         debug_assert!(self.entries_added == 0 && self.length == 0 || id > self.last_id);
-        let size: usize = fields.iter().map(|f| f.len() + 2).sum::<usize>() + 4;
-        let fits = self.nodes.last_key_value().is_some_and(|(_, node)| {
-            (limits.max_bytes == 0 || node.bytes + size < limits.max_bytes)
-                && (limits.max_entries == 0 || node.entries.len() < limits.max_entries)
-        });
-        if !fits {
-            self.nodes.insert(id, Node::default());
-        }
-        if let Some((_, node)) = self.nodes.iter_mut().next_back() {
-            node.entries.push(Entry {
-                id,
-                fields,
-                deleted: false,
-            });
-            node.live += 1;
-            node.bytes += size;
+        let entry = Entry { id, fields };
+        let size: usize = entry.fields.iter().map(|f| f.len() + 1).sum::<usize>() + 3;
+        let tail = self.nodes.iter_mut().next_back().map(|(_, node)| node);
+        match tail {
+            Some(node)
+                if (limits.max_bytes == 0 || node.bytes() + size < limits.max_bytes)
+                    && (limits.max_entries == 0 || node.count < limits.max_entries) =>
+            {
+                node.push(&entry);
+            }
+            Some(node) => {
+                node.seal();
+                self.nodes.insert(id, Node::new(&entry));
+            }
+            None => {
+                self.nodes.insert(id, Node::new(&entry));
+            }
         }
         self.length += 1;
         self.entries_added += 1;
@@ -120,7 +108,7 @@ impl Stream {
     }
 
     /// Live entries with `start <= id <= end`, in order.
-    pub fn range(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = &Entry> {
+    pub fn range(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = Entry> + '_ {
         let first_node = self
             .nodes
             .range(..=start)
@@ -129,23 +117,29 @@ impl Stream {
         self.nodes
             .range((Bound::Included(first_node), Bound::Unbounded))
             .take_while(move |(k, _)| **k <= end)
-            .flat_map(|(_, node)| node.entries.iter())
-            .filter(move |e| !e.deleted && e.id >= start && e.id <= end)
+            .filter(move |(_, node)| node.last_id >= start)
+            .flat_map(|(_, node)| node.entries())
+            .skip_while(move |e| e.id < start)
+            .take_while(move |e| e.id <= end)
     }
 
     /// Live entries with `start <= id <= end`, newest first.
-    pub fn range_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = &Entry> {
+    pub fn range_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = Entry> + '_ {
         self.nodes
             .range(..=end)
             .rev()
-            .flat_map(|(_, node)| node.entries.iter().rev())
+            .take_while(move |(_, node)| node.last_id >= start)
+            .flat_map(|(_, node)| {
+                let mut entries: Vec<Entry> = node.entries().collect();
+                entries.reverse();
+                entries
+            })
             .skip_while(move |e| e.id > end)
             .take_while(move |e| e.id >= start)
-            .filter(|e| !e.deleted)
     }
 
     /// The live entry with this id.
-    pub fn get(&self, id: StreamId) -> Option<&Entry> {
+    pub fn get(&self, id: StreamId) -> Option<Entry> {
         self.range(id, id).next()
     }
 
@@ -154,14 +148,9 @@ impl Stream {
         let Some((&key, node)) = self.nodes.range_mut(..=id).next_back() else {
             return false;
         };
-        let Ok(at) = node.entries.binary_search_by_key(&id, |e| e.id) else {
-            return false;
-        };
-        if node.entries[at].deleted {
+        if id > node.last_id || !node.delete(id) {
             return false;
         }
-        node.entries[at].deleted = true;
-        node.live -= 1;
         if node.live == 0 {
             self.nodes.remove(&key);
         }
@@ -186,7 +175,7 @@ impl Stream {
             }
             let remove_node = match trim.strategy {
                 TrimStrategy::MaxLen(max) => self.length - live >= max,
-                TrimStrategy::MinId(min) => node.entries.last().is_some_and(|e| e.id < min),
+                TrimStrategy::MinId(min) => node.last_id < min,
             };
             if remove_node {
                 self.nodes.remove(&key);
@@ -197,19 +186,19 @@ impl Stream {
             if trim.approx {
                 break;
             }
-            for entry in node.entries.iter_mut().filter(|e| !e.deleted) {
-                let stop = match trim.strategy {
-                    TrimStrategy::MaxLen(max) => self.length <= max,
-                    TrimStrategy::MinId(min) => entry.id >= min,
+            let mut length = self.length;
+            let removed = node.delete_front_while(|id| {
+                let go = match trim.strategy {
+                    TrimStrategy::MaxLen(max) => length > max,
+                    TrimStrategy::MinId(min) => id < min,
                 };
-                if stop {
-                    break;
+                if go {
+                    length -= 1;
                 }
-                entry.deleted = true;
-                node.live -= 1;
-                self.length -= 1;
-                deleted += 1;
-            }
+                go
+            });
+            self.length -= removed as u64;
+            deleted += removed as u64;
             if node.live == 0 {
                 self.nodes.remove(&key);
             }

@@ -4,6 +4,7 @@ pub mod blocking;
 pub mod entries;
 pub mod group;
 pub mod id;
+pub mod node;
 
 pub use entries::{NodeLimits, Stream, Trim, TrimStrategy};
 pub use group::{Consumer, Group, PendingEntry};
