@@ -114,7 +114,8 @@ impl RequestParser {
                 // Small arguments are copied out: a slice of the read buffer would keep the
                 // whole buffer alive for as long as a stored key, value or stream field lives.
                 // Large ones are split off without a copy; their buffer is mostly themselves.
-                let arg = if len <= 4096 {
+                // The command name is never stored, so it stays a slice.
+                let arg = if len <= 4096 && !self.args.is_empty() {
                     let arg = Bytes::copy_from_slice(&buf[..len]);
                     let _ = buf.split_to(len);
                     arg
