@@ -1027,9 +1027,13 @@ fn dedup(notes: &[String]) -> String {
 }
 
 fn machine() -> String {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
+    // Counted from /proc/cpuinfo: this process is pinned to one core by now, which is all
+    // `available_parallelism` would report.
+    let cpus = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
     let mem = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let total = mem
         .lines()
