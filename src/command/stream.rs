@@ -862,18 +862,10 @@ impl StreamCommand {
                 id,
                 entries_read,
             } => {
-                let r = write_stream(ctx, &key, |s, _| {
-                    let last = id.unwrap_or(s.last_id);
-                    let Some(g) = s.groups.get_mut(&group) else {
-                        return Err(no_group(&key, &group));
-                    };
-                    g.last_id = last;
+                write_group(ctx, &key, &group, |g, last_id| {
+                    g.last_id = id.unwrap_or(last_id);
                     g.entries_read = entries_read;
-                    Ok(())
                 })?;
-                if r.is_none() {
-                    return Err(CommandError::err("The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."));
-                }
                 ctx.modified(notify::STREAM, "xgroup-setid", &key);
                 out.ok();
                 Ok(())
@@ -891,15 +883,7 @@ impl StreamCommand {
             }
             StreamCommand::GroupCreateConsumer(key, group, consumer) => {
                 let now = ctx.now;
-                let r = write_stream(ctx, &key, |s, _| {
-                    let Some(g) = s.groups.get_mut(&group) else {
-                        return Err(no_group(&key, &group));
-                    };
-                    Ok(g.consumer(&consumer, now).1)
-                })?;
-                let Some(created) = r else {
-                    return Err(xgroup_key_missing());
-                };
+                let created = write_group(ctx, &key, &group, |g, _| g.consumer(&consumer, now).1)?;
                 if created {
                     ctx.modified(notify::STREAM, "xgroup-createconsumer", &key);
                 }
@@ -907,15 +891,7 @@ impl StreamCommand {
                 Ok(())
             }
             StreamCommand::GroupDelConsumer(key, group, consumer) => {
-                let r = write_stream(ctx, &key, |s, _| {
-                    let Some(g) = s.groups.get_mut(&group) else {
-                        return Err(no_group(&key, &group));
-                    };
-                    Ok(g.delete_consumer(&consumer))
-                })?;
-                let Some(deleted) = r else {
-                    return Err(xgroup_key_missing());
-                };
+                let deleted = write_group(ctx, &key, &group, |g, _| g.delete_consumer(&consumer))?;
                 if deleted.is_some() {
                     ctx.modified(notify::STREAM, "xgroup-delconsumer", &key);
                 }
@@ -1081,6 +1057,25 @@ fn read_stream<T>(ctx: &Ctx, key: &[u8], f: impl FnOnce(&Stream) -> T) -> Comman
         Value::Stream(s) => Ok(Some(f(s))),
         _ => Err(CommandError::WrongType),
     }
+}
+
+/// Runs `f` on a consumer group (and its stream's last id) for the XGROUP subcommands, with
+/// their errors for a missing key or group.
+fn write_group<T>(
+    ctx: &Ctx,
+    key: &[u8],
+    group: &[u8],
+    f: impl FnOnce(&mut Group, StreamId) -> T,
+) -> CommandResult<T> {
+    write_stream(ctx, key, |s, _| {
+        let last_id = s.last_id;
+        let g = s
+            .groups
+            .get_mut(group)
+            .ok_or_else(|| no_group(key, group))?;
+        Ok(f(g, last_id))
+    })?
+    .ok_or_else(xgroup_key_missing)
 }
 
 /// Runs `f` on the stream at `key` for change; `Ok(None)` when there is no such key.
