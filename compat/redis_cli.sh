@@ -45,13 +45,13 @@ check "--raw" 'redis-cli -p $PORT --raw get k; redis-cli -p $PORT --raw mget k n
 check "-x" 'printf "from stdin" | redis-cli -p $PORT -x set fromstdin; redis-cli -p $PORT get fromstdin'
 check "--scan --pattern" 'redis-cli -p $PORT mset scan:1 a scan:2 b other c >/dev/null; redis-cli -p $PORT --scan --pattern "scan:*" | sort; redis-cli -p $PORT --scan | sort'
 check "inline via nc" 'printf "PING\r\nSET a \"b c\"\r\nGET a\r\n" | timeout 2 nc -q1 127.0.0.1 $PORT'
-check "--pipe 100000 commands" 'python3 -c "
+check "--pipe 100000 XADDs" 'python3 -c "
 import sys
 out = sys.stdout.buffer
 for i in range(100000):
-    k, v = b\"pipe:%d\" % i, b\"v%d\" % i
-    out.write(b\"*3\r\n\$3\r\nSET\r\n\$%d\r\n%s\r\n\$%d\r\n%s\r\n\" % (len(k), k, len(v), v))
-" | redis-cli -p $PORT --pipe | tail -1; redis-cli -p $PORT dbsize'
+    v = b\"v%d\" % i
+    out.write(b\"*5\r\n\$4\r\nXADD\r\n\$4\r\npipe\r\n\$1\r\n*\r\n\$1\r\nf\r\n\$%d\r\n%s\r\n\" % (len(v), v))
+" | redis-cli -p $PORT --pipe | tail -1; redis-cli -p $PORT xlen pipe; redis-cli -p $PORT xrevrange pipe + - count 1 | tail -2'
 check "subscribe mode output" '
     (timeout 3 redis-cli -p $PORT subscribe ch1 ch2 > .work/sub.$PORT 2>&1 &)
     sleep 0.5
