@@ -120,11 +120,20 @@ impl Db {
 
     /// Stores `entry` under `key`, replacing any value, and returns the old one.
     pub fn insert(&self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
-        if let Some(at) = entry.expire_at {
-            self.index_deadline(at, key.clone());
+        let at = entry.expire_at;
+        let old = self.map.insert(key.clone(), entry);
+        // Forget the old deadline before indexing the new one: when both are the same instant
+        // (RENAME between keys with one deadline, SET ... PXAT twice) the other order would
+        // drop the new key's only index entry, and active expiry would never reclaim it.
+        if let Some(old) = &old {
+            if old.expire_at != at {
+                self.forget_deadline(&key, old);
+            }
         }
-        let old = self.map.insert(key.clone(), entry)?;
-        self.forget_deadline(&key, &old);
+        if let Some(at) = at {
+            self.index_deadline(at, key);
+        }
+        let old = old?;
         (!old.expired(now)).then_some(old)
     }
 
@@ -343,6 +352,20 @@ mod tests {
         db.insert(Bytes::from_static(b"k"), e, 50);
         assert!(db.get(b"k", 99).is_some());
         assert!(db.get(b"k", 100).is_none());
+        assert_eq!(db.len(), 0);
+    }
+
+    #[test]
+    fn replacing_a_key_with_the_same_deadline_keeps_it_indexed() {
+        let db = Db::default();
+        let key = Bytes::from_static(b"k");
+        for _ in 0..2 {
+            let mut e = string("v");
+            e.expire_at = Some(100);
+            db.insert(key.clone(), e, 0);
+        }
+        assert_eq!(db.expiring(), 1);
+        assert_eq!(db.expire_due(1000, 10), vec![key]);
         assert_eq!(db.len(), 0);
     }
 

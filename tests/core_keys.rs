@@ -525,3 +525,27 @@ fn a_key_past_its_expiry_is_gone_for_every_command_before_active_expiry_runs() {
     assert_eq!(a.cmd(&["KEYS", "*"]), "*0\r\n");
     assert_eq!(a.cmd(&["TTL", "k"]), ":-2\r\n");
 }
+
+#[test]
+fn rename_onto_a_key_with_the_same_deadline_keeps_it_expiring() {
+    let server = TestServer::start(&["--hz", "100"]);
+    let mut a = server.raw();
+    let at = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 300)
+        .to_string();
+    assert_eq!(a.cmd(&["SET", "j", "v", "PXAT", &at]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "k", "v", "PXAT", &at]), "+OK\r\n");
+    assert_eq!(a.cmd(&["RENAME", "j", "k"]), "+OK\r\n");
+    assert!(a
+        .cmd(&["INFO", "keyspace"])
+        .contains("\r\ndb0:keys=1,expires=1,"));
+    // Nobody reads k again: active expiry alone must reclaim it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while a.cmd(&["DBSIZE"]) != ":0\r\n" {
+        assert!(Instant::now() < deadline, "k was never reclaimed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
