@@ -73,7 +73,39 @@ pub fn now_ms() -> u64 {
 #[derive(Debug, Default)]
 pub struct Db {
     map: DashMap<Bytes, Entry>,
-    expires: Mutex<BTreeSet<(u64, Bytes)>>,
+    expires: Mutex<ExpiryIndex>,
+}
+
+/// Deadlines in order, for active expiry, plus their sum, so INFO's `avg_ttl` costs O(1).
+#[derive(Debug, Default)]
+struct ExpiryIndex {
+    order: BTreeSet<(u64, Bytes)>,
+    deadline_sum: u128,
+}
+
+impl ExpiryIndex {
+    fn insert(&mut self, at: u64, key: Bytes) {
+        if self.order.insert((at, key)) {
+            self.deadline_sum += u128::from(at);
+        }
+    }
+
+    fn remove(&mut self, at: u64, key: Bytes) {
+        if self.order.remove(&(at, key)) {
+            self.deadline_sum -= u128::from(at);
+        }
+    }
+
+    fn pop_due(&mut self, now: u64) -> Option<(u64, Bytes)> {
+        match self.order.first() {
+            Some((at, _)) if *at <= now => {
+                let (at, key) = self.order.pop_first()?;
+                self.deadline_sum -= u128::from(at);
+                Some((at, key))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Db {
@@ -166,7 +198,22 @@ impl Db {
 
     /// Keys with a deadline (INFO keyspace `expires=`).
     pub fn expiring(&self) -> usize {
-        self.expires.lock().map(|e| e.len()).unwrap_or(0)
+        self.expires.lock().map(|e| e.order.len()).unwrap_or(0)
+    }
+
+    /// The mean time to live of keys with a deadline, in milliseconds (INFO keyspace
+    /// `avg_ttl=`); 0 when no key has one. Redis estimates it by sampling; this is exact up to
+    /// deadlines already due but not yet reclaimed.
+    pub fn average_ttl(&self, now: u64) -> u64 {
+        let Ok(e) = self.expires.lock() else {
+            return 0;
+        };
+        let count = e.order.len() as u128;
+        if count == 0 {
+            return 0;
+        }
+        let mean = e.deadline_sum / count;
+        u64::try_from(mean.saturating_sub(u128::from(now))).unwrap_or(u64::MAX)
     }
 
     /// Every live key, in no particular order.
@@ -192,7 +239,7 @@ impl Db {
         let n = self.map.len();
         self.map.clear();
         if let Ok(mut e) = self.expires.lock() {
-            e.clear();
+            *e = ExpiryIndex::default();
         }
         n
     }
@@ -205,9 +252,9 @@ impl Db {
             };
             let mut due = Vec::new();
             while due.len() < budget {
-                match index.first() {
-                    Some((at, _)) if *at <= now => due.extend(index.pop_first()),
-                    _ => break,
+                match index.pop_due(now) {
+                    Some(entry) => due.push(entry),
+                    None => break,
                 }
             }
             due
@@ -229,14 +276,14 @@ impl Db {
 
     fn index_deadline(&self, at: u64, key: Bytes) {
         if let Ok(mut e) = self.expires.lock() {
-            e.insert((at, key));
+            e.insert(at, key);
         }
     }
 
     fn forget_deadline(&self, key: &Bytes, old: &Entry) {
         if let Some(at) = old.expire_at {
             if let Ok(mut e) = self.expires.lock() {
-                e.remove(&(at, key.clone()));
+                e.remove(at, key.clone());
             }
         }
     }
@@ -367,6 +414,24 @@ mod tests {
         assert_eq!(db.expiring(), 1);
         assert_eq!(db.expire_due(1000, 10), vec![key]);
         assert_eq!(db.len(), 0);
+    }
+
+    #[test]
+    fn average_ttl_follows_deadlines_as_they_come_and_go() {
+        let db = Db::default();
+        assert_eq!(db.average_ttl(0), 0);
+        for (key, at) in [("a", 1000), ("b", 3000)] {
+            let mut e = string("v");
+            e.expire_at = Some(at);
+            db.insert(Bytes::from_static(key.as_bytes()), e, 0);
+        }
+        db.insert(Bytes::from_static(b"c"), string("v"), 0);
+        assert_eq!(db.average_ttl(0), 2000);
+        assert_eq!(db.average_ttl(500), 1500);
+        db.remove(b"b", 500);
+        assert_eq!(db.average_ttl(500), 500);
+        assert_eq!(db.expire_due(1000, 10).len(), 1);
+        assert_eq!(db.average_ttl(1000), 0);
     }
 
     #[test]

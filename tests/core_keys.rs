@@ -549,3 +549,24 @@ fn rename_onto_a_key_with_the_same_deadline_keeps_it_expiring() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn info_keyspace_reports_the_average_ttl() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    a.cmd(&["SET", "a", "1", "EX", "100"]);
+    a.cmd(&["SET", "b", "1", "EX", "200"]);
+    a.cmd(&["SET", "c", "1"]);
+    // redis-server 7.0.15 here: db0:keys=3,expires=2,avg_ttl=149897 (an estimate by sampling).
+    let info = a.cmd(&["INFO", "keyspace"]);
+    let line = info
+        .split("\r\n")
+        .find(|l| l.starts_with("db0:"))
+        .unwrap_or_else(|| panic!("{info}"));
+    let avg: u64 = line
+        .strip_prefix("db0:keys=3,expires=2,avg_ttl=")
+        .unwrap_or_else(|| panic!("{line}"))
+        .parse()
+        .expect("avg_ttl is a number");
+    assert!((140_000..=150_000).contains(&avg), "{line}");
+}

@@ -766,9 +766,10 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
                 let db = state.keyspace.db(i);
                 if !db.is_empty() {
                     line!(
-                        "db{i}:keys={},expires={},avg_ttl=0",
+                        "db{i}:keys={},expires={},avg_ttl={}",
                         db.len(),
-                        db.expiring()
+                        db.expiring(),
+                        db.average_ttl(crate::keyspace::now_ms())
                     );
                 }
             }
