@@ -203,6 +203,18 @@ fn reject(ctx: &mut Ctx, out: &mut Reply, entry: Option<&Entry>, error: CommandE
     if let Some(entry) = entry {
         entry.stats.rejected_calls.fetch_add(1, Relaxed);
     }
+    if entry.is_some_and(|e| e.spec.name == "exec") {
+        // A refused EXEC discards the transaction and its watches, in or out of MULTI, and
+        // says why: Redis's execCommandAbort, with the reason's `ERR ` dropped.
+        ctx.session.multi = None;
+        ctx.session.unwatch_all(&ctx.state.keyspace);
+        let reason = error.to_string();
+        let reason = reason.strip_prefix("ERR ").unwrap_or(&reason);
+        let error = CommandError::Prefixed(format!(
+            "EXECABORT Transaction discarded because of: {reason}"
+        ));
+        return write_error(ctx.state, out, &error);
+    }
     if let Some(multi) = &mut ctx.session.multi {
         multi.aborted = true;
     }

@@ -1,0 +1,363 @@
+//! Transactions over the wire: MULTI, EXEC, DISCARD, WATCH, UNWATCH, queued-command errors and
+//! EXECABORT, runtime errors inside EXEC, WATCH broken by another client in both protocols,
+//! WATCH and expiry, and atomicity against other clients. Expected replies were captured from a real
+//! redis-server (7.0.15) sent the same bytes.
+mod common;
+
+#[allow(unused_imports)]
+use common::{encode, TestServer};
+#[allow(unused_imports)]
+use std::time::{Duration, Instant};
+
+/// The value of an integer reply (`:n\r\n`).
+#[allow(dead_code)]
+fn int(reply: &str) -> i64 {
+    reply
+        .strip_prefix(':')
+        .and_then(|r| r.strip_suffix("\r\n"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not an integer reply: {reply:?}"))
+}
+
+#[test]
+fn exec_discard_without_multi_and_nesting() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["EXEC"]), "-ERR EXEC without MULTI\r\n");
+    assert_eq!(a.cmd(&["DISCARD"]), "-ERR DISCARD without MULTI\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "-ERR MULTI calls can not be nested\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*0\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DISCARD"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DISCARD"]), "-ERR DISCARD without MULTI\r\n");
+    assert_eq!(
+        a.cmd(&["MULTI", "x"]),
+        "-ERR wrong number of arguments for 'multi' command\r\n"
+    );
+    assert_eq!(a.cmd(&["EXEC", "x"]), "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n");
+    assert_eq!(
+        a.cmd(&["DISCARD", "x"]),
+        "-ERR wrong number of arguments for 'discard' command\r\n"
+    );
+}
+
+#[test]
+fn queued_commands_run_in_order() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "a", "1"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["INCR", "a"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["GET", "a"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["MGET", "a", "missing"]), "+QUEUED\r\n");
+    assert_eq!(
+        a.cmd(&["EXEC"]),
+        "*4\r\n+OK\r\n:2\r\n$1\r\n2\r\n*2\r\n$1\r\n2\r\n$-1\r\n"
+    );
+    assert_eq!(a.cmd(&["GET", "a"]), "$1\r\n2\r\n");
+}
+
+#[test]
+fn queued_errors_abort_the_transaction() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "a", "1"]), "+QUEUED\r\n");
+    assert_eq!(
+        a.cmd(&["NOSUCH", "x", "y"]),
+        "-ERR unknown command 'NOSUCH', with args beginning with: 'x' 'y' \r\n"
+    );
+    assert_eq!(
+        a.cmd(&["GET"]),
+        "-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(a.cmd(&["INCR", "a"]), "+QUEUED\r\n");
+    assert_eq!(
+        a.cmd(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+    assert_eq!(a.cmd(&["EXISTS", "a"]), ":0\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "a", "b", "c", "d"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n-ERR syntax error\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["GET", "a", "b"]),
+        "-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+}
+
+#[test]
+fn runtime_errors_do_not_stop_the_other_commands() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["SET", "s", "x"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["XADD", "st", "1-1", "f", "v"]), "$3\r\n1-1\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["INCR", "s"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["SET", "n", "1"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["GET", "st"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["INCRBY", "n", "abc"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["INCR", "n"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXPIRE", "n", "10", "NX", "XX"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*6\r\n-ERR value is not an integer or out of range\r\n+OK\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n-ERR value is not an integer or out of range\r\n:2\r\n-ERR NX and XX, GT or LT options at the same time are not compatible\r\n");
+    assert_eq!(a.cmd(&["GET", "n"]), "$1\r\n2\r\n");
+}
+
+#[test]
+fn discard_drops_the_queue() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "a", "1"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["DISCARD"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["EXISTS", "a"]), ":0\r\n");
+    assert_eq!(a.cmd(&["GET", "a"]), "$-1\r\n");
+}
+
+#[test]
+fn watch_rules() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["WATCH", "a"]),
+        "-ERR WATCH inside MULTI is not allowed\r\n"
+    );
+    assert_eq!(a.cmd(&["UNWATCH"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n+OK\r\n");
+    assert_eq!(
+        a.cmd(&["WATCH"]),
+        "-ERR wrong number of arguments for 'watch' command\r\n"
+    );
+    assert_eq!(a.cmd(&["WATCH", "a", "b", "c"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["UNWATCH"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["UNWATCH", "x"]),
+        "-ERR wrong number of arguments for 'unwatch' command\r\n"
+    );
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["UNWATCH"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n+OK\r\n");
+}
+
+#[test]
+fn watch_broken_by_another_client_resp2() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    let mut b = server.raw();
+    assert_eq!(b.cmd(&["SET", "k", "2"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["INCR", "k"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n");
+    assert_eq!(a.cmd(&["GET", "k"]), "$1\r\n2\r\n");
+    // the failed EXEC unwatched everything
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["INCR", "k"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n:3\r\n");
+}
+
+#[test]
+fn watch_broken_by_another_client_resp3() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    let _ = a.cmd(&["HELLO", "3"]); // "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\npro
+    assert_eq!(a.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    let mut b = server.raw();
+    assert_eq!(b.cmd(&["INCR", "k"]), ":2\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["INCR", "k"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "_\r\n");
+    assert_eq!(a.cmd(&["GET", "k"]), "$1\r\n2\r\n");
+}
+
+#[test]
+fn watch_broken_by_own_write_delete_expire_and_flush() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "k", "2"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n");
+    assert_eq!(a.cmd(&["WATCH", "missing"]), "+OK\r\n");
+    let mut b = server.raw();
+    assert_eq!(b.cmd(&["SET", "missing", "1"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["DEL", "missing"]), ":1\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n");
+    assert_eq!(a.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["EXPIRE", "k", "100"]), ":1\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["FLUSHDB"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n");
+    assert_eq!(a.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["RENAME", "k", "k2"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n");
+    assert_eq!(a.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["GET", "k"]), "$1\r\n1\r\n");
+    assert_eq!(b.cmd(&["EXISTS", "k"]), ":1\r\n");
+    assert_eq!(b.cmd(&["SET", "other", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n+PONG\r\n");
+}
+
+#[test]
+fn watch_in_another_db_is_separate() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    let mut b = server.raw();
+    assert_eq!(b.cmd(&["SELECT", "1"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n+PONG\r\n");
+    assert_eq!(a.cmd(&["SELECT", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["SET", "k", "2"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n");
+}
+
+#[test]
+fn discard_and_exec_forget_watches() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DISCARD"]), "+OK\r\n");
+    let mut b = server.raw();
+    assert_eq!(b.cmd(&["SET", "k", "2"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n+PONG\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["UNWATCH"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["SET", "k", "3"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n+PONG\r\n");
+}
+
+#[test]
+fn watched_key_that_expires_before_exec() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["SET", "k", "1", "PX", "50"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n");
+    assert_eq!(a.cmd(&["SET", "k", "1", "PX", "50"]), "+OK\r\n");
+    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n+PONG\r\n");
+}
+
+#[test]
+fn commands_that_cannot_be_queued_or_reply_at_once() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["WATCH", "k"]),
+        "-ERR WATCH inside MULTI is not allowed\r\n"
+    );
+    assert_eq!(a.cmd(&["SELECT", "99"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["SELECT", "abc"]), "+QUEUED\r\n");
+    assert_eq!(
+        a.cmd(&["EXEC"]),
+        "*2\r\n-ERR DB index is out of range\r\n-ERR value is not an integer or out of range\r\n"
+    );
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SELECT", "2"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["SET", "x", "1"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["SELECT", "0"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*3\r\n+OK\r\n+OK\r\n+OK\r\n");
+    assert_eq!(a.cmd(&["EXISTS", "x"]), ":0\r\n");
+    assert_eq!(a.cmd(&["SELECT", "2"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["EXISTS", "x"]), ":1\r\n");
+}
+
+#[test]
+fn resp3_exec_replies() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    let _ = a.cmd(&["HELLO", "3"]); // "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\npro
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["GET", "missing"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["SET", "a", "1"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["CONFIG", "GET", "timeout"]), "+QUEUED\r\n");
+    assert_eq!(
+        a.cmd(&["EXEC"]),
+        "*3\r\n_\r\n+OK\r\n%1\r\n$7\r\ntimeout\r\n$1\r\n0\r\n"
+    );
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*0\r\n");
+}
+
+#[test]
+fn a_refused_exec_discards_the_transaction_and_says_why() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "a", "1"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC", "x"]), "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "-ERR EXEC without MULTI\r\n");
+    assert_eq!(a.cmd(&["EXISTS", "a"]), ":0\r\n");
+    // it also forgets the watched keys, even outside MULTI
+    assert_eq!(a.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["EXEC", "x"]), "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n");
+    let mut b = server.raw();
+    assert_eq!(b.cmd(&["SET", "k", "2"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n+PONG\r\n");
+    let _ = a.cmd(&["SUBSCRIBE", "ch"]); // "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    assert_eq!(a.cmd(&["EXEC"]), "-EXECABORT Transaction discarded because of: Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n");
+    assert_eq!(
+        b.cmd(&["INFO", "errorstats"]),
+        "$66\r\n# Errorstats\r\nerrorstat_ERR:count=1\r\nerrorstat_EXECABORT:count=3\r\n\r\n"
+    );
+}
+
+#[test]
+fn exec_before_auth_is_refused_with_execabort() {
+    let server = TestServer::start(&["--requirepass", "pw"]);
+    let mut a = server.raw();
+    assert_eq!(
+        a.cmd(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(a.cmd(&["MULTI"]), "-NOAUTH Authentication required.\r\n");
+    assert_eq!(a.cmd(&["AUTH", "pw"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*0\r\n");
+}
