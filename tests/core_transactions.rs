@@ -361,3 +361,132 @@ fn exec_before_auth_is_refused_with_execabort() {
     assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
     assert_eq!(a.cmd(&["EXEC"]), "*0\r\n");
 }
+
+/// Parses the `*3 :n :n+1 $len n+1` reply of `MULTI; INCR; INCR; GET; EXEC`.
+fn incr_incr_get(reply: &str) -> (i64, i64, i64) {
+    let lines: Vec<&str> = reply.split("\r\n").collect();
+    assert_eq!(lines[0], "*3", "{reply:?}");
+    let first = lines[1].strip_prefix(':').and_then(|n| n.parse().ok());
+    let second = lines[2].strip_prefix(':').and_then(|n| n.parse().ok());
+    let got = lines[4].parse().ok();
+    match (first, second, got) {
+        (Some(a), Some(b), Some(c)) => (a, b, c),
+        _ => panic!("unexpected EXEC reply {reply:?}"),
+    }
+}
+
+#[test]
+fn exec_is_atomic_against_writers_and_readers() {
+    let server = TestServer::start(&[]);
+    const ROUNDS: usize = 300;
+    let writers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut c = server.raw();
+            std::thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    assert_eq!(c.cmd(&["MULTI"]), "+OK\r\n");
+                    assert_eq!(c.cmd(&["INCR", "n"]), "+QUEUED\r\n");
+                    assert_eq!(c.cmd(&["INCR", "n"]), "+QUEUED\r\n");
+                    assert_eq!(c.cmd(&["GET", "n"]), "+QUEUED\r\n");
+                    let (a, b, got) = incr_incr_get(&c.cmd(&["EXEC"]));
+                    // Nobody ran between the queued commands.
+                    assert_eq!((b, got), (a + 1, a + 1));
+                    assert_eq!(b % 2, 0);
+                }
+            })
+        })
+        .collect();
+    let mut reader = server.raw();
+    let mut reads = 0;
+    while writers.iter().any(|w| !w.is_finished()) && reads < 100_000 {
+        let reply = reader.cmd(&["GET", "n"]);
+        if reply != "$-1\r\n" {
+            let value: i64 = reply.split("\r\n").nth(1).unwrap().parse().unwrap();
+            assert_eq!(value % 2, 0, "a reader saw half a transaction");
+        }
+        reads += 1;
+    }
+    for w in writers {
+        w.join().expect("writer");
+    }
+    let total = (4 * ROUNDS).to_string();
+    assert_eq!(
+        reader.cmd(&["GET", "n"]),
+        format!("${}\r\n{total}\r\n", total.len())
+    );
+}
+
+#[test]
+fn watch_retry_loops_from_two_clients_lose_no_update() {
+    let server = TestServer::start(&[]);
+    const ROUNDS: usize = 100;
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut c = server.raw();
+            std::thread::spawn(move || {
+                let mut retries = 0;
+                for _ in 0..ROUNDS {
+                    loop {
+                        assert_eq!(c.cmd(&["WATCH", "n"]), "+OK\r\n");
+                        let value: i64 = match c.cmd(&["GET", "n"]).as_str() {
+                            "$-1\r\n" => 0,
+                            r => r.split("\r\n").nth(1).unwrap().parse().unwrap(),
+                        };
+                        assert_eq!(c.cmd(&["MULTI"]), "+OK\r\n");
+                        let next = (value + 1).to_string();
+                        assert_eq!(c.cmd(&["SET", "n", &next]), "+QUEUED\r\n");
+                        match c.cmd(&["EXEC"]).as_str() {
+                            "*1\r\n+OK\r\n" => break,
+                            "*-1\r\n" => retries += 1,
+                            other => panic!("unexpected EXEC reply {other:?}"),
+                        }
+                        assert!(retries < 100_000, "no progress");
+                    }
+                }
+                retries
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("worker");
+    }
+    assert_eq!(server.raw().cmd(&["GET", "n"]), "$3\r\n200\r\n");
+}
+
+#[test]
+fn transactions_through_the_redis_crate_in_both_protocols() {
+    let server = TestServer::start(&[]);
+    for url in [server.url(), server.url_resp3()] {
+        let mut con = redis::Client::open(url.as_str())
+            .expect("client")
+            .get_connection()
+            .expect("connect");
+        let _: () = redis::cmd("FLUSHALL").query(&mut con).expect("flushall");
+        let (n, missing, value): (i64, Option<String>, String) = redis::pipe()
+            .atomic()
+            .cmd("INCRBY")
+            .arg("n")
+            .arg(5)
+            .cmd("GET")
+            .arg("missing")
+            .cmd("SET")
+            .arg("k")
+            .arg("v")
+            .ignore()
+            .cmd("GET")
+            .arg("k")
+            .query(&mut con)
+            .expect("transaction");
+        assert_eq!((n, missing, value.as_str()), (5, None, "v"));
+        // A queued error aborts the whole transaction.
+        let aborted: redis::RedisResult<((),)> = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg("a")
+            .cmd("GET")
+            .arg("k")
+            .query(&mut con);
+        let error = aborted.expect_err("EXECABORT");
+        assert_eq!(error.code(), Some("EXECABORT"), "{error:?}");
+    }
+}
