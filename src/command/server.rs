@@ -421,7 +421,7 @@ fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) {
             for name in names {
                 match state.commands.lookup(&name_args(&name)) {
                     crate::command::table::Lookup::Found(e) => command_info(out, e.spec),
-                    _ => out.null_array(),
+                    _ => out.null(),
                 }
             }
         }
