@@ -313,8 +313,13 @@ const ACL_ORDER: &[&str] = &[
 ];
 
 fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
-    // Containers carry no category of their own in Redis, only `@slow`.
-    if !spec.subcommands.is_empty() {
+    // COMMAND and all its subcommands are `@connection` in Redis, the container included.
+    if spec.name == "command" || spec.name.starts_with("command|") {
+        return vec!["@slow", "@connection"];
+    }
+    // Other containers carry no category of their own in Redis, only `@slow`; so does
+    // PUBSUB HELP, the one PUBSUB subcommand without `@pubsub`.
+    if !spec.subcommands.is_empty() || spec.name == "pubsub|help" {
         return vec!["@slow"];
     }
     let mut cats = Vec::new();
@@ -323,7 +328,6 @@ fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
         "dbsize" => &["@keyspace"][..],
         "flushall" | "flushdb" => &["@keyspace", "@dangerous"],
         "keys" | "info" => &["@dangerous"],
-        "command" => &["@connection"],
         _ => &[],
     });
     if spec.has(flags::WRITE) {
