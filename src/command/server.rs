@@ -49,13 +49,23 @@ pub enum ServerCommand {
     Monitor,
 }
 
+/// `COMMAND LIST FILTERBY <MODULE name | ACLCAT category | PATTERN pattern>`.
+#[derive(Debug)]
+pub enum ListFilter {
+    Pattern(Bytes),
+    /// A category name without its `@`, any case (`stream`, `Read`).
+    AclCat(String),
+    /// Herald loads no modules, so a module filter matches nothing.
+    Module,
+}
+
 #[derive(Debug)]
 pub enum CommandQuery {
     All,
     Count,
     Info(Option<Vec<Bytes>>),
     Docs(Option<Vec<Bytes>>),
-    List(Option<Bytes>),
+    List(Option<ListFilter>),
     Help,
 }
 
@@ -72,7 +82,12 @@ impl ServerCommand {
                 (_, "help") => CommandQuery::Help,
                 (_, "list") => CommandQuery::List(match a.len() {
                     2 => None,
-                    5 if is(&a[2], "filterby") && is(&a[3], "pattern") => Some(a[4].clone()),
+                    5 if is(&a[2], "filterby") => Some(match args::lower(&a[3]).as_str() {
+                        "pattern" => ListFilter::Pattern(a[4].clone()),
+                        "aclcat" => ListFilter::AclCat(args::lower(&a[4])),
+                        "module" => ListFilter::Module,
+                        _ => return Err(CommandError::Syntax),
+                    }),
                     _ => return Err(CommandError::Syntax),
                 }),
                 _ => unreachable!("command subcommand {sub} has no parser"),
@@ -443,17 +458,21 @@ fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) {
             out.map(specs.len());
             specs.iter().for_each(|s| command_docs(out, s));
         }
-        CommandQuery::List(pattern) => {
-            let mut names: Vec<&str> = Vec::new();
+        CommandQuery::List(filter) => {
+            let mut specs: Vec<&CommandSpec> = Vec::new();
             for spec in &top {
-                names.push(spec.name);
-                names.extend(spec.subcommands.iter().map(|s| s.name));
+                specs.push(spec);
+                specs.extend(spec.subcommands.iter());
             }
-            names.retain(|n| {
-                pattern
-                    .as_ref()
-                    .is_none_or(|p| glob::matches(p, n.as_bytes()))
+            specs.retain(|spec| match &filter {
+                None => true,
+                Some(ListFilter::Pattern(p)) => glob::matches(p, spec.name.as_bytes()),
+                Some(ListFilter::AclCat(cat)) => acl_categories(spec)
+                    .iter()
+                    .any(|c| c.strip_prefix('@') == Some(cat.as_str())),
+                Some(ListFilter::Module) => false,
             });
+            let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
             out.array(names.len());
             names.iter().for_each(|n| out.bulk(n.as_bytes()));
         }
