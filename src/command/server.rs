@@ -96,8 +96,10 @@ impl ServerCommand {
             "config" => match sub.as_str() {
                 "get" => ServerCommand::ConfigGet(a[2..].to_vec()),
                 "set" => {
+                    // Fewer than one pair is an arity error (the table's); a dangling name is
+                    // Redis's `syntax error`.
                     if a.len() % 2 != 0 {
-                        return Err(CommandError::WrongArity("config|set".into()));
+                        return Err(CommandError::Syntax);
                     }
                     let pairs = a[2..]
                         .chunks(2)
