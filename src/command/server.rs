@@ -157,19 +157,30 @@ impl ServerCommand {
                 out.verbatim(text.as_bytes());
             }
             ServerCommand::ConfigGet(patterns) => {
-                let mut found: Vec<&'static crate::config::Param> = Vec::new();
+                // Each parameter once, under the name it was asked by: Redis answers a plain
+                // name (no `[*?`) in the caller's spelling, a pattern's matches in its own.
+                let mut found: Vec<(&[u8], &'static crate::config::Param)> = Vec::new();
                 for pattern in &patterns {
+                    let plain = !pattern.iter().any(|c| b"[*?".contains(c));
                     for p in PARAMS {
-                        if glob::matches_nocase(pattern, p.name.as_bytes())
-                            && !found.iter().any(|f| f.name == p.name)
-                        {
-                            found.push(p);
+                        let hit = if plain {
+                            pattern.eq_ignore_ascii_case(p.name.as_bytes())
+                        } else {
+                            glob::matches_nocase(pattern, p.name.as_bytes())
+                        };
+                        if hit && !found.iter().any(|(_, f)| f.name == p.name) {
+                            let shown = if plain {
+                                &pattern[..]
+                            } else {
+                                p.name.as_bytes()
+                            };
+                            found.push((shown, p));
                         }
                     }
                 }
                 out.map(found.len());
-                for p in found {
-                    out.bulk(p.name.as_bytes());
+                for (shown, p) in found {
+                    out.bulk(shown);
                     out.bulk((p.get)(&state.settings).as_bytes());
                 }
             }

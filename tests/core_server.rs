@@ -1,0 +1,502 @@
+//! Keyspace commands over the wire: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME, RENAMENX, the
+//! EXPIRE family with NX|XX|GT|LT, TTL, PTTL, EXPIRETIME, PERSIST, and lazy and active expiry. Every
+//! expected reply was first captured from a real redis-server (7.0.15) sent the same bytes.
+mod common;
+
+#[allow(unused_imports)]
+use common::{encode, TestServer};
+#[allow(unused_imports)]
+use std::time::{Duration, Instant};
+
+/// The value of an integer reply (`:n\r\n`).
+#[allow(dead_code)]
+fn int(reply: &str) -> i64 {
+    reply
+        .strip_prefix(':')
+        .and_then(|r| r.strip_suffix("\r\n"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not an integer reply: {reply:?}"))
+}
+
+/// The bulk strings of a flat array reply, sorted: for replies in hash-table order.
+#[allow(dead_code)]
+fn bulks(reply: &str) -> Vec<String> {
+    let mut lines = reply.split("\r\n");
+    let count: usize = lines
+        .next()
+        .and_then(|h| h.strip_prefix('*'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not an array: {reply:?}"));
+    let mut items: Vec<String> = (0..count)
+        .map(|_| {
+            let header = lines.next().unwrap_or_default();
+            assert!(header.starts_with('$'), "not a bulk string in {reply:?}");
+            lines.next().unwrap_or_default().to_string()
+        })
+        .collect();
+    items.sort();
+    items
+}
+
+#[test]
+fn command_count_info_and_docs_errors() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(
+        a.cmd(&["COMMAND", "COUNT", "x"]),
+        "-ERR wrong number of arguments for 'command|count' command\r\n"
+    );
+    assert_eq!(a.cmd(&["COMMAND", "INFO", "nosuch"]), "*1\r\n$-1\r\n");
+    assert_eq!(
+        a.cmd(&["COMMAND", "INFO", "nosuch", "other"]),
+        "*2\r\n$-1\r\n$-1\r\n"
+    );
+    assert_eq!(a.cmd(&["COMMAND", "DOCS", "nosuch"]), "*0\r\n");
+    assert_eq!(
+        a.cmd(&["COMMAND", "FOO"]),
+        "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n"
+    );
+    assert_eq!(a.cmd(&["COMMAND", "INFO", "publish"]), "*1\r\n*10\r\n$7\r\npublish\r\n:3\r\n*4\r\n+pubsub\r\n+loading\r\n+stale\r\n+fast\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@pubsub\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n");
+    assert_eq!(a.cmd(&["COMMAND", "INFO", "multi"]), "*1\r\n*10\r\n$5\r\nmulti\r\n:1\r\n*5\r\n+noscript\r\n+loading\r\n+stale\r\n+fast\r\n+allow_busy\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@fast\r\n+@transaction\r\n*0\r\n*0\r\n*0\r\n");
+    assert_eq!(a.cmd(&["COMMAND", "INFO", "subscribe"]), "*1\r\n*10\r\n$9\r\nsubscribe\r\n:-2\r\n*4\r\n+pubsub\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@pubsub\r\n+@slow\r\n*0\r\n*0\r\n*0\r\n");
+    let _ = a.cmd(&["HELLO", "3"]); // "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\npro
+    assert_eq!(a.cmd(&["COMMAND", "INFO", "nosuch"]), "*1\r\n_\r\n");
+    assert_eq!(a.cmd(&["COMMAND", "DOCS", "nosuch"]), "%0\r\n");
+}
+
+#[test]
+fn command_list_filters() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(
+        bulks(&a.cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "xa*"])),
+        ["xack", "xadd", "xautoclaim"] as [&str; 3]
+    );
+    assert_eq!(
+        bulks(&a.cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "client|*name"])),
+        ["client|getname", "client|setname"] as [&str; 2]
+    );
+    assert_eq!(
+        bulks(&a.cmd(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "stream"])),
+        [
+            "xack",
+            "xadd",
+            "xautoclaim",
+            "xclaim",
+            "xdel",
+            "xgroup|create",
+            "xgroup|createconsumer",
+            "xgroup|delconsumer",
+            "xgroup|destroy",
+            "xgroup|help",
+            "xgroup|setid",
+            "xinfo|consumers",
+            "xinfo|groups",
+            "xinfo|help",
+            "xinfo|stream",
+            "xlen",
+            "xpending",
+            "xrange",
+            "xread",
+            "xreadgroup",
+            "xrevrange",
+            "xsetid",
+            "xtrim"
+        ] as [&str; 23]
+    );
+    assert_eq!(
+        bulks(&a.cmd(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "Transaction"])),
+        ["discard", "exec", "multi", "unwatch", "watch"] as [&str; 5]
+    );
+    assert_eq!(
+        a.cmd(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch"]),
+        "*0\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["COMMAND", "LIST", "FILTERBY", "MODULE", "nosuch"]),
+        "*0\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "nosuch*"]),
+        "*0\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["COMMAND", "LIST", "FILTERBY", "FOO", "x"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["COMMAND", "LIST", "FILTERBY"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(a.cmd(&["COMMAND", "LIST", "x"]), "-ERR syntax error\r\n");
+}
+
+#[test]
+fn config_get_patterns_and_protocols() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "maxclients"]),
+        "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "MAXCLIENTS"]),
+        "*2\r\n$10\r\nMAXCLIENTS\r\n$5\r\n10000\r\n"
+    );
+    assert_eq!(
+        bulks(&a.cmd(&["CONFIG", "GET", "Timeout", "TIMEOUT", "timeout"])),
+        ["0", "Timeout"] as [&str; 2]
+    );
+    assert_eq!(a.cmd(&["CONFIG", "GET", "nosuch"]), "*0\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "*max-*-len"]),
+        "*2\r\n$18\r\nproto-max-bulk-len\r\n$9\r\n536870912\r\n"
+    );
+    assert_eq!(
+        bulks(&a.cmd(&["CONFIG", "GET", "stream-node-max-*"])),
+        [
+            "100",
+            "4096",
+            "stream-node-max-bytes",
+            "stream-node-max-entries"
+        ] as [&str; 4]
+    );
+    assert_eq!(
+        bulks(&a.cmd(&["CONFIG", "GET", "maxclients", "timeout"])),
+        ["0", "10000", "maxclients", "timeout"] as [&str; 4]
+    );
+    assert_eq!(
+        bulks(&a.cmd(&["CONFIG", "GET", "timeout", "timeout"])),
+        ["0", "timeout"] as [&str; 2]
+    );
+    assert_eq!(
+        bulks(&a.cmd(&["CONFIG", "GET", "hz", "nosuch", "maxclients"])),
+        ["10", "10000", "hz", "maxclients"] as [&str; 4]
+    );
+    assert_eq!(a.cmd(&["CONFIG", "GET", "client-output-buffer-limit"]), "*2\r\n$26\r\nclient-output-buffer-limit\r\n$67\r\nnormal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET"]),
+        "-ERR wrong number of arguments for 'config|get' command\r\n"
+    );
+    let _ = a.cmd(&["HELLO", "3"]); // "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\npro
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "maxclients"]),
+        "%1\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "GET", "nosuch"]), "%0\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "*max-*-len"]),
+        "%1\r\n$18\r\nproto-max-bulk-len\r\n$9\r\n536870912\r\n"
+    );
+}
+
+#[test]
+fn config_set_values_and_errors() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["CONFIG", "SET", "timeout", "10"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "timeout"]),
+        "*2\r\n$7\r\ntimeout\r\n$2\r\n10\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "TIMEOUT", "0"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["CONFIG", "SET", "timeout", "abc"]), "-ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer\r\n");
+    assert_eq!(a.cmd(&["CONFIG", "SET", "timeout", "-1"]), "-ERR CONFIG SET failed (possibly related to argument 'timeout') - argument must be between 0 and 2147483647 inclusive\r\n");
+    assert_eq!(a.cmd(&["CONFIG", "SET", "timeout", "1.5"]), "-ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "nosuch", "1"]),
+        "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "timeout"]),
+        "-ERR wrong number of arguments for 'config|set' command\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "timeout", "1", "maxclients"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "timeout", "1", "timeout", "2"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "timeout", "5", "nosuch", "1"]),
+        "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "timeout"]),
+        "*2\r\n$7\r\ntimeout\r\n$1\r\n0\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "maxclients", "0"]), "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 4294967295 inclusive\r\n");
+    assert_eq!(a.cmd(&["CONFIG", "SET", "maxclients", "abc"]), "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "maxclients", "100", "timeout", "7"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        bulks(&a.cmd(&["CONFIG", "GET", "maxclients", "timeout"])),
+        ["100", "7", "maxclients", "timeout"] as [&str; 4]
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "hz", "0"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "hz"]),
+        "*2\r\n$2\r\nhz\r\n$1\r\n1\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "hz", "501"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "hz"]),
+        "*2\r\n$2\r\nhz\r\n$3\r\n500\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "hz", "abc"]), "-ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer\r\n");
+    assert_eq!(a.cmd(&["CONFIG", "SET", "hz", "10"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "2mb"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "proto-max-bulk-len"]),
+        "*2\r\n$18\r\nproto-max-bulk-len\r\n$7\r\n2097152\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "1gb"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "proto-max-bulk-len"]),
+        "*2\r\n$18\r\nproto-max-bulk-len\r\n$10\r\n1073741824\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "abc"]), "-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be a memory value\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "512mb"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "client-query-buffer-limit", "2mb"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "client-query-buffer-limit"]),
+        "*2\r\n$25\r\nclient-query-buffer-limit\r\n$7\r\n2097152\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "client-query-buffer-limit", "1gb"]),
+        "+OK\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "pubsub 1 2"]), "-ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration.\r\n");
+    assert_eq!(
+        a.cmd(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 1mb 2mb 3"
+        ]),
+        "+OK\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "GET", "client-output-buffer-limit"]), "*2\r\n$26\r\nclient-output-buffer-limit\r\n$65\r\nnormal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 2097152 3\r\n");
+    assert_eq!(
+        a.cmd(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 32mb 8mb 60"
+        ]),
+        "+OK\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Q"]), "-ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "notify-keyspace-events"]),
+        "*2\r\n$22\r\nnotify-keyspace-events\r\n$3\r\nAKE\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Ex"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "notify-keyspace-events"]),
+        "*2\r\n$22\r\nnotify-keyspace-events\r\n$2\r\nxE\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "notify-keyspace-events", ""]),
+        "+OK\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "loglevel", "warning"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "GET", "loglevel"]),
+        "*2\r\n$8\r\nloglevel\r\n$7\r\nwarning\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "SET", "loglevel", "notice"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["CONFIG", "SET", "requirepass", ""]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["CONFIG", "FOO"]),
+        "-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG"]),
+        "-ERR wrong number of arguments for 'config' command\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["CONFIG", "RESETSTAT", "x"]),
+        "-ERR wrong number of arguments for 'config|resetstat' command\r\n"
+    );
+    // put back what this test changed
+    assert_eq!(
+        a.cmd(&[
+            "CONFIG",
+            "SET",
+            "maxclients",
+            "10000",
+            "timeout",
+            "0",
+            "client-query-buffer-limit",
+            "1gb"
+        ]),
+        "+OK\r\n"
+    );
+}
+
+#[test]
+fn config_set_requirepass_takes_effect() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(
+        a.cmd(&["CONFIG", "SET", "requirepass", "secret"]),
+        "+OK\r\n"
+    );
+    let mut b = server.raw();
+    assert_eq!(b.cmd(&["PING"]), "-NOAUTH Authentication required.\r\n");
+    assert_eq!(b.cmd(&["AUTH", "secret"]), "+OK\r\n");
+    assert_eq!(b.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(a.cmd(&["CONFIG", "SET", "requirepass", ""]), "+OK\r\n");
+    let mut c = server.raw();
+    assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn dbsize_flushdb_flushall() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["MSET", "a", "1", "b", "2", "c", "3"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SELECT", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "d", "4"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DBSIZE"]), ":1\r\n");
+    assert_eq!(a.cmd(&["SELECT", "0"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DBSIZE"]), ":3\r\n");
+    assert_eq!(
+        a.cmd(&["DBSIZE", "x"]),
+        "-ERR wrong number of arguments for 'dbsize' command\r\n"
+    );
+    assert_eq!(a.cmd(&["FLUSHDB", "FOO"]), "-ERR syntax error\r\n");
+    assert_eq!(a.cmd(&["FLUSHDB", "a", "b"]), "-ERR syntax error\r\n");
+    assert_eq!(
+        a.cmd(&["FLUSHALL", "SYNC", "ASYNC"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(a.cmd(&["FLUSHDB"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DBSIZE"]), ":0\r\n");
+    assert_eq!(a.cmd(&["SELECT", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DBSIZE"]), ":1\r\n");
+    assert_eq!(a.cmd(&["SET", "e", "5"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["FLUSHDB", "async"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DBSIZE"]), ":0\r\n");
+    assert_eq!(a.cmd(&["SET", "e", "5"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["FLUSHDB", "SYNC"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "e", "5"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SELECT", "0"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "f", "6"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["FLUSHALL", "ASYNC"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DBSIZE"]), ":0\r\n");
+    assert_eq!(a.cmd(&["SELECT", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DBSIZE"]), ":0\r\n");
+    assert_eq!(a.cmd(&["SET", "g", "7"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["FLUSHALL", "sync"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["DBSIZE"]), ":0\r\n");
+    assert_eq!(a.cmd(&["FLUSHALL"]), "+OK\r\n");
+}
+
+#[test]
+fn time_and_shutdown_errors() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(
+        a.cmd(&["TIME", "x"]),
+        "-ERR wrong number of arguments for 'time' command\r\n"
+    );
+    assert_eq!(a.cmd(&["SHUTDOWN", "FOO"]), "-ERR syntax error\r\n");
+    assert_eq!(
+        a.cmd(&["SHUTDOWN", "NOSAVE", "FOO"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["SHUTDOWN", "ABORT", "NOW"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["SHUTDOWN", "NOSAVE", "SAVE", "FOO"]),
+        "-ERR syntax error\r\n"
+    );
+}
+
+#[test]
+fn info_sections_and_unknown_names() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["INFO", "foo"]), "$0\r\n\r\n");
+    assert_eq!(a.cmd(&["INFO", "keyspace"]), "$12\r\n# Keyspace\r\n\r\n");
+    assert_eq!(a.cmd(&["SET", "a", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SELECT", "3"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "b", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "c", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["INFO", "keyspace"]), "$76\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\ndb3:keys=2,expires=0,avg_ttl=0\r\n\r\n");
+    assert_eq!(a.cmd(&["INFO", "KEYSPACE"]), "$76\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\ndb3:keys=2,expires=0,avg_ttl=0\r\n\r\n");
+    assert_eq!(
+        a.cmd(&["INFO", "cluster"]),
+        "$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"
+    );
+    assert_eq!(a.cmd(&["INFO", "foo", "keyspace"]), "$76\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\ndb3:keys=2,expires=0,avg_ttl=0\r\n\r\n");
+    assert_eq!(a.cmd(&["INFO", "x", "y"]), "$0\r\n\r\n");
+}
+
+#[test]
+fn errorstats_count_by_prefix() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["INFO", "errorstats"]),
+        "$14\r\n# Errorstats\r\n\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["GET"]),
+        "-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["NOSUCH"]),
+        "-ERR unknown command 'NOSUCH', with args beginning with: \r\n"
+    );
+    assert_eq!(a.cmd(&["XADD", "s", "1-1", "f", "v"]), "$3\r\n1-1\r\n");
+    assert_eq!(
+        a.cmd(&["GET", "s"]),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["INCR", "s"]),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["INFO", "errorstats"]),
+        "$66\r\n# Errorstats\r\nerrorstat_ERR:count=2\r\nerrorstat_WRONGTYPE:count=2\r\n\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["INFO", "errorstats"]),
+        "$14\r\n# Errorstats\r\n\r\n"
+    );
+}
