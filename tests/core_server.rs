@@ -500,3 +500,363 @@ fn errorstats_count_by_prefix() {
         "$14\r\n# Errorstats\r\n\r\n"
     );
 }
+
+/// The `field:value` lines of an INFO reply.
+fn info_fields(reply: &str) -> std::collections::HashMap<String, String> {
+    reply
+        .split("\r\n")
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The section headers of an INFO reply, in order.
+fn sections(reply: &str) -> Vec<String> {
+    reply
+        .split("\r\n")
+        .filter_map(|l| l.strip_prefix("# "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn info_has_the_sections_and_fields_frameworks_read() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    a.cmd(&["SET", "k", "v"]);
+    a.cmd(&["GET"]);
+    let all = a.cmd(&["INFO"]);
+    assert!(all.starts_with('$'), "a bulk string in RESP2");
+    // Default sections in Redis's order (Herald has no Modules to list).
+    let names = sections(&all);
+    for pair in [
+        ("Server", "Clients"),
+        ("Clients", "Memory"),
+        ("Memory", "Persistence"),
+        ("Persistence", "Stats"),
+        ("Stats", "Replication"),
+        ("Replication", "CPU"),
+        ("Errorstats", "Cluster"),
+        ("Cluster", "Keyspace"),
+    ] {
+        let at = |n: &str| {
+            names
+                .iter()
+                .position(|s| s == n)
+                .unwrap_or_else(|| panic!("no # {n} in {names:?}"))
+        };
+        assert!(at(pair.0) < at(pair.1), "{names:?}");
+    }
+    // INFO without arguments leaves out commandstats, as Redis does.
+    assert!(!names.iter().any(|s| s == "Commandstats"), "{names:?}");
+    let f = info_fields(&all);
+    for (field, value) in [
+        ("redis_version", "7.4.0"),
+        ("redis_mode", "standalone"),
+        ("loading", "0"),
+        ("role", "master"),
+        ("connected_slaves", "0"),
+        ("blocked_clients", "0"),
+        ("pubsub_clients", "0"),
+        ("cluster_enabled", "0"),
+        ("db0", "keys=1,expires=0,avg_ttl=0"),
+        ("errorstat_ERR", "count=1"),
+        ("total_error_replies", "1"),
+        ("tcp_port", &server.addr.port().to_string()),
+        ("process_id", &std::process::id().to_string()),
+    ] {
+        assert_eq!(f.get(field).map(String::as_str), Some(value), "{field}");
+    }
+    assert_eq!(
+        f.get("herald_version").map(String::as_str),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    for numeric in [
+        "total_commands_processed",
+        "instantaneous_ops_per_sec",
+        "connected_clients",
+        "used_memory",
+        "uptime_in_seconds",
+        "total_connections_received",
+        "expired_keys",
+        "keyspace_hits",
+        "keyspace_misses",
+    ] {
+        let v = f.get(numeric).unwrap_or_else(|| panic!("no {numeric}"));
+        assert!(v.parse::<u64>().is_ok(), "{numeric}:{v}");
+    }
+    // SET ran; the wrong-arity GET was rejected before running; INFO counts after it runs.
+    assert_eq!(f["total_commands_processed"], "1");
+    // Sections by name, case-insensitive, several at once; RESP3 sends a verbatim string.
+    let two = a.cmd(&["INFO", "CLIENTS", "replication"]);
+    assert_eq!(sections(&two), ["Clients", "Replication"]);
+    assert!(a
+        .cmd(&["INFO", "everything"])
+        .contains("\r\n# Commandstats\r\n"));
+    assert!(a.cmd(&["INFO", "all"]).contains("\r\n# Commandstats\r\n"));
+    let _ = a.cmd(&["HELLO", "3"]);
+    assert!(a.cmd(&["INFO", "server"]).starts_with('='));
+}
+
+#[test]
+fn info_counts_clients_by_kind() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    let mut sub = server.raw();
+    sub.cmd(&["SUBSCRIBE", "ch"]);
+    let mut psub = server.raw();
+    psub.cmd(&["PSUBSCRIBE", "p*"]);
+    let mut blocked = server.raw();
+    blocked.send(&encode(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let f = info_fields(&a.cmd(&["INFO", "clients"]));
+        if f["blocked_clients"] == "1" {
+            assert_eq!(f["connected_clients"], "4");
+            assert_eq!(f["pubsub_clients"], "2");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{f:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn commandstats_and_errorstats_lines_have_redis_format() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    a.cmd(&["SET", "k", "v"]);
+    a.cmd(&["SET", "k", "v", "BAD"]);
+    a.cmd(&["GET"]);
+    a.cmd(&["XADD", "s", "1-1", "f", "v"]);
+    a.cmd(&["GET", "s"]);
+    a.cmd(&["CONFIG", "GET", "hz"]);
+    let stats = a.cmd(&["INFO", "commandstats"]);
+    let set = stats
+        .split("\r\n")
+        .find(|l| l.starts_with("cmdstat_set:"))
+        .unwrap_or_else(|| panic!("{stats}"));
+    // cmdstat_set:calls=2,usec=N,usec_per_call=N.NN,rejected_calls=0,failed_calls=1
+    let parts: Vec<&str> = set["cmdstat_set:".len()..].split(',').collect();
+    assert_eq!(parts.len(), 5, "{set}");
+    assert_eq!(parts[0], "calls=2");
+    assert!(parts[1]
+        .strip_prefix("usec=")
+        .unwrap()
+        .parse::<u64>()
+        .is_ok());
+    let per = parts[2].strip_prefix("usec_per_call=").unwrap();
+    assert_eq!(per.split('.').nth(1).map(str::len), Some(2), "{set}");
+    assert_eq!(&parts[3..], ["rejected_calls=0", "failed_calls=1"]);
+    // As redis-server 7.0.15 counted the same requests. A wrong-arity GET is rejected before it runs; subcommands are listed as `config|get`.
+    assert!(stats.contains("\r\ncmdstat_get:calls=1,"), "{stats}");
+    assert!(
+        stats.contains(",rejected_calls=1,failed_calls=1\r\n"),
+        "{stats}"
+    );
+    assert!(stats.contains("\r\ncmdstat_config|get:calls=1,"), "{stats}");
+    assert_eq!(
+        a.cmd(&["INFO", "errorstats"]),
+        "$66\r\n# Errorstats\r\nerrorstat_ERR:count=2\r\nerrorstat_WRONGTYPE:count=1\r\n\r\n"
+    );
+    assert_eq!(a.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["INFO", "errorstats"]),
+        "$14\r\n# Errorstats\r\n\r\n"
+    );
+    let after = info_fields(&a.cmd(&["INFO", "stats"]));
+    assert_eq!(after["total_error_replies"], "0");
+    // As redis-server: CONFIG RESETSTAT counts itself once it has run, then INFO errorstats.
+    assert_eq!(after["total_commands_processed"], "2");
+}
+
+#[test]
+fn instantaneous_ops_per_sec_follows_the_load() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    let mut load = server.raw();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        for _ in 0..200 {
+            load.cmd(&["PING"]);
+        }
+        let f = info_fields(&a.cmd(&["INFO", "stats"]));
+        if f["instantaneous_ops_per_sec"].parse::<u64>().unwrap() > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "instantaneous_ops_per_sec stayed 0"
+        );
+    }
+}
+
+#[test]
+fn time_is_now_in_seconds_and_microseconds() {
+    let server = TestServer::start(&[]);
+    let reply = server.raw().cmd(&["TIME"]);
+    let parts: Vec<&str> = reply.split("\r\n").collect();
+    assert_eq!(parts[0], "*2");
+    let secs: u64 = parts[2].parse().unwrap();
+    let micros: u64 = parts[4].parse().unwrap();
+    assert!(micros < 1_000_000);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(secs.abs_diff(now) <= 2, "{secs} vs {now}");
+}
+
+#[test]
+fn debug_answers_with_an_error_never_silence() {
+    // Redis 7.0.15 refuses DEBUG unless enable-debug-command is set; Herald names what it does
+    // not support (compat/KNOWN_DIFFERENCES.md `debug`). Either way, an error reply.
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    for args in [
+        &["DEBUG", "SLEEP", "0"][..],
+        &["DEBUG", "object", "k"],
+        &["DEBUG", "x"],
+    ] {
+        assert!(a.cmd(args).starts_with("-ERR "), "{args:?}");
+    }
+    assert_eq!(
+        a.cmd(&["DEBUG"]),
+        "-ERR wrong number of arguments for 'debug' command\r\n"
+    );
+    assert_eq!(a.cmd(&["PING"]), "+PONG\r\n");
+}
+
+/// One MONITOR line with its timestamp and address normalised: `+TS [db ADDR] "cmd" ...`.
+fn monitor_line(m: &mut common::Raw, addr: &str) -> String {
+    let line = m.reply();
+    let (ts, rest) = line[1..].split_once(' ').expect("timestamp");
+    let (secs, micros) = ts.split_once('.').expect("seconds.micros");
+    assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{line:?}");
+    format!("+TS {}", rest.replace(addr, "ADDR"))
+}
+
+#[test]
+fn monitor_prints_what_redis_cli_monitor_shows() {
+    // Expected lines as redis-server 7.0.15 fed them to a monitor for the same requests.
+    let server = TestServer::start(&[]);
+    let mut m = server.raw();
+    assert_eq!(m.cmd(&["MONITOR"]), "+OK\r\n");
+    let mut c = server.raw();
+    let info = c.cmd(&["CLIENT", "INFO"]);
+    let addr = info
+        .split(' ')
+        .find_map(|f| f.strip_prefix("addr="))
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        monitor_line(&mut m, &addr),
+        "+TS [0 ADDR] \"CLIENT\" \"INFO\"\r\n"
+    );
+    c.send_cmd(&[b"ECHO", b"a\"b\\c\n\r\t\x07\x08\x01\xff\xc3\xa9 "]);
+    let _ = c.reply();
+    assert_eq!(
+        monitor_line(&mut m, &addr),
+        "+TS [0 ADDR] \"ECHO\" \"a\\\"b\\\\c\\n\\r\\t\\a\\b\\x01\\xff\\xc3\\xa9 \"\r\n"
+    );
+    c.cmd(&["AUTH", "u", "p"]);
+    assert_eq!(
+        monitor_line(&mut m, &addr),
+        "+TS [0 ADDR] \"AUTH\" \"(redacted)\" \"(redacted)\"\r\n"
+    );
+    c.cmd(&["HELLO", "2", "auth", "u", "p", "SETNAME", "n"]);
+    assert_eq!(
+        monitor_line(&mut m, &addr),
+        "+TS [0 ADDR] \"HELLO\" \"2\" \"auth\" \"(redacted)\" \"(redacted)\" \"SETNAME\" \"n\"\r\n"
+    );
+    c.send(b"PING\r\n");
+    let _ = c.reply();
+    assert_eq!(monitor_line(&mut m, &addr), "+TS [0 ADDR] \"PING\"\r\n");
+    // Admin commands are not shown; queued commands show when EXEC runs them.
+    c.cmd(&["CONFIG", "RESETSTAT"]);
+    c.cmd(&["MULTI"]);
+    c.cmd(&["GET", "k"]);
+    c.cmd(&["EXEC"]);
+    c.cmd(&["SELECT", "5"]);
+    c.cmd(&["SET", "x", "1"]);
+    for expected in [
+        "+TS [0 ADDR] \"MULTI\"\r\n",
+        "+TS [0 ADDR] \"GET\" \"k\"\r\n",
+        "+TS [0 ADDR] \"EXEC\"\r\n",
+        "+TS [5 ADDR] \"SELECT\" \"5\"\r\n",
+        "+TS [5 ADDR] \"SET\" \"x\" \"1\"\r\n",
+    ] {
+        assert_eq!(monitor_line(&mut m, &addr), expected);
+    }
+    assert!(m.is_silent(Duration::from_millis(100)));
+}
+
+#[test]
+fn a_monitor_connection_may_not_touch_the_keyspace() {
+    // redis-server 7.0.15 treats a monitor as a replica: these answer
+    // "-ERR Replica can't interact with the keyspace" and are not fed to monitors.
+    let server = TestServer::start(&[]);
+    let mut m = server.raw();
+    assert_eq!(m.cmd(&["MONITOR"]), "+OK\r\n");
+    for args in [
+        &["GET", "k"][..],
+        &["SET", "k", "v"],
+        &["PUBLISH", "ch", "x"],
+        &["XADD", "s", "1-1", "f", "v"],
+        &["DBSIZE"],
+        &["KEYS", "*"],
+        &["SCAN", "0"],
+        &["FLUSHALL"],
+    ] {
+        assert_eq!(
+            m.cmd(args),
+            "-ERR Replica can't interact with the keyspace\r\n",
+            "{args:?}"
+        );
+    }
+    // Other commands still run, and show in the monitor's own feed.
+    assert_eq!(m.cmd(&["ECHO", "x"]), "$1\r\nx\r\n");
+    let line = m.reply();
+    assert!(line.ends_with("\"ECHO\" \"x\"\r\n"), "{line:?}");
+    assert_eq!(server.raw().cmd(&["DBSIZE"]), ":0\r\n");
+}
+
+#[test]
+fn flushall_async_empties_every_database_at_once() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    for db in 0..16 {
+        a.cmd(&["SELECT", &db.to_string()]);
+        for i in 0..100 {
+            a.cmd(&["SET", &format!("k{i}"), "v", "EX", "100"]);
+        }
+    }
+    assert_eq!(a.cmd(&["FLUSHALL", "ASYNC"]), "+OK\r\n");
+    for db in 0..16 {
+        a.cmd(&["SELECT", &db.to_string()]);
+        assert_eq!(a.cmd(&["DBSIZE"]), ":0\r\n");
+    }
+    assert_eq!(a.cmd(&["INFO", "keyspace"]), "$12\r\n# Keyspace\r\n\r\n");
+}
+
+#[test]
+fn shutdown_stops_the_server_and_the_harness_still_drops_cleanly() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    let mut other = server.raw();
+    assert_eq!(other.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(
+        a.cmd(&["SHUTDOWN", "ABORT"]),
+        "-ERR No shutdown in progress.\r\n"
+    );
+    a.send(&encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    // Redis closes the connection without a reply when it shuts down.
+    assert_eq!(a.read_to_close(), "");
+    assert_eq!(other.read_to_close(), "");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(server.addr).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting after SHUTDOWN");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(server);
+}

@@ -165,6 +165,18 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
             CommandError::SubscribedContext(spec.name.to_owned()),
         );
     }
+    // A MONITOR connection is a replica to Redis (CLIENT_SLAVE): it may not read or write
+    // keys, nor run commands that replicate (PUBLISH, SPUBLISH).
+    if ctx.session.monitor
+        && (spec.has(flags::WRITE | flags::READONLY) || matches!(spec.name, "publish" | "spublish"))
+    {
+        return reject(
+            ctx,
+            out,
+            Some(entry),
+            CommandError::err("Replica can't interact with the keyspace"),
+        );
+    }
     if let Some(multi) = &mut ctx.session.multi {
         if !matches!(
             spec.name,
