@@ -130,9 +130,7 @@ async fn background(state: Arc<ServerState>) {
             let expired = state.keyspace.db(db).expire_due(now, 1000);
             drop(_shared);
             for key in expired {
-                state.stats.expired_keys.fetch_add(1, Relaxed);
-                state.keyspace.touch(db, &key);
-                state.notify_keyspace_event(crate::config::notify::EXPIRED, "expired", db, &key);
+                state.key_expired(db, &key);
             }
         }
     }

@@ -56,6 +56,7 @@ impl<'a> Ctx<'a> {
 
     /// Records a change to `key`: flags watchers and publishes the keyspace event.
     pub fn modified(&self, class: u32, event: &str, key: &[u8]) {
+        self.state.announce_reaped();
         self.state.keyspace.touch(self.session.db, key);
         self.state.blocking.signal(self.session.db, key);
         self.state
@@ -183,6 +184,7 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     let started = Instant::now();
     let result = Command::parse(entry.spec, &args).and_then(|command| command.execute(ctx, out));
     let state = ctx.state;
+    state.announce_reaped();
     entry.stats.calls.fetch_add(1, Relaxed);
     entry
         .stats
