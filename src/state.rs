@@ -100,11 +100,11 @@ impl ServerState {
         if flags & KEYSPACE != 0 {
             let mut channel = format!("__keyspace@{db}__:").into_bytes();
             channel.extend_from_slice(key);
-            self.hub.publish(&channel, event.as_bytes(), &limit, None);
+            self.hub.publish(&channel, event.as_bytes(), &limit);
         }
         if flags & KEYEVENT != 0 {
             let channel = format!("__keyevent@{db}__:{event}");
-            self.hub.publish(channel.as_bytes(), key, &limit, None);
+            self.hub.publish(channel.as_bytes(), key, &limit);
         }
     }
 

@@ -109,6 +109,9 @@ impl Command {
 
 /// Runs one request from a client, writing its reply (or nothing, under CLIENT REPLY OFF).
 pub fn dispatch(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
+    if ctx.session.pubsub.total() > 0 {
+        pubsub::write_queued_pushes(ctx.session, out);
+    }
     let mark = out.len();
     process(args, ctx, out);
     let session = &mut *ctx.session;
