@@ -200,6 +200,7 @@ fn pubsub_introspection_matches_redis() {
     let info = c.cmd(&["INFO", "stats"]);
     assert!(info.contains("pubsub_channels:1\r\n"), "{info}");
     assert!(info.contains("pubsub_patterns:1\r\n"), "{info}");
+    assert!(info.contains("pubsubshard_channels:0\r\n"), "{info}");
     assert!(c.cmd(&["INFO", "clients"]).contains("pubsub_clients:2\r\n"));
     let list = c.cmd(&["CLIENT", "LIST"]);
     assert_eq!(list.matches("sub=1 psub=1 ssub=0").count(), 2, "{list}");

@@ -85,7 +85,7 @@ fn each_publisher_order_is_kept_and_nothing_is_lost_or_repeated() {
     const EACH: usize = 1000;
     let server = TestServer::start(&[]);
     // A RESP2 channel subscriber, a RESP3 channel subscriber and a pattern subscriber.
-    let mut subscribers = vec![server.raw(), server.raw(), server.raw()];
+    let mut subscribers = [server.raw(), server.raw(), server.raw()];
     subscribers[0].cmd(&["SUBSCRIBE", "orders"]);
     subscribers[1].cmd(&["HELLO", "3"]);
     subscribers[1].cmd(&["SUBSCRIBE", "orders"]);
