@@ -85,6 +85,10 @@ fn resp2_subscribed_mode_allows_only_subscription_commands_ping_quit_reset() {
         c.cmd(&["PUBLISH", "a", "b"]),
         "-ERR Can't execute 'publish': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
     );
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of: Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
     // RESET leaves every channel and subscribed mode.
     assert_eq!(c.cmd(&["RESET"]), "+RESET\r\n");
     assert_eq!(c.cmd(&["GET", "a"]), "$-1\r\n");

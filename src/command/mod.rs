@@ -211,6 +211,14 @@ fn reject(ctx: &mut Ctx, out: &mut Reply, entry: Option<&Entry>, error: CommandE
     if let Some(multi) = &mut ctx.session.multi {
         multi.aborted = true;
     }
+    // A refused EXEC discards the transaction and says why (Redis's `execCommandAbort`).
+    let error = match entry {
+        Some(entry) if entry.spec.name == "exec" => {
+            transaction::discard(ctx);
+            CommandError::exec_refused(&error)
+        }
+        _ => error,
+    };
     write_error(ctx.state, out, &error);
 }
 
