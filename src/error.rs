@@ -41,6 +41,10 @@ pub enum CommandError {
     WatchInsideMulti,
     #[error("EXECABORT Transaction discarded because of previous errors.")]
     ExecAbort,
+    /// EXEC refused before it ran (arity, NOAUTH, subscribed mode): the reason follows, without
+    /// its `ERR` prefix when it has one, as Redis words it.
+    #[error("EXECABORT Transaction discarded because of: {0}")]
+    ExecRefused(String),
     #[error("ERR Command not allowed inside a transaction")]
     NotAllowedInMulti,
     #[error(
@@ -62,6 +66,13 @@ impl CommandError {
     pub fn prefix(&self) -> String {
         let text = self.to_string();
         text.split(' ').next().unwrap_or("ERR").to_owned()
+    }
+
+    /// The EXECABORT error for an EXEC refused with `reason`.
+    pub fn exec_refused(reason: &CommandError) -> Self {
+        let text = reason.to_string();
+        let text = text.strip_prefix("ERR ").map(str::to_owned).unwrap_or(text);
+        CommandError::ExecRefused(text)
     }
 
     /// `ERR <text>` from any message.

@@ -10,6 +10,9 @@
 //! ### Invariants
 //! - An entry whose `expire_at` has passed is never returned: readers expire it lazily, and the
 //!   active expiry cycle removes it from the `expires` index order.
+//! - A key removed because its deadline passed, by whichever path noticed it (a read, an
+//!   overwrite, a delete), is recorded in `Reaped` until the server announces it (`expired`
+//!   keyspace event, `expired_keys`), so no expiry goes unannounced however it was found.
 //! - Every key with a deadline has `(deadline, key)` in its database's `expires` index. The index
 //!   may hold entries that are out of date (the key was rewritten); the expiry cycle checks the
 //!   live entry before removing anything.
@@ -69,11 +72,21 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Keys found expired and removed outside the active expiry cycle, across every database,
+/// waiting for the server to announce them. The flag keeps the per-command check to one load.
+#[derive(Debug, Default)]
+struct Reaped {
+    pending: AtomicBool,
+    keys: Mutex<Vec<(usize, Bytes)>>,
+}
+
 /// One database (`SELECT n`).
 #[derive(Debug, Default)]
 pub struct Db {
+    index: usize,
     map: DashMap<Bytes, Entry>,
     expires: Mutex<ExpiryIndex>,
+    reaped: Arc<Reaped>,
 }
 
 /// Deadlines in order, for active expiry, plus their sum, so INFO's `avg_ttl` costs O(1).
@@ -163,17 +176,33 @@ impl Db {
             }
         }
         if let Some(at) = at {
-            self.index_deadline(at, key);
+            self.index_deadline(at, key.clone());
         }
         let old = old?;
-        (!old.expired(now)).then_some(old)
+        self.unless_expired(key, old, now)
     }
 
     /// Removes a key; `None` if it did not exist (or had already expired).
     pub fn remove(&self, key: &[u8], now: u64) -> Option<Entry> {
         let (key, old) = self.map.remove(key)?;
         self.forget_deadline(&key, &old);
-        (!old.expired(now)).then_some(old)
+        self.unless_expired(key, old, now)
+    }
+
+    /// A replaced or removed entry, or `None` (recorded as reaped) if it had already expired.
+    fn unless_expired(&self, key: Bytes, old: Entry, now: u64) -> Option<Entry> {
+        if old.expired(now) {
+            self.reap(key);
+            return None;
+        }
+        Some(old)
+    }
+
+    fn reap(&self, key: Bytes) {
+        if let Ok(mut keys) = self.reaped.keys.lock() {
+            keys.push((self.index, key));
+        }
+        self.reaped.pending.store(true, Ordering::Release);
     }
 
     /// Sets or clears the deadline of an entry the caller holds.
@@ -271,6 +300,7 @@ impl Db {
     fn expire_if_due(&self, key: &[u8], now: u64) {
         if let Some((key, old)) = self.map.remove_if(key, |_, e| e.expired(now)) {
             self.forget_deadline(&key, &old);
+            self.reap(key);
         }
     }
 
@@ -305,14 +335,36 @@ pub struct Keyspace {
     dbs: Box<[Db]>,
     gate: RwLock<()>,
     watchers: Watchers,
+    reaped: Arc<Reaped>,
 }
 
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
+        let reaped = Arc::<Reaped>::default();
         Keyspace {
-            dbs: (0..databases).map(|_| Db::default()).collect(),
+            dbs: (0..databases)
+                .map(|index| Db {
+                    index,
+                    reaped: reaped.clone(),
+                    ..Db::default()
+                })
+                .collect(),
             gate: RwLock::new(()),
             watchers: Watchers::default(),
+            reaped,
+        }
+    }
+
+    /// Takes the keys that commands found expired (and removed) since the last call, as
+    /// `(db, key)`; empty at the cost of one atomic load when there are none.
+    pub fn take_reaped(&self) -> Vec<(usize, Bytes)> {
+        if !self.reaped.pending.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        self.reaped.pending.store(false, Ordering::Release);
+        match self.reaped.keys.lock() {
+            Ok(mut keys) => std::mem::take(&mut *keys),
+            Err(_) => Vec::new(),
         }
     }
 
@@ -432,6 +484,30 @@ mod tests {
         assert_eq!(db.average_ttl(500), 500);
         assert_eq!(db.expire_due(1000, 10).len(), 1);
         assert_eq!(db.average_ttl(1000), 0);
+    }
+
+    #[test]
+    fn keys_found_expired_by_reads_overwrites_and_deletes_are_reaped_once() {
+        let ks = Keyspace::new(2);
+        let db = ks.db(1);
+        for key in ["read", "overwritten", "deleted", "live"] {
+            let mut e = string("v");
+            e.expire_at = Some(if key == "live" { 1000 } else { 100 });
+            db.insert(Bytes::from(key), e, 50);
+        }
+        assert!(ks.take_reaped().is_empty());
+        assert!(db.get(b"read", 200).is_none());
+        assert!(db
+            .insert(Bytes::from("overwritten"), string("w"), 200)
+            .is_none());
+        assert!(db.remove(b"deleted", 200).is_none());
+        assert!(db.get(b"live", 200).is_some());
+        let reaped: Vec<(usize, Bytes)> = ["read", "overwritten", "deleted"]
+            .into_iter()
+            .map(|k| (1, Bytes::from(k)))
+            .collect();
+        assert_eq!(ks.take_reaped(), reaped);
+        assert!(ks.take_reaped().is_empty());
     }
 
     #[test]

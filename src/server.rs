@@ -125,14 +125,14 @@ async fn background(state: Arc<ServerState>) {
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
         let now = now_ms();
         state.stats.sample(now);
+        // Keys found expired outside a command (a blocked reader's check) are announced here.
+        state.announce_reaped();
         for db in 0..state.keyspace.databases() {
             let _shared = state.keyspace.shared();
             let expired = state.keyspace.db(db).expire_due(now, 1000);
             drop(_shared);
             for key in expired {
-                state.stats.expired_keys.fetch_add(1, Relaxed);
-                state.keyspace.touch(db, &key);
-                state.notify_keyspace_event(crate::config::notify::EXPIRED, "expired", db, &key);
+                state.key_expired(db, &key);
             }
         }
     }

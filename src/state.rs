@@ -72,6 +72,23 @@ impl ServerState {
         self.shutting_down.load(Ordering::Acquire)
     }
 
+    /// What follows a key's removal on expiry, however it was noticed: Redis's
+    /// `deleteExpiredKeyAndPropagate` (count it, flag its watchers, publish `expired`).
+    pub fn key_expired(&self, db: usize, key: &[u8]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.stats.expired_keys.fetch_add(1, Relaxed);
+        self.keyspace.touch(db, key);
+        self.notify_keyspace_event(crate::config::notify::EXPIRED, "expired", db, key);
+    }
+
+    /// Announces the keys commands found expired since the last call. Runs before a command's
+    /// own keyspace events and after every command, so `expired` comes first, as in Redis.
+    pub fn announce_reaped(&self) {
+        for (db, key) in self.keyspace.take_reaped() {
+            self.key_expired(db, &key);
+        }
+    }
+
     /// Publishes a keyspace notification if its class is enabled (`notify-keyspace-events`).
     pub fn notify_keyspace_event(&self, class: u32, event: &str, db: usize, key: &[u8]) {
         use crate::config::notify::{KEYEVENT, KEYSPACE};
@@ -83,11 +100,11 @@ impl ServerState {
         if flags & KEYSPACE != 0 {
             let mut channel = format!("__keyspace@{db}__:").into_bytes();
             channel.extend_from_slice(key);
-            self.hub.publish(&channel, event.as_bytes(), &limit, None);
+            self.hub.publish(&channel, event.as_bytes(), &limit);
         }
         if flags & KEYEVENT != 0 {
             let channel = format!("__keyevent@{db}__:{event}");
-            self.hub.publish(channel.as_bytes(), key, &limit, None);
+            self.hub.publish(channel.as_bytes(), key, &limit);
         }
     }
 

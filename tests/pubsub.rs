@@ -85,6 +85,10 @@ fn resp2_subscribed_mode_allows_only_subscription_commands_ping_quit_reset() {
         c.cmd(&["PUBLISH", "a", "b"]),
         "-ERR Can't execute 'publish': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
     );
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of: Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
     // RESET leaves every channel and subscribed mode.
     assert_eq!(c.cmd(&["RESET"]), "+RESET\r\n");
     assert_eq!(c.cmd(&["GET", "a"]), "$-1\r\n");
@@ -200,6 +204,7 @@ fn pubsub_introspection_matches_redis() {
     let info = c.cmd(&["INFO", "stats"]);
     assert!(info.contains("pubsub_channels:1\r\n"), "{info}");
     assert!(info.contains("pubsub_patterns:1\r\n"), "{info}");
+    assert!(info.contains("pubsubshard_channels:0\r\n"), "{info}");
     assert!(c.cmd(&["INFO", "clients"]).contains("pubsub_clients:2\r\n"));
     let list = c.cmd(&["CLIENT", "LIST"]);
     assert_eq!(list.matches("sub=1 psub=1 ssub=0").count(), 2, "{list}");

@@ -56,6 +56,7 @@ impl<'a> Ctx<'a> {
 
     /// Records a change to `key`: flags watchers and publishes the keyspace event.
     pub fn modified(&self, class: u32, event: &str, key: &[u8]) {
+        self.state.announce_reaped();
         self.state.keyspace.touch(self.session.db, key);
         self.state.blocking.signal(self.session.db, key);
         self.state
@@ -108,6 +109,9 @@ impl Command {
 
 /// Runs one request from a client, writing its reply (or nothing, under CLIENT REPLY OFF).
 pub fn dispatch(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
+    if ctx.session.pubsub.total() > 0 {
+        pubsub::write_queued_pushes(ctx.session, out);
+    }
     let mark = out.len();
     process(args, ctx, out);
     let session = &mut *ctx.session;
@@ -195,6 +199,7 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     let started = Instant::now();
     let result = Command::parse(entry.spec, &args).and_then(|command| command.execute(ctx, out));
     let state = ctx.state;
+    state.announce_reaped();
     entry.stats.calls.fetch_add(1, Relaxed);
     entry
         .stats
@@ -215,21 +220,17 @@ fn reject(ctx: &mut Ctx, out: &mut Reply, entry: Option<&Entry>, error: CommandE
     if let Some(entry) = entry {
         entry.stats.rejected_calls.fetch_add(1, Relaxed);
     }
-    if entry.is_some_and(|e| e.spec.name == "exec") {
-        // A refused EXEC discards the transaction and its watches, in or out of MULTI, and
-        // says why: Redis's execCommandAbort, with the reason's `ERR ` dropped.
-        ctx.session.multi = None;
-        ctx.session.unwatch_all(&ctx.state.keyspace);
-        let reason = error.to_string();
-        let reason = reason.strip_prefix("ERR ").unwrap_or(&reason);
-        let error = CommandError::Prefixed(format!(
-            "EXECABORT Transaction discarded because of: {reason}"
-        ));
-        return write_error(ctx.state, out, &error);
-    }
     if let Some(multi) = &mut ctx.session.multi {
         multi.aborted = true;
     }
+    // A refused EXEC discards the transaction and says why (Redis's `execCommandAbort`).
+    let error = match entry {
+        Some(entry) if entry.spec.name == "exec" => {
+            transaction::discard(ctx);
+            CommandError::exec_refused(&error)
+        }
+        _ => error,
+    };
     write_error(ctx.state, out, &error);
 }
 

@@ -13,7 +13,7 @@ use super::table::{flags::*, spec, CommandSpec};
 use super::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::protocol::Reply;
-use crate::pubsub::{Kind, Publisher};
+use crate::pubsub::Kind;
 use crate::session::Session;
 use crate::state::ServerState;
 
@@ -235,6 +235,9 @@ impl PubSubCommand {
                 for name in names {
                     if ctx.session.pubsub.set(kind).remove(&name) {
                         hub.unsubscribe(kind, &name, ctx.session.handle.id);
+                        // A message a publisher was delivering meanwhile precedes the
+                        // confirmation: nothing of `name` may follow it.
+                        write_queued_pushes(ctx.session, out);
                     }
                     confirm(
                         out,
@@ -252,17 +255,13 @@ impl PubSubCommand {
                 message,
             } => {
                 let limit = ctx.state.settings.output_limits().pubsub;
-                let mut own_frames: Vec<Bytes> = Vec::new();
-                let publisher = (ctx.session.pubsub.total() > 0).then(|| Publisher {
-                    id: ctx.session.handle.id,
-                    own_frames: &mut own_frames,
-                });
                 let receivers = match kind {
-                    Kind::ShardChannel => hub.spublish(&channel, &message, &limit, publisher),
-                    _ => hub.publish(&channel, &message, &limit, publisher),
+                    Kind::ShardChannel => hub.spublish(&channel, &message, &limit),
+                    _ => hub.publish(&channel, &message, &limit),
                 };
-                for frame in own_frames {
-                    out.raw(&frame);
+                // A subscriber publishing to its own channel reads the message first.
+                if ctx.session.pubsub.total() > 0 {
+                    write_queued_pushes(ctx.session, out);
                 }
                 out.int(receivers as i64);
             }
@@ -340,6 +339,29 @@ fn confirm(out: &mut Reply, what: &[u8], name: Option<&[u8]>, session: &Session,
         None => out.null(),
     }
     out.int(session.pubsub.count_for(kind) as i64);
+}
+
+/// Moves the frames already pushed to this client into its reply stream, at the current
+/// position. Redis has one output buffer per client, so a message published before a command
+/// runs is read before that command's reply; Herald's pushes wait in the outbox, and this puts
+/// them back in that order. The dispatcher calls it before each command of a subscribed client,
+/// and UNSUBSCRIBE and PUBLISH after changing the hub.
+///
+/// The bytes stop counting against the output limit here: the connection writes this batch's
+/// replies before it reads another request, so at most one outbox's worth sits uncounted.
+pub fn write_queued_pushes(session: &Session, out: &mut Reply) {
+    let outbox = &session.handle.outbox;
+    let mut frames = Vec::new();
+    outbox.take(&mut frames);
+    if frames.is_empty() {
+        return;
+    }
+    let mut bytes = 0;
+    for frame in &frames {
+        out.raw(frame);
+        bytes += frame.len();
+    }
+    outbox.written(bytes);
 }
 
 /// Keeps the counters others read in step with the session: CLIENT LIST's sub/psub/ssub and

@@ -729,7 +729,7 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
             line!("pubsub_channels:{}", state.pubsub_channel_count());
             line!("pubsub_patterns:{}", state.pubsub_pattern_count());
             line!(
-                "pubsub_shardchannels:{}",
+                "pubsubshard_channels:{}",
                 state.pubsub_shard_channel_count()
             );
             line!(

@@ -88,6 +88,12 @@ impl TransactionCommand {
     }
 }
 
+/// Leaves MULTI without running anything, forgetting watched keys (a refused EXEC).
+pub fn discard(ctx: &mut Ctx) {
+    ctx.session.multi = None;
+    end_transaction(ctx);
+}
+
 fn end_transaction(ctx: &mut Ctx) {
     ctx.session.unwatch_all(&ctx.state.keyspace);
     ctx.session.handle.update(|m| {

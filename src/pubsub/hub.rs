@@ -57,13 +57,6 @@ pub struct Hub {
     patterns: RwLock<HashMap<Bytes, Subscribers>>,
 }
 
-/// Where a publisher's own copy goes: a client that publishes to a channel it subscribes to
-/// gets the message before the PUBLISH reply, in its reply stream, as Redis writes it.
-pub struct Publisher<'a> {
-    pub id: ClientId,
-    pub own_frames: &'a mut Vec<Bytes>,
-}
-
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub")
@@ -112,40 +105,28 @@ impl Hub {
 
     /// PUBLISH: delivers to the channel's subscribers, then to every matching pattern's.
     /// Returns the number of receivers, as Redis counts them.
-    pub fn publish(
-        &self,
-        channel: &[u8],
-        message: &[u8],
-        limit: &OutputLimit,
-        mut publisher: Option<Publisher<'_>>,
-    ) -> usize {
+    pub fn publish(&self, channel: &[u8], message: &[u8], limit: &OutputLimit) -> usize {
         let mut receivers = 0;
         if let Some(subs) = self.channels.get(channel) {
             let mut frames = MessageFrames::new(b"message", None, channel, message);
-            receivers += deliver_all(&subs, &mut frames, limit, &mut publisher);
+            receivers += deliver_all(&subs, &mut frames, limit);
         }
         let patterns = self.patterns.read().unwrap_or_else(|e| e.into_inner());
         for (pattern, subs) in patterns.iter() {
             if glob::matches(pattern, channel) {
                 let mut frames = MessageFrames::new(b"pmessage", Some(pattern), channel, message);
-                receivers += deliver_all(subs, &mut frames, limit, &mut publisher);
+                receivers += deliver_all(subs, &mut frames, limit);
             }
         }
         receivers
     }
 
     /// SPUBLISH: shard channels have no patterns.
-    pub fn spublish(
-        &self,
-        channel: &[u8],
-        message: &[u8],
-        limit: &OutputLimit,
-        mut publisher: Option<Publisher<'_>>,
-    ) -> usize {
+    pub fn spublish(&self, channel: &[u8], message: &[u8], limit: &OutputLimit) -> usize {
         match self.shard_channels.get(channel) {
             Some(subs) => {
                 let mut frames = MessageFrames::new(b"smessage", None, channel, message);
-                deliver_all(&subs, &mut frames, limit, &mut publisher)
+                deliver_all(&subs, &mut frames, limit)
             }
             None => 0,
         }
@@ -196,20 +177,11 @@ fn remove_from(map: &DashMap<Bytes, Subscribers>, name: &[u8], client: ClientId)
     removed
 }
 
-fn deliver_all(
-    subs: &Subscribers,
-    frames: &mut MessageFrames<'_>,
-    limit: &OutputLimit,
-    publisher: &mut Option<Publisher<'_>>,
-) -> usize {
-    for (id, client) in subs {
-        let frame = frames.get(client.is_resp3());
-        match publisher {
-            Some(p) if p.id == *id => p.own_frames.push(frame),
-            _ => {
-                client.deliver(frame, limit);
-            }
-        }
+/// Queues the message for every subscriber in `subs`, the publisher itself included (its
+/// connection moves the frame into its reply stream before the PUBLISH reply).
+fn deliver_all(subs: &Subscribers, frames: &mut MessageFrames<'_>, limit: &OutputLimit) -> usize {
+    for client in subs.values() {
+        client.deliver(frames.get(client.is_resp3()), limit);
     }
     subs.len()
 }

@@ -11,5 +11,5 @@ mod hub;
 mod subscriptions;
 
 pub use frame::MessageFrames;
-pub use hub::{Hub, Kind, Publisher};
+pub use hub::{Hub, Kind};
 pub use subscriptions::Subscriptions;

@@ -1,0 +1,258 @@
+//! Pub/sub delivery guarantees, as the README states them: at most once, in publish order per
+//! publisher connection; what a subscriber was sent before a reply to it (an unsubscribe
+//! confirmation, a PONG) arrives before that reply, and nothing of a channel arrives after
+//! its unsubscribe confirmation; a subscriber that leaves gets nothing published meanwhile.
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::TestServer;
+
+/// Publishes on `channel` in pipelined bursts until `stop` is set.
+fn flood(
+    server: &TestServer,
+    channel: &'static str,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let mut publisher = server.raw();
+    std::thread::spawn(move || {
+        let mut batch = Vec::new();
+        for _ in 0..50 {
+            batch.extend(common::encode(&[
+                b"PUBLISH",
+                channel.as_bytes(),
+                b"payload",
+            ]));
+        }
+        while !stop.load(Ordering::Relaxed) {
+            publisher.send(&batch);
+            for _ in 0..50 {
+                publisher.reply();
+            }
+        }
+    })
+}
+
+#[test]
+fn nothing_of_a_channel_arrives_after_its_unsubscribe_confirmation() {
+    let server = TestServer::start(&[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let publishers: Vec<_> = (0..3)
+        .map(|_| flood(&server, "busy", stop.clone()))
+        .collect();
+    for _ in 0..300 {
+        let mut sub = server.raw();
+        sub.cmd(&["SUBSCRIBE", "busy"]);
+        // Let messages flow for a moment, then leave while they still do.
+        for _ in 0..20 {
+            assert!(sub.reply().starts_with("*3\r\n$7\r\nmessage\r\n"));
+        }
+        sub.send(b"UNSUBSCRIBE busy\r\nPING\r\n");
+        loop {
+            let frame = sub.reply();
+            if frame.starts_with("*3\r\n$11\r\nunsubscribe\r\n") {
+                assert_eq!(frame, "*3\r\n$11\r\nunsubscribe\r\n$4\r\nbusy\r\n:0\r\n");
+                break;
+            }
+            assert!(frame.starts_with("*3\r\n$7\r\nmessage\r\n"), "{frame}");
+        }
+        assert_eq!(
+            sub.reply(),
+            "+PONG\r\n",
+            "a message followed the confirmation"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    publishers.into_iter().for_each(|p| p.join().unwrap());
+}
+
+/// The payload's sequence number from a `message`/`pmessage` frame whose payload is `p<n>-<i>`.
+fn sequence(frame: &[u8]) -> (usize, usize) {
+    let text = String::from_utf8_lossy(frame);
+    let payload = text.trim_end().rsplit("\r\n").next().unwrap_or_default();
+    let (publisher, i) = payload
+        .strip_prefix('p')
+        .and_then(|p| p.split_once('-'))
+        .unwrap_or_else(|| panic!("unexpected frame {text:?}"));
+    (publisher.parse().unwrap(), i.parse().unwrap())
+}
+
+#[test]
+fn each_publisher_order_is_kept_and_nothing_is_lost_or_repeated() {
+    const PUBLISHERS: usize = 4;
+    const EACH: usize = 1000;
+    let server = TestServer::start(&[]);
+    // A RESP2 channel subscriber, a RESP3 channel subscriber and a pattern subscriber.
+    let mut subscribers = [server.raw(), server.raw(), server.raw()];
+    subscribers[0].cmd(&["SUBSCRIBE", "orders"]);
+    subscribers[1].cmd(&["HELLO", "3"]);
+    subscribers[1].cmd(&["SUBSCRIBE", "orders"]);
+    subscribers[2].cmd(&["PSUBSCRIBE", "ord*"]);
+    let publishers: Vec<_> = (0..PUBLISHERS)
+        .map(|p| {
+            let mut conn = server.raw();
+            std::thread::spawn(move || {
+                for chunk in (0..EACH).collect::<Vec<_>>().chunks(100) {
+                    let mut batch = Vec::new();
+                    for i in chunk {
+                        let payload = format!("p{p}-{i}");
+                        batch.extend(common::encode(&[b"PUBLISH", b"orders", payload.as_bytes()]));
+                    }
+                    conn.send(&batch);
+                    for _ in chunk {
+                        assert_eq!(conn.reply(), ":3\r\n");
+                    }
+                }
+            })
+        })
+        .collect();
+    for sub in subscribers.iter_mut() {
+        let mut next = [0usize; PUBLISHERS];
+        for _ in 0..PUBLISHERS * EACH {
+            let (p, i) = sequence(&sub.reply_bytes());
+            assert_eq!(i, next[p], "publisher {p}'s messages out of order or lost");
+            next[p] += 1;
+        }
+        assert!(
+            sub.is_silent(Duration::from_millis(50)),
+            "a message was repeated"
+        );
+    }
+    publishers.into_iter().for_each(|p| p.join().unwrap());
+}
+
+#[test]
+fn a_subscriber_gets_nothing_published_while_it_was_away() {
+    let server = TestServer::start(&[]);
+    let mut publisher = server.raw();
+    let mut sub = server.raw();
+    sub.cmd(&["SUBSCRIBE", "news"]);
+    assert_eq!(publisher.cmd(&["PUBLISH", "news", "p0-0"]), ":1\r\n");
+    assert_eq!(sequence(&sub.reply_bytes()), (0, 0));
+    sub.cmd(&["UNSUBSCRIBE", "news"]);
+    assert_eq!(publisher.cmd(&["PUBLISH", "news", "p0-1"]), ":0\r\n");
+    sub.cmd(&["SUBSCRIBE", "news"]);
+    assert_eq!(publisher.cmd(&["PUBLISH", "news", "p0-2"]), ":1\r\n");
+    assert_eq!(sequence(&sub.reply_bytes()), (0, 2));
+    // The same across a reconnection: a new connection starts from what is published next.
+    drop(sub);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while publisher.cmd(&["PUBLISH", "news", "p0-3"]) != ":0\r\n" {
+        assert!(
+            Instant::now() < deadline,
+            "the closed subscriber was not forgotten"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut again = server.raw();
+    again.cmd(&["SUBSCRIBE", "news"]);
+    assert_eq!(publisher.cmd(&["PUBLISH", "news", "p0-4"]), ":1\r\n");
+    assert_eq!(sequence(&again.reply_bytes()), (0, 4));
+    assert!(again.is_silent(Duration::from_millis(50)));
+}
+
+#[test]
+fn a_disconnected_slow_subscriber_received_an_unbroken_prefix_and_nothing_after() {
+    let server = TestServer::start(&["--client-output-buffer-limit", "pubsub", "1mb", "0", "0"]);
+    let mut stuck = server.raw();
+    stuck.cmd(&["SUBSCRIBE", "feed"]);
+    let mut publisher = server.raw();
+    let filler = "x".repeat(16 * 1024);
+    let mut published = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Publish until the server gives up on the subscriber that does not read.
+    while publisher.cmd(&["PUBSUB", "NUMSUB", "feed"]) != "*2\r\n$4\r\nfeed\r\n:0\r\n" {
+        assert!(
+            Instant::now() < deadline,
+            "the stuck subscriber was never disconnected"
+        );
+        let mut batch = Vec::new();
+        for _ in 0..64 {
+            let payload = format!("p0-{published}-{filler}");
+            batch.extend(common::encode(&[b"PUBLISH", b"feed", payload.as_bytes()]));
+            published += 1;
+        }
+        publisher.send(&batch);
+        for _ in 0..64 {
+            publisher.reply();
+        }
+    }
+    // What reached its socket before the disconnection reads as whole messages 0, 1, 2... in
+    // order; the stream may end inside the last one, which the kernel had only in part.
+    let received = stuck.read_to_close();
+    let mut rest = received.as_bytes();
+    let mut expected = 0;
+    while let Some(len) = common::frame_len(rest, 0) {
+        let text = String::from_utf8_lossy(&rest[..len]);
+        let payload = text.trim_end().rsplit("\r\n").next().unwrap_or_default();
+        assert!(
+            payload.starts_with(&format!("p0-{expected}-")),
+            "message {expected} missing or out of order"
+        );
+        expected += 1;
+        rest = &rest[len..];
+    }
+    assert!(
+        expected > 0 && expected < published,
+        "{expected} of {published}"
+    );
+    let info = publisher.cmd(&["INFO", "stats"]);
+    assert!(
+        info.contains("client_output_buffer_limit_disconnections:1\r\n"),
+        "{info}"
+    );
+}
+
+#[test]
+fn a_subscriber_over_the_soft_limit_for_its_seconds_is_disconnected() {
+    let server = TestServer::start(&["--client-output-buffer-limit", "pubsub", "0", "256kb", "1"]);
+    let mut stuck = server.raw();
+    stuck.cmd(&["SUBSCRIBE", "feed"]);
+    let mut healthy = server.raw();
+    healthy.cmd(&["SUBSCRIBE", "feed"]);
+    let mut publisher = server.raw();
+    let payload = vec![b'x'; 32 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut rounds = 0;
+    // With no hard limit only the soft one can act: past 256 KB for over a second.
+    while publisher.cmd(&["PUBSUB", "NUMSUB", "feed"]) != "*2\r\n$4\r\nfeed\r\n:1\r\n" {
+        assert!(Instant::now() < deadline, "the soft limit never acted");
+        let mut batch = Vec::new();
+        for _ in 0..16 {
+            batch.extend(common::encode(&[b"PUBLISH", b"feed", &payload]));
+        }
+        publisher.send(&batch);
+        for _ in 0..16 {
+            publisher.reply();
+            assert!(healthy.reply().starts_with("*3\r\n$7\r\nmessage\r\n"));
+        }
+        rounds += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(rounds > 1);
+    let info = publisher.cmd(&["INFO", "stats"]);
+    assert!(
+        info.contains("client_output_buffer_limit_disconnections:1\r\n"),
+        "{info}"
+    );
+    assert_eq!(healthy.cmd(&["PING"]), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+}
+
+#[test]
+fn a_pathological_pattern_does_not_stall_publishing() {
+    let server = TestServer::start(&[]);
+    let mut sub = server.raw();
+    let pattern = format!("{}b", "*a".repeat(40));
+    sub.cmd(&["PSUBSCRIBE", &pattern]);
+    let mut publisher = server.raw();
+    let channel = "a".repeat(10_000);
+    // Without Redis's cut-off this match takes exponential time; the raw client's read
+    // timeout (5 s) would fail the test long before it finished.
+    assert_eq!(publisher.cmd(&["PUBLISH", &channel, "x"]), ":0\r\n");
+    let matching = format!("{channel}b");
+    assert_eq!(publisher.cmd(&["PUBLISH", &matching, "x"]), ":1\r\n");
+    assert!(sub.reply().starts_with("*4\r\n$8\r\npmessage\r\n"));
+    assert_eq!(publisher.cmd(&["PUBSUB", "CHANNELS", &pattern]), "*0\r\n");
+}
