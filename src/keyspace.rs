@@ -74,13 +74,20 @@ pub fn now_ms() -> u64 {
 pub struct Db {
     map: DashMap<Bytes, Entry>,
     expires: Mutex<BTreeSet<(u64, Bytes)>>,
+    /// Nothing expires while the AOF is replayed: the log's later commands were run against
+    /// keys that were alive then (Redis does not expire keys while loading either).
+    expiry_paused: AtomicBool,
 }
 
 impl Db {
+    fn expired(&self, entry: &Entry, now: u64) -> bool {
+        entry.expired(now) && !self.expiry_paused.load(Ordering::Relaxed)
+    }
+
     /// Reads a key, expiring it first if its time has come.
     pub fn get(&self, key: &[u8], now: u64) -> Option<Ref<'_, Bytes, Entry>> {
         let entry = self.map.get(key)?;
-        if entry.expired(now) {
+        if self.expired(&entry, now) {
             drop(entry);
             self.expire_if_due(key, now);
             return None;
@@ -91,7 +98,7 @@ impl Db {
     /// Borrows a key for change, expiring it first if its time has come.
     pub fn get_mut(&self, key: &[u8], now: u64) -> Option<RefMut<'_, Bytes, Entry>> {
         let entry = self.map.get_mut(key)?;
-        if entry.expired(now) {
+        if self.expired(&entry, now) {
             drop(entry);
             self.expire_if_due(key, now);
             return None;
@@ -125,14 +132,14 @@ impl Db {
         }
         let old = self.map.insert(key.clone(), entry)?;
         self.forget_deadline(&key, &old);
-        (!old.expired(now)).then_some(old)
+        (!self.expired(&old, now)).then_some(old)
     }
 
     /// Removes a key; `None` if it did not exist (or had already expired).
     pub fn remove(&self, key: &[u8], now: u64) -> Option<Entry> {
         let (key, old) = self.map.remove(key)?;
         self.forget_deadline(&key, &old);
-        (!old.expired(now)).then_some(old)
+        (!self.expired(&old, now)).then_some(old)
     }
 
     /// Sets or clears the deadline of an entry the caller holds.
@@ -164,7 +171,7 @@ impl Db {
     pub fn keys(&self, now: u64) -> Vec<Bytes> {
         self.map
             .iter()
-            .filter(|e| !e.value().expired(now))
+            .filter(|e| !self.expired(e.value(), now))
             .map(|e| e.key().clone())
             .collect()
     }
@@ -173,8 +180,19 @@ impl Db {
     pub fn keys_with_types(&self, now: u64) -> Vec<(Bytes, &'static str)> {
         self.map
             .iter()
-            .filter(|e| !e.value().expired(now))
+            .filter(|e| !self.expired(e.value(), now))
             .map(|e| (e.key().clone(), e.value().value.type_name()))
+            .collect()
+    }
+
+    /// A copy of every live key with its entry, for an AOF rewrite. Strings share their bytes;
+    /// streams are copied, so the caller's pause (it holds the gate exclusively) is a memcpy of
+    /// the streams, not their serialization.
+    pub fn snapshot(&self, now: u64) -> Vec<(Bytes, Entry)> {
+        self.map
+            .iter()
+            .filter(|e| !self.expired(e.value(), now))
+            .map(|e| (e.key().clone(), e.value().clone()))
             .collect()
     }
 
@@ -190,31 +208,40 @@ impl Db {
 
     /// Removes keys whose deadline has passed, at most `budget` of them; returns the keys removed.
     pub fn expire_due(&self, now: u64, budget: usize) -> Vec<Bytes> {
-        let due: Vec<(u64, Bytes)> = {
-            let Ok(mut index) = self.expires.lock() else {
-                return Vec::new();
-            };
-            let mut due = Vec::new();
-            while due.len() < budget {
-                match index.first() {
-                    Some((at, _)) if *at <= now => due.extend(index.pop_first()),
-                    _ => break,
-                }
-            }
-            due
-        };
-        due.into_iter()
-            .filter_map(|(_, key)| {
-                self.map
-                    .remove_if(&key, |_, e| e.expired(now))
-                    .map(|(k, _)| k)
-            })
+        self.take_due(now, budget)
+            .into_iter()
+            .filter(|key| self.expire_if_due(key, now))
             .collect()
     }
 
-    fn expire_if_due(&self, key: &[u8], now: u64) {
-        if let Some((key, old)) = self.map.remove_if(key, |_, e| e.expired(now)) {
-            self.forget_deadline(&key, &old);
+    /// Takes up to `budget` keys whose indexed deadline has passed out of the index, for the
+    /// caller to expire one by one with [`Db::expire_if_due`] (which checks the live entry: a
+    /// key rewritten since is indexed again under its new deadline).
+    pub fn take_due(&self, now: u64, budget: usize) -> Vec<Bytes> {
+        if self.expiry_paused.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let Ok(mut index) = self.expires.lock() else {
+            return Vec::new();
+        };
+        let mut due = Vec::new();
+        while due.len() < budget {
+            match index.first() {
+                Some((at, _)) if *at <= now => due.extend(index.pop_first().map(|(_, k)| k)),
+                _ => break,
+            }
+        }
+        due
+    }
+
+    /// Removes `key` if its deadline has passed; returns whether it did.
+    pub fn expire_if_due(&self, key: &[u8], now: u64) -> bool {
+        match self.map.remove_if(key, |_, e| self.expired(e, now)) {
+            Some((key, old)) => {
+                self.forget_deadline(&key, &old);
+                true
+            }
+            None => false,
         }
     }
 
@@ -266,6 +293,13 @@ impl Keyspace {
 
     pub fn databases(&self) -> usize {
         self.dbs.len()
+    }
+
+    /// Stops (or resumes) expiry in every database, for the length of an AOF replay.
+    pub fn pause_expiry(&self, paused: bool) {
+        for db in self.dbs.iter() {
+            db.expiry_paused.store(paused, Ordering::Relaxed);
+        }
     }
 
     /// Shared access: any number of single-key commands at once.
