@@ -73,6 +73,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// [`Ctx::propagate`] for an effect built as owned arguments.
+    pub fn propagate_owned(&mut self, args: &[Bytes]) {
+        if self.state.persistence.is_active() {
+            let args: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+            self.propagate(&args);
+        }
+    }
+
     /// Records a change to `key`: flags watchers and publishes the keyspace event.
     pub fn modified(&self, class: u32, event: &str, key: &[u8]) {
         self.state.keyspace.touch(self.session.db, key);

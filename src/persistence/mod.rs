@@ -8,7 +8,8 @@
 //! - [`rewrite`]: BGREWRITEAOF and the automatic trigger: the live state as a minimal command
 //!   set, swapped in atomically.
 //! - [`keylock`]: per-key ordering of writes and their log entries.
-//! - [`stream_rewrite`]: a stream as the commands that rebuild it.
+//! - [`streams`]: stream effects (group state as XCLAIM / XGROUP SETID) and a stream as the
+//!   commands that rebuild it.
 //!
 //! # Resolved effects: what a handler records
 //! A write command records *what happened*, not what was asked, so that a replay reproduces the
@@ -57,7 +58,7 @@ pub mod keylock;
 pub mod loader;
 pub mod resp;
 pub mod rewrite;
-pub mod stream_rewrite;
+pub mod streams;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

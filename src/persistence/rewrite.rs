@@ -235,7 +235,7 @@ fn write_snapshot(out: &mut impl Write, snapshot: Snapshot) -> io::Result<()> {
 pub fn rewrite_entry(tail: &mut Tail, db: usize, key: &[u8], entry: &Entry) {
     match &entry.value {
         Value::String(value) => tail.push(db, &[b"SET", key, value]),
-        Value::Stream(stream) => super::stream_rewrite::rewrite_stream(tail, db, key, stream),
+        Value::Stream(stream) => super::streams::rewrite_stream(tail, db, key, stream),
     }
     if let Some(at) = entry.expire_at {
         tail.push(db, &[b"PEXPIREAT", key, at.to_string().as_bytes()]);
