@@ -63,7 +63,7 @@ pub fn consumer_effect(key: &Bytes, group: &Bytes, consumer: &Bytes) -> Vec<Byte
 /// Pending entries that are no longer pending.
 pub fn ack_effect(key: &Bytes, group: &Bytes, ids: &[StreamId]) -> Vec<Bytes> {
     let mut effect = vec![Bytes::from_static(b"XACK"), key.clone(), group.clone()];
-    effect.extend(ids.iter().map(|id| text(id)));
+    effect.extend(ids.iter().map(text));
     effect
 }
 

@@ -96,23 +96,28 @@ pub enum Started {
 
 /// Starts `herald --port 0 <args>` and waits for its start-up line (or its exit).
 pub fn spawn_binary(args: &[&str]) -> Started {
-    let mut child = Command::new(BIN)
-        .args(["--port", "0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn herald");
-    let stdout = child.stdout.take().expect("stdout");
+    // Owned by a `Binary` from the start, so any early return still kills and reaps it.
+    let mut binary = Binary {
+        child: Command::new(BIN)
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn herald"),
+        port: 0,
+        log: Vec::new(),
+    };
+    let stdout = binary.child.stdout.take().expect("stdout");
     let mut reader = BufReader::new(stdout);
     let mut log = Vec::new();
     loop {
         let mut line = String::new();
         let n = reader.read_line(&mut line).unwrap_or(0);
         if n == 0 {
-            let status = child.wait().expect("wait");
+            let status = binary.child.wait().expect("wait");
             let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
+            if let Some(mut e) = binary.child.stderr.take() {
                 let _ = std::io::Read::read_to_string(&mut e, &mut err);
             }
             return Started::Exited(status, log.join("") + &err);
@@ -133,7 +138,9 @@ pub fn spawn_binary(args: &[&str]) -> Started {
                     sink.clear();
                 }
             });
-            return Started::Running(Binary { child, port, log });
+            binary.port = port;
+            binary.log = log;
+            return Started::Running(binary);
         }
         log.push(line);
     }
