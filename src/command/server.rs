@@ -238,10 +238,21 @@ impl ServerCommand {
                 }
             }
             ServerCommand::BgRewriteAof => {
-                // Inside EXEC the gate is already held exclusively; the snapshot reuses it.
-                crate::persistence::rewrite::start(state, ctx.in_exec)
-                    .map_err(|e| CommandError::err(e.to_string()))?;
-                out.simple("Background append only file rewriting started");
+                let rewrite = &state.persistence.rewrite;
+                if rewrite.in_progress() {
+                    return Err(CommandError::err(
+                        "Background append only file rewriting already in progress",
+                    ));
+                }
+                if ctx.in_exec {
+                    // EXEC holds the gate, and its effects reach the log only when it ends.
+                    rewrite.schedule();
+                    out.simple("Background append only file rewriting scheduled");
+                } else {
+                    crate::persistence::rewrite::start(state)
+                        .map_err(|e| CommandError::err(e.to_string()))?;
+                    out.simple("Background append only file rewriting started");
+                }
             }
             ServerCommand::Monitor => {
                 if !ctx.session.monitor {
@@ -674,7 +685,7 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
             line!("rdb_last_save_time:{}", state.started_ms / 1000);
             line!("aof_enabled:{}", p.enabled as u8);
             line!("aof_rewrite_in_progress:{}", p.rewrite.in_progress() as u8);
-            line!("aof_rewrite_scheduled:0");
+            line!("aof_rewrite_scheduled:{}", p.rewrite.is_scheduled() as u8);
             line!("aof_last_rewrite_time_sec:{}", p.rewrite.last_secs());
             line!("aof_current_rewrite_time_sec:{}", p.rewrite.current_secs());
             line!("aof_last_bgrewrite_status:{}", ok(p.rewrite.last_ok()));

@@ -108,8 +108,10 @@ impl PersistenceError {
 pub struct Persistence {
     /// `appendonly yes`.
     pub enabled: bool,
-    /// Effects are recorded: the file is loaded and its writer runs.
+    /// Effects are recorded: the file is loaded and its writer started.
     active: AtomicBool,
+    /// The writer has been told to stop (shutdown): nothing appended from now on is written.
+    stopped: AtomicBool,
     /// Replaying the file (INFO `loading`).
     loading: AtomicBool,
     pub log: aof::Log,
@@ -123,6 +125,7 @@ impl Persistence {
         Persistence {
             enabled,
             active: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             loading: AtomicBool::new(false),
             log: aof::Log::default(),
             keys: keylock::KeyLocks::default(),
@@ -176,9 +179,18 @@ impl Persistence {
         Ok(())
     }
 
+    /// Whether the writer was stopped (a rewrite must not wait for it).
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
     /// Writes and fsyncs what is queued, then stops the writer (graceful shutdown).
+    ///
+    /// Recording stays on: a straggling connection's effects still queue, so under `always`
+    /// its client waits (and is disconnected by the shutdown) rather than being acknowledged
+    /// for a write no writer will make.
     pub fn shutdown(&self) {
-        self.active.store(false, Ordering::Release);
+        self.stopped.store(true, Ordering::Release);
         let handle = self.writer.lock().ok().and_then(|mut w| w.take());
         if let Some(handle) = handle {
             aof::Writer::stop(&self.log);

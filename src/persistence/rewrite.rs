@@ -29,6 +29,8 @@ use crate::state::ServerState;
 #[derive(Debug)]
 pub struct RewriteStatus {
     in_progress: AtomicBool,
+    /// Asked for inside EXEC: started by the background cycle once the transaction is over.
+    scheduled: AtomicBool,
     pub rewrites: AtomicU64,
     last_ok: AtomicBool,
     /// Seconds the last rewrite took; -1 before the first.
@@ -40,6 +42,7 @@ impl Default for RewriteStatus {
     fn default() -> Self {
         RewriteStatus {
             in_progress: AtomicBool::new(false),
+            scheduled: AtomicBool::new(false),
             rewrites: AtomicU64::new(0),
             last_ok: AtomicBool::new(true),
             last_secs: AtomicI64::new(-1),
@@ -51,6 +54,16 @@ impl Default for RewriteStatus {
 impl RewriteStatus {
     pub fn in_progress(&self) -> bool {
         self.in_progress.load(Relaxed)
+    }
+
+    pub fn is_scheduled(&self) -> bool {
+        self.scheduled.load(Relaxed)
+    }
+
+    /// Asks the background cycle to start a rewrite (BGREWRITEAOF inside EXEC: the snapshot
+    /// must not see the transaction's changes before its effects reach the log).
+    pub fn schedule(&self) {
+        self.scheduled.store(true, Relaxed);
     }
 
     pub fn last_ok(&self) -> bool {
@@ -83,9 +96,9 @@ pub enum RewriteError {
 /// One database's keys at the snapshot instant.
 type Snapshot = Vec<(usize, Vec<(Bytes, Entry)>)>;
 
-/// Starts a rewrite in the background. `gate_held`: the caller already holds the keyspace gate
-/// exclusively (BGREWRITEAOF inside EXEC).
-pub fn start(state: &Arc<ServerState>, gate_held: bool) -> Result<(), RewriteError> {
+/// Starts a rewrite in the background. Takes the keyspace gate exclusively for the snapshot,
+/// so the caller must hold no part of it.
+pub fn start(state: &Arc<ServerState>) -> Result<(), RewriteError> {
     let status = &state.persistence.rewrite;
     if status.in_progress.swap(true, Relaxed) {
         return Err(RewriteError::InProgress);
@@ -95,7 +108,7 @@ pub fn start(state: &Arc<ServerState>, gate_held: bool) -> Result<(), RewriteErr
     }
     let now = now_ms();
     let snapshot: Snapshot = {
-        let _exclusive = (!gate_held).then(|| state.keyspace.exclusive());
+        let _exclusive = state.keyspace.exclusive();
         if state.persistence.is_active() {
             state.persistence.log.start_rewrite_buffer();
         }
@@ -121,7 +134,16 @@ pub fn start(state: &Arc<ServerState>, gate_held: bool) -> Result<(), RewriteErr
 /// after the last rewrite, and past `auto-aof-rewrite-min-size` (the background cycle calls this).
 pub fn maybe_start_automatic(state: &Arc<ServerState>) {
     let p = &state.persistence;
-    if !p.is_active() || p.rewrite.in_progress() {
+    if p.rewrite.in_progress() {
+        return;
+    }
+    if p.rewrite.scheduled.swap(false, Relaxed) {
+        if let Err(e) = start(state) {
+            tracing::warn!("{e}");
+        }
+        return;
+    }
+    if !p.is_active() {
         return;
     }
     let percentage = state.settings.auto_aof_rewrite_percentage.load(Relaxed);
@@ -134,7 +156,7 @@ pub fn maybe_start_automatic(state: &Arc<ServerState>) {
     let growth = (size.saturating_sub(base) * 100 / base) as i64;
     if growth >= percentage as i64 {
         tracing::info!("Starting automatic rewriting of AOF on {growth}% growth");
-        if let Err(e) = start(state, false) {
+        if let Err(e) = start(state) {
             tracing::warn!("{e}");
         }
     }
@@ -208,7 +230,7 @@ fn write_file(state: &Arc<ServerState>, temp: &Path, snapshot: Snapshot) -> io::
     loop {
         match result.recv_timeout(Duration::from_millis(200)) {
             Ok(outcome) => return outcome,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if persistence.is_active() => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !persistence.is_stopped() => {}
             Err(_) => return Err(io::Error::other("the server stopped during the rewrite")),
         }
     }
