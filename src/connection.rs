@@ -5,8 +5,9 @@
 //! messages, MONITOR lines) queued for this client meanwhile. Pushed frames are shared `Bytes`
 //! written as they are, never copied per subscriber.
 //!
-//! Under `appendfsync always` a batch's replies leave only once the AOF holds every effect
-//! appended so far on disk ([`Connection::await_durable`]).
+//! With the AOF on, a batch's replies leave only once the AOF writer has released every effect
+//! appended so far: fsynced under `appendfsync always`, written otherwise
+//! ([`Connection::await_aof`]).
 //!
 //! The task also watches for being killed (CLIENT KILL, output limit), for server shutdown and
 //! for the idle timeout, including while a write is stalled on a client that stopped reading.
@@ -102,7 +103,7 @@ impl Connection {
             self.run_batch()?;
             self.collect_pushed();
             if !self.output.is_empty() {
-                self.await_durable().await?;
+                self.await_aof().await?;
                 self.flush().await?;
             }
             if self.session.blocked.is_some() {
@@ -307,16 +308,15 @@ impl Connection {
         }
     }
 
-    /// Under `appendfsync always`, holds the batch's replies back until every effect appended so
-    /// far is on disk: the writer's group commit releases all waiting connections with one fsync
-    /// (see `persistence::aof`). A no-op under the other policies.
-    async fn await_durable(&self) -> Result<(), Close> {
-        let policy = self.state.settings.appendfsync();
-        let Some(target) = self.state.persistence.durability_target(policy) else {
+    /// Holds the batch's replies back until the AOF writer has released every effect appended
+    /// so far (fsynced under `always`, where one fsync releases every waiting connection: group
+    /// commit; written under `everysec` and `no`). See `persistence::aof`. Free with the AOF off.
+    async fn await_aof(&self) -> Result<(), Close> {
+        let Some(target) = self.state.persistence.release_target() else {
             return Ok(());
         };
         tokio::select! {
-            _ = self.state.persistence.log.wait_durable(target) => Ok(()),
+            _ = self.state.persistence.log.wait_released(target) => Ok(()),
             _ = self.state.shutdown_requested() => Err(Close::Normal),
         }
     }

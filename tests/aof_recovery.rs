@@ -134,10 +134,13 @@ fn with_aof_load_truncated_off_a_cut_file_stops_start_up_unchanged() {
 }
 
 #[test]
-fn a_missing_file_is_created_and_an_empty_one_loads() {
+fn a_missing_file_is_created_and_a_rewrite_temp_file_left_by_a_crash_is_removed() {
     let dir = Scratch::new("fresh");
+    let stale = dir.0.join("temp-rewriteaof-bg-12345.aof");
+    std::fs::write(&stale, b"*1\r\n$4\r\nPING").unwrap();
     let server = running(spawn_binary(&["--appendonly", "yes", "--dir", dir.path()]));
     assert!(dir.aof().exists());
+    assert!(!stale.exists());
     let mut raw = connect(server.port);
     assert_eq!(raw.cmd(&["DBSIZE"]), ":0\r\n");
     let info = raw.cmd(&["INFO", "persistence"]);

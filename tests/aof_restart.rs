@@ -161,6 +161,8 @@ fn streams_groups_pending_entries_acks_claims_and_trims_survive_a_restart() {
         "XADD cut * a 2",
         "XADD cut * a 3",
         "XTRIM cut MAXLEN 1",
+        "XADD cut * a 4",
+        "XADD cut MAXLEN 1 * a 5",
         "XGROUP CREATE empty g $ MKSTREAM",
     ]);
     run_all(&mut raw, &later);

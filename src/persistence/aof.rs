@@ -4,10 +4,13 @@
 //! ### Group commit
 //! Appending only copies bytes into [`Log`]'s pending buffer under a mutex and gives them a
 //! sequence number. The writer takes *everything* queued at once, writes it with one `write`,
-//! and (under `always`) one `fdatasync`, then publishes the highest sequence number now durable.
-//! A connection holds its batch's replies back until `durable >= appended` (see
-//! [`super::Persistence::durability_wait`]), so under `always` nothing is acknowledged before it
+//! and (under `always`) one `fdatasync`, then publishes the highest sequence number it has
+//! *released*. A connection holds its batch's replies back until `released >= appended` (see
+//! [`super::Persistence::release_target`]), so under `always` nothing is acknowledged before it
 //! is on disk, and the clients that queued effects while the previous fsync ran share the next.
+//! Under `everysec` and `no` the writer releases after the `write`, so, as with Redis (which
+//! writes the file before it sends replies), a crash of the process alone loses nothing
+//! acknowledged; only the OS or the machine going down can take what was not yet fsynced.
 //!
 //! ### Lock choice
 //! `pending` is a `std::sync::Mutex`: appenders hold it for a memcpy, never across an `.await`;
@@ -18,8 +21,8 @@
 //! - The bytes in the file, then `pending.main.buf`, are every effect in sequence order.
 //! - While a rewrite runs, `pending.rewrite` holds every effect appended since its snapshot,
 //!   so snapshot + rewrite buffer is the whole state at the moment of the switch.
-//! - `durable` only grows, and never passes an effect that is not in the (current) file and,
-//!   under `always`, fsynced.
+//! - `released` only grows, and never passes an effect that is not written to the (current)
+//!   file and, under `always`, fsynced.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -94,7 +97,7 @@ pub struct LogStats {
 pub struct Log {
     pending: Mutex<Pending>,
     work: Condvar,
-    durable: watch::Sender<u64>,
+    released: watch::Sender<u64>,
     pub stats: LogStats,
 }
 
@@ -103,7 +106,7 @@ impl Default for Log {
         Log {
             pending: Mutex::default(),
             work: Condvar::new(),
-            durable: watch::Sender::new(0),
+            released: watch::Sender::new(0),
             stats: LogStats::default(),
         }
     }
@@ -173,13 +176,13 @@ impl Log {
     }
 
     /// Highest sequence number written (and, under `always`, fsynced).
-    pub fn durable(&self) -> u64 {
-        *self.durable.borrow()
+    pub fn released(&self) -> u64 {
+        *self.released.borrow()
     }
 
-    /// Resolves once `durable >= seq`.
-    pub async fn wait_durable(&self, seq: u64) {
-        let mut rx = self.durable.subscribe();
+    /// Resolves once `released >= seq`.
+    pub async fn wait_released(&self, seq: u64) {
+        let mut rx = self.released.subscribe();
         let _ = rx.wait_for(|d| *d >= seq).await;
     }
 
@@ -298,7 +301,7 @@ impl Writer {
                 last_fsync = Instant::now();
                 unsynced = false;
             }
-            log.durable.send_if_modified(|d| {
+            log.released.send_if_modified(|d| {
                 let grew = seq > *d;
                 *d = (*d).max(seq);
                 grew
@@ -349,7 +352,7 @@ impl Writer {
         log.stats.base_size.store(size, Relaxed);
         let seq = p.seq;
         drop(p);
-        log.durable.send_if_modified(|d| {
+        log.released.send_if_modified(|d| {
             let grew = seq > *d;
             *d = (*d).max(seq);
             grew

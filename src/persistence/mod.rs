@@ -64,7 +64,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::config::FsyncPolicy;
 use crate::state::ServerState;
 
 /// Why the AOF could not be loaded or opened.
@@ -198,15 +197,16 @@ impl Persistence {
         }
     }
 
-    /// Under `appendfsync always`, what a connection must wait for before sending the replies
-    /// of the batch it just ran: every effect appended so far being durable. Waiting for all of
-    /// them, not just the batch's own, also keeps a reader from seeing (and acting on) a value
-    /// that a crash could still take away, as Redis does by fsyncing before it writes replies.
-    pub fn durability_target(&self, policy: FsyncPolicy) -> Option<u64> {
-        if policy != FsyncPolicy::Always || !self.is_active() {
+    /// What a connection must wait for before sending the replies of the batch it just ran:
+    /// every effect appended so far released by the writer (fsynced under `always`, written
+    /// otherwise). Waiting for all of them, not just the batch's own, also keeps a reader from
+    /// seeing (and acting on) a value that a crash could still take away, as Redis does by
+    /// writing (and under `always` fsyncing) the file before it writes any reply.
+    pub fn release_target(&self) -> Option<u64> {
+        if !self.is_active() {
             return None;
         }
         let target = self.log.appended();
-        (self.log.durable() < target).then_some(target)
+        (self.log.released() < target).then_some(target)
     }
 }
