@@ -5,7 +5,7 @@
 //! line overrides it, as with `redis-server`. Everything is validated once, before binding.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::RwLock;
 
 use bytes::Bytes;
@@ -70,6 +70,78 @@ pub struct Options {
     /// Most entries in a packed stream node (0: no limit).
     #[arg(long, default_value_t = 100)]
     pub stream_node_max_entries: u64,
+    /// Keep an append-only file of every change. Off by default, as in Redis: a development
+    /// server should not write to disk unless asked.
+    #[arg(long, default_value = "no", value_parser = parse_yes_no, action = clap::ArgAction::Set)]
+    pub appendonly: bool,
+    /// The directory the append-only file lives in. Herald does not `chdir` into it.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// The append-only file's name inside `dir`. Herald keeps one file, not Redis 7's manifest
+    /// directory, so the file can be fed to `redis-cli --pipe` as it is.
+    #[arg(long, default_value = "appendonly.aof")]
+    pub appendfilename: String,
+    /// When the file is fsynced: `always` (before replying; concurrent writers share one fsync),
+    /// `everysec` (lose at most about a second), `no` (the OS decides).
+    #[arg(long, default_value = "everysec", value_parser = parse_fsync)]
+    pub appendfsync: FsyncPolicy,
+    /// Rewrite the file when it has grown by this percentage since the last rewrite (0: never).
+    #[arg(long, default_value_t = 100)]
+    pub auto_aof_rewrite_percentage: u64,
+    /// ... but not before it is at least this large.
+    #[arg(long, default_value = "64mb", value_parser = parse_memory)]
+    pub auto_aof_rewrite_min_size: u64,
+    /// A file cut off mid-command (a crash during a write) is truncated to its last whole
+    /// command and loaded (`yes`), or refused (`no`).
+    #[arg(long, default_value = "yes", value_parser = parse_yes_no, action = clap::ArgAction::Set)]
+    pub aof_load_truncated: bool,
+}
+
+/// `appendfsync`: when the append-only file reaches the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    Always,
+    EverySec,
+    No,
+}
+
+impl FsyncPolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            FsyncPolicy::Always => "always",
+            FsyncPolicy::EverySec => "everysec",
+            FsyncPolicy::No => "no",
+        }
+    }
+
+    fn code(self) -> u32 {
+        self as u32
+    }
+
+    fn from_code(code: u32) -> FsyncPolicy {
+        match code {
+            0 => FsyncPolicy::Always,
+            1 => FsyncPolicy::EverySec,
+            _ => FsyncPolicy::No,
+        }
+    }
+}
+
+fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "always" => Ok(FsyncPolicy::Always),
+        "everysec" => Ok(FsyncPolicy::EverySec),
+        "no" => Ok(FsyncPolicy::No),
+        _ => Err("argument(s) must be one of the following: always, everysec, no".into()),
+    }
+}
+
+fn parse_yes_no(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
 }
 
 impl Options {
@@ -370,6 +442,11 @@ pub struct Settings {
     pub stream_node_max_bytes: AtomicU64,
     pub stream_node_max_entries: AtomicU64,
     pub loglevel: RwLock<String>,
+    /// An [`FsyncPolicy`] code; read by the AOF writer on every batch.
+    appendfsync: AtomicU32,
+    pub auto_aof_rewrite_percentage: AtomicU64,
+    pub auto_aof_rewrite_min_size: AtomicU64,
+    pub aof_load_truncated: AtomicBool,
 }
 
 impl Settings {
@@ -389,6 +466,10 @@ impl Settings {
             stream_node_max_bytes: AtomicU64::new(options.stream_node_max_bytes),
             stream_node_max_entries: AtomicU64::new(options.stream_node_max_entries),
             loglevel: RwLock::new(options.loglevel.clone()),
+            appendfsync: AtomicU32::new(options.appendfsync.code()),
+            auto_aof_rewrite_percentage: AtomicU64::new(options.auto_aof_rewrite_percentage),
+            auto_aof_rewrite_min_size: AtomicU64::new(options.auto_aof_rewrite_min_size),
+            aof_load_truncated: AtomicBool::new(options.aof_load_truncated),
             options,
         }
     }
@@ -404,6 +485,19 @@ impl Settings {
     pub fn keyspace_events(&self) -> u32 {
         self.notify_keyspace_events.load(Ordering::Relaxed)
     }
+
+    pub fn appendfsync(&self) -> FsyncPolicy {
+        FsyncPolicy::from_code(self.appendfsync.load(Ordering::Relaxed))
+    }
+
+    /// Where the append-only file lives: `dir/appendfilename`.
+    pub fn aof_path(&self) -> PathBuf {
+        self.options.dir.join(&self.options.appendfilename)
+    }
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_owned()
 }
 
 /// Applies a CONFIG SET value, or says why it is refused.
@@ -586,6 +680,74 @@ pub static PARAMS: &[Param] = &[
             let _: () = s
                 .stream_node_max_entries
                 .store(int_in(v, 0, i64::MAX)? as u64, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "appendonly",
+        get: |s| yes_no(s.options.appendonly),
+        // Redis can switch the file on at run time (it starts with a rewrite); Herald decides
+        // at start.
+        set: None,
+    },
+    Param {
+        name: "dir",
+        get: |s| {
+            std::path::absolute(&s.options.dir)
+                .unwrap_or_else(|_| s.options.dir.clone())
+                .display()
+                .to_string()
+        },
+        set: None,
+    },
+    Param {
+        name: "appendfilename",
+        get: |s| s.options.appendfilename.clone(),
+        set: None,
+    },
+    Param {
+        name: "appendfsync",
+        get: |s| s.appendfsync().name().to_owned(),
+        set: Some(|s, v| {
+            s.appendfsync
+                .store(parse_fsync(v)?.code(), Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "auto-aof-rewrite-percentage",
+        get: |s| {
+            s.auto_aof_rewrite_percentage
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|s, v| {
+            let _: () = s
+                .auto_aof_rewrite_percentage
+                .store(int_in(v, 0, i32::MAX as i64)? as u64, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "auto-aof-rewrite-min-size",
+        get: |s| {
+            s.auto_aof_rewrite_min_size
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|s, v| {
+            let _: () = s
+                .auto_aof_rewrite_min_size
+                .store(memory_in(v, 0, i64::MAX as u64)?, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "aof-load-truncated",
+        get: |s| yes_no(s.aof_load_truncated.load(Ordering::Relaxed)),
+        set: Some(|s, v| {
+            s.aof_load_truncated
+                .store(parse_yes_no(v)?, Ordering::Relaxed);
             Ok(())
         }),
     },

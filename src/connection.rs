@@ -5,6 +5,10 @@
 //! messages, MONITOR lines) queued for this client meanwhile. Pushed frames are shared `Bytes`
 //! written as they are, never copied per subscriber.
 //!
+//! With the AOF on, a batch's replies leave only once the AOF writer has released every effect
+//! appended so far: fsynced under `appendfsync always`, written otherwise
+//! ([`Connection::await_aof`]).
+//!
 //! The task also watches for being killed (CLIENT KILL, output limit), for server shutdown and
 //! for the idle timeout, including while a write is stalled on a client that stopped reading.
 
@@ -99,6 +103,7 @@ impl Connection {
             self.run_batch()?;
             self.collect_pushed();
             if !self.output.is_empty() {
+                self.await_aof().await?;
                 self.flush().await?;
             }
             if self.session.blocked.is_some() {
@@ -300,6 +305,19 @@ impl Connection {
         }
         if !self.pushed.is_empty() {
             self.output.push_back(self.pushed.split().freeze());
+        }
+    }
+
+    /// Holds the batch's replies back until the AOF writer has released every effect appended
+    /// so far (fsynced under `always`, where one fsync releases every waiting connection: group
+    /// commit; written under `everysec` and `no`). See `persistence::aof`. Free with the AOF off.
+    async fn await_aof(&self) -> Result<(), Close> {
+        let Some(target) = self.state.persistence.release_target() else {
+            return Ok(());
+        };
+        tokio::select! {
+            _ = self.state.persistence.log.wait_released(target) => Ok(()),
+            _ = self.state.shutdown_requested() => Err(Close::Normal),
         }
     }
 

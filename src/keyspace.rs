@@ -13,13 +13,16 @@
 //! - A key removed because its deadline passed, by whichever path noticed it (a read, an
 //!   overwrite, a delete), is recorded in `Reaped` until the server announces it (`expired`
 //!   keyspace event, `expired_keys`), so no expiry goes unannounced however it was found.
+//! - With the AOF on, every expiry is logged as `DEL` at the moment the key leaves the map (under
+//!   its shard lock when a read noticed it), so the log never holds a later write to the key
+//!   before the deletion that preceded it.
 //! - Every key with a deadline has `(deadline, key)` in its database's `expires` index. The index
 //!   may hold entries that are out of date (the key was rewritten); the expiry cycle checks the
 //!   live entry before removing anything.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -78,6 +81,13 @@ pub fn now_ms() -> u64 {
 struct Reaped {
     pending: AtomicBool,
     keys: Mutex<Vec<(usize, Bytes)>>,
+    /// Where expiries are recorded as they happen (the AOF), once it is running.
+    log: OnceLock<Arc<dyn ExpiryLog>>,
+}
+
+/// A record of expiries, in the order they happen (the AOF's `DEL`, as Redis propagates them).
+pub trait ExpiryLog: Send + Sync + std::fmt::Debug {
+    fn key_expired(&self, db: usize, key: &[u8]);
 }
 
 /// One database (`SELECT n`).
@@ -87,6 +97,9 @@ pub struct Db {
     map: DashMap<Bytes, Entry>,
     expires: Mutex<ExpiryIndex>,
     reaped: Arc<Reaped>,
+    /// Nothing expires while the AOF is replayed: the log's later commands were run against
+    /// keys that were alive then (Redis does not expire keys while loading either).
+    expiry_paused: AtomicBool,
 }
 
 /// Deadlines in order, for active expiry, plus their sum, so INFO's `avg_ttl` costs O(1).
@@ -122,12 +135,16 @@ impl ExpiryIndex {
 }
 
 impl Db {
+    fn expired(&self, entry: &Entry, now: u64) -> bool {
+        entry.expired(now) && !self.expiry_paused.load(Ordering::Relaxed)
+    }
+
     /// Reads a key, expiring it first if its time has come.
     pub fn get(&self, key: &[u8], now: u64) -> Option<Ref<'_, Bytes, Entry>> {
         let entry = self.map.get(key)?;
-        if entry.expired(now) {
+        if self.expired(&entry, now) {
             drop(entry);
-            self.expire_if_due(key, now);
+            self.expire_lazily(key, now);
             return None;
         }
         Some(entry)
@@ -136,9 +153,9 @@ impl Db {
     /// Borrows a key for change, expiring it first if its time has come.
     pub fn get_mut(&self, key: &[u8], now: u64) -> Option<RefMut<'_, Bytes, Entry>> {
         let entry = self.map.get_mut(key)?;
-        if entry.expired(now) {
+        if self.expired(&entry, now) {
             drop(entry);
-            self.expire_if_due(key, now);
+            self.expire_lazily(key, now);
             return None;
         }
         Some(entry)
@@ -191,11 +208,20 @@ impl Db {
 
     /// A replaced or removed entry, or `None` (recorded as reaped) if it had already expired.
     fn unless_expired(&self, key: Bytes, old: Entry, now: u64) -> Option<Entry> {
-        if old.expired(now) {
+        if self.expired(&old, now) {
+            // The caller is a write holding the key's log-order lock, so no other write to
+            // the key can reach the log between this DEL and the caller's own effect.
+            self.log_expiry(&key);
             self.reap(key);
             return None;
         }
         Some(old)
+    }
+
+    fn log_expiry(&self, key: &[u8]) {
+        if let Some(log) = self.reaped.log.get() {
+            log.key_expired(self.index, key);
+        }
     }
 
     fn reap(&self, key: Bytes) {
@@ -249,7 +275,7 @@ impl Db {
     pub fn keys(&self, now: u64) -> Vec<Bytes> {
         self.map
             .iter()
-            .filter(|e| !e.value().expired(now))
+            .filter(|e| !self.expired(e.value(), now))
             .map(|e| e.key().clone())
             .collect()
     }
@@ -258,8 +284,19 @@ impl Db {
     pub fn keys_with_types(&self, now: u64) -> Vec<(Bytes, &'static str)> {
         self.map
             .iter()
-            .filter(|e| !e.value().expired(now))
+            .filter(|e| !self.expired(e.value(), now))
             .map(|e| (e.key().clone(), e.value().value.type_name()))
+            .collect()
+    }
+
+    /// A copy of every live key with its entry, for an AOF rewrite. Strings share their bytes;
+    /// streams are copied, so the caller's pause (it holds the gate exclusively) is a memcpy of
+    /// the streams, not their serialization.
+    pub fn snapshot(&self, now: u64) -> Vec<(Bytes, Entry)> {
+        self.map
+            .iter()
+            .filter(|e| !self.expired(e.value(), now))
+            .map(|e| (e.key().clone(), e.value().clone()))
             .collect()
     }
 
@@ -275,33 +312,57 @@ impl Db {
 
     /// Removes keys whose deadline has passed, at most `budget` of them; returns the keys removed.
     pub fn expire_due(&self, now: u64, budget: usize) -> Vec<Bytes> {
-        let due: Vec<(u64, Bytes)> = {
-            let Ok(mut index) = self.expires.lock() else {
-                return Vec::new();
-            };
-            let mut due = Vec::new();
-            while due.len() < budget {
-                match index.pop_due(now) {
-                    Some(entry) => due.push(entry),
-                    None => break,
-                }
-            }
-            due
-        };
-        due.into_iter()
-            .filter_map(|(_, key)| {
-                self.map
-                    .remove_if(&key, |_, e| e.expired(now))
-                    .map(|(k, _)| k)
-            })
+        self.take_due(now, budget)
+            .into_iter()
+            .filter(|key| self.expire_if_due(key, now))
             .collect()
     }
 
-    fn expire_if_due(&self, key: &[u8], now: u64) {
-        if let Some((key, old)) = self.map.remove_if(key, |_, e| e.expired(now)) {
-            self.forget_deadline(&key, &old);
+    /// Takes up to `budget` keys whose indexed deadline has passed out of the index, for the
+    /// caller to expire one by one with [`Db::expire_if_due`] (which checks the live entry: a
+    /// key rewritten since is indexed again under its new deadline).
+    pub fn take_due(&self, now: u64, budget: usize) -> Vec<Bytes> {
+        if self.expiry_paused.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let Ok(mut index) = self.expires.lock() else {
+            return Vec::new();
+        };
+        let mut due = Vec::new();
+        while due.len() < budget {
+            match index.pop_due(now) {
+                Some((_, key)) => due.push(key),
+                None => break,
+            }
+        }
+        due
+    }
+
+    /// Removes `key` if its deadline has passed (the active expiry cycle, which announces it
+    /// itself); returns whether it did.
+    pub fn expire_if_due(&self, key: &[u8], now: u64) -> bool {
+        self.remove_expired(key, now).is_some()
+    }
+
+    /// Removes `key` found expired by a command, and records it for the announcement.
+    fn expire_lazily(&self, key: &[u8], now: u64) {
+        if let Some(key) = self.remove_expired(key, now) {
             self.reap(key);
         }
+    }
+
+    /// Removes `key` if it has expired, logging the expiry under the shard lock that removes
+    /// it, so that a write recreating the key (which needs that lock) is logged after it.
+    fn remove_expired(&self, key: &[u8], now: u64) -> Option<Bytes> {
+        let (key, old) = self.map.remove_if(key, |key, e| {
+            let due = self.expired(e, now);
+            if due {
+                self.log_expiry(key);
+            }
+            due
+        })?;
+        self.forget_deadline(&key, &old);
+        Some(key)
     }
 
     fn index_deadline(&self, at: u64, key: Bytes) {
@@ -374,6 +435,18 @@ impl Keyspace {
 
     pub fn databases(&self) -> usize {
         self.dbs.len()
+    }
+
+    /// Stops (or resumes) expiry in every database, for the length of an AOF replay.
+    pub fn pause_expiry(&self, paused: bool) {
+        for db in self.dbs.iter() {
+            db.expiry_paused.store(paused, Ordering::Relaxed);
+        }
+    }
+
+    /// From now on, records every expiry in `log` as it happens (set once, when the AOF starts).
+    pub fn log_expiries_to(&self, log: Arc<dyn ExpiryLog>) {
+        let _ = self.reaped.log.set(log);
     }
 
     /// Shared access: any number of single-key commands at once.

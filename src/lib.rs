@@ -8,6 +8,8 @@
 //! - [`session`]: per-connection state; [`client`]: the shared view of a client.
 //! - [`keyspace`]: databases, values, expiry, WATCH bookkeeping.
 //! - [`outbox`]: bounded queue of frames pushed to a client.
+//! - [`persistence`]: the append-only file: resolved effects, the writer (fsync policies,
+//!   group commit), replay at start, rewrite.
 //! - [`stream`]: stream ids, entry storage in nodes, consumer groups, blocked readers.
 //! - [`pubsub`]: the hub of channels, patterns and shard channels; message frames.
 //! - [`config`], [`state`], [`stats`], [`error`], [`glob`], [`number`].
@@ -21,6 +23,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod number;
 pub mod outbox;
+pub mod persistence;
 pub mod protocol;
 pub mod pubsub;
 pub mod server;

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use herald::config::Options;
-use herald::server::Server;
+use herald::server::{Server, StartError};
 
 fn main() -> anyhow::Result<()> {
     let options = match Options::from_args(std::env::args_os()) {
@@ -24,9 +24,17 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
-        let server = Server::bind(options.clone())
-            .await
-            .with_context(|| format!("binding {:?} port {}", options.bind, options.port))?;
+        let server = match Server::bind(options.clone()).await {
+            Ok(server) => server,
+            Err(StartError::Persistence(e)) => {
+                tracing::error!("{e}");
+                return Err(e).context("loading the append only file");
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("binding {:?} port {}", options.bind, options.port))
+            }
+        };
         tracing::info!(
             "Herald {} (Redis {} compatible) ready to accept connections on {} (pid {})",
             env!("CARGO_PKG_VERSION"),

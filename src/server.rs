@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::config::Options;
 use crate::connection::Connection;
 use crate::keyspace::now_ms;
+use crate::persistence::{Persistence, PersistenceError};
 use crate::state::ServerState;
 
 /// A bound server, ready to run.
@@ -21,9 +22,20 @@ pub struct Server {
     listeners: Vec<TcpListener>,
 }
 
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("binding: {0}")]
+    Bind(#[from] std::io::Error),
+    #[error(transparent)]
+    Persistence(#[from] PersistenceError),
+}
+
 impl Server {
-    /// Binds every `--bind` address on `--port`. Port 0 picks a free port, shared by all addresses.
-    pub async fn bind(options: Options) -> std::io::Result<Server> {
+    /// Binds every `--bind` address on `--port` (port 0 picks a free port, shared by all
+    /// addresses), then loads the append-only file if `appendonly` is on. Clients are accepted
+    /// only once `run` starts, after the load: until then they wait in the listen backlog.
+    pub async fn bind(options: Options) -> Result<Server, StartError> {
         let mut listeners = Vec::new();
         let mut port = options.port;
         for address in &options.bind {
@@ -34,6 +46,8 @@ impl Server {
         }
         let state = ServerState::new(options);
         state.port.store(port, Relaxed);
+        // The replay blocks this thread; nothing else runs on the server yet.
+        Persistence::start(&state)?;
         Ok(Server { state, listeners })
     }
 
@@ -71,6 +85,9 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        // Whatever was appended reaches the disk before we say goodbye.
+        let flushing = state.clone();
+        let _ = tokio::task::spawn_blocking(move || flushing.persistence.shutdown()).await;
         tracing::info!("Herald is now ready to exit, bye bye...");
     }
 }
@@ -118,7 +135,31 @@ async fn admit(state: &Arc<ServerState>, mut stream: TcpStream, peer: SocketAddr
     tokio::spawn(connection.run());
 }
 
-/// Redis's `serverCron`, reduced to what Herald needs: active expiry and ops/sec sampling.
+/// Removes the keys of `db` whose time has come (at most 1000 per cycle); returns them.
+///
+/// With the AOF on, each removal is logged as `DEL` (as Redis propagates expiries), under the
+/// key's log-order lock and the shared gate like any write: locked in that order, the order
+/// every command uses (see `persistence::keylock`).
+fn expire_db(state: &ServerState, db: usize, now: u64) -> Vec<bytes::Bytes> {
+    let keyspace = &state.keyspace;
+    let persistence = &state.persistence;
+    if !persistence.is_active() {
+        let _shared = keyspace.shared();
+        return keyspace.db(db).expire_due(now, 1000);
+    }
+    let due = keyspace.db(db).take_due(now, 1000);
+    due.into_iter()
+        .filter(|key| {
+            let _ordered = persistence.keys.lock(db, [&key[..]]);
+            let _shared = keyspace.shared();
+            // The keyspace logs the DEL itself (see `Keyspace::log_expiries_to`).
+            keyspace.db(db).expire_if_due(key, now)
+        })
+        .collect()
+}
+
+/// Redis's `serverCron`, reduced to what Herald needs: active expiry, ops/sec sampling and the
+/// automatic AOF rewrite.
 async fn background(state: Arc<ServerState>) {
     loop {
         let hz = state.settings.hz.load(Relaxed).clamp(1, 500);
@@ -128,12 +169,11 @@ async fn background(state: Arc<ServerState>) {
         // Keys found expired outside a command (a blocked reader's check) are announced here.
         state.announce_reaped();
         for db in 0..state.keyspace.databases() {
-            let _shared = state.keyspace.shared();
-            let expired = state.keyspace.db(db).expire_due(now, 1000);
-            drop(_shared);
+            let expired = expire_db(&state, db, now);
             for key in expired {
                 state.key_expired(db, &key);
             }
         }
+        crate::persistence::rewrite::maybe_start_automatic(&state);
     }
 }

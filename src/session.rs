@@ -53,6 +53,9 @@ pub struct Session {
     pub pubsub: Subscriptions,
     /// Set by a stream read that must wait; the connection takes it after the command.
     pub blocked: Option<BlockedRead>,
+    /// Effects of the commands EXEC is running, appended to the AOF as one unit when it ends:
+    /// (database, command).
+    pub exec_effects: Vec<(usize, Vec<Bytes>)>,
 }
 
 impl Session {
@@ -72,6 +75,7 @@ impl Session {
             monitor: false,
             pubsub: Subscriptions::default(),
             blocked: None,
+            exec_effects: Vec::new(),
         }
     }
 

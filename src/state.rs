@@ -1,5 +1,5 @@
 //! The state every connection shares: settings, keyspace, clients, the command table, counters,
-//! MONITOR listeners, and the shutdown signal.
+//! MONITOR listeners, persistence, and the shutdown signal.
 
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -12,6 +12,7 @@ use crate::client::{ClientHandle, Clients};
 use crate::command::table::CommandTable;
 use crate::config::{Options, Settings};
 use crate::keyspace::{now_ms, Keyspace};
+use crate::persistence::Persistence;
 use crate::pubsub::{Hub, Kind};
 use crate::stats::Stats;
 use crate::stream::blocking::Blocking;
@@ -27,6 +28,7 @@ pub struct ServerState {
     pub monitors: Monitors,
     pub hub: Hub,
     pub blocking: Blocking,
+    pub persistence: Persistence,
     pub started: Instant,
     pub started_ms: u64,
     pub run_id: String,
@@ -42,6 +44,7 @@ impl ServerState {
     pub fn new(options: Options) -> Arc<ServerState> {
         let databases = options.databases as usize;
         let port = options.port;
+        let appendonly = options.appendonly;
         Arc::new(ServerState {
             settings: Settings::new(options),
             keyspace: Keyspace::new(databases),
@@ -51,6 +54,7 @@ impl ServerState {
             monitors: Monitors::default(),
             hub: Hub::default(),
             blocking: Blocking::default(),
+            persistence: Persistence::new(appendonly),
             started: Instant::now(),
             started_ms: now_ms(),
             run_id: run_id(),

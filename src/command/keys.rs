@@ -102,14 +102,17 @@ impl KeysCommand {
         let (db, now) = (ctx.db(), ctx.now);
         match self {
             KeysCommand::Del(keys) => {
-                let mut removed = 0;
+                let mut removed: Vec<&[u8]> = vec![b"DEL"];
                 for key in &keys {
                     if db.remove(key, now).is_some() {
-                        removed += 1;
+                        removed.push(key);
                         ctx.modified(notify::GENERIC, "del", key);
                     }
                 }
-                out.int(removed);
+                if removed.len() > 1 {
+                    ctx.propagate(&removed);
+                }
+                out.int(removed.len() as i64 - 1);
             }
             KeysCommand::Exists(keys) => {
                 out.int(keys.iter().filter(|k| db.contains(k, now)).count() as i64)
@@ -162,14 +165,18 @@ impl KeysCommand {
                     out.int(0);
                     return Ok(());
                 }
-                if deadline <= now as i64 {
+                // While the AOF is replayed a deadline in the past is kept, not applied: the
+                // log's later commands ran while the key lived (Redis's checkAlreadyExpired).
+                if deadline <= now as i64 && !ctx.state.persistence.is_loading() {
                     drop(entry);
                     db.remove(&key, now);
                     ctx.modified(notify::GENERIC, "del", &key);
+                    ctx.propagate(&[b"DEL", &key]);
                 } else {
-                    db.set_deadline(&key, &mut entry, Some(deadline as u64));
+                    db.set_deadline(&key, &mut entry, Some(deadline.max(0) as u64));
                     drop(entry);
                     ctx.modified(notify::GENERIC, "expire", &key);
+                    ctx.propagate(&[b"PEXPIREAT", &key, deadline.to_string().as_bytes()]);
                 }
                 out.int(1);
             }
@@ -208,6 +215,7 @@ impl KeysCommand {
                 };
                 if removed {
                     ctx.modified(notify::GENERIC, "persist", &key);
+                    ctx.propagate(&[b"PERSIST", &key]);
                 }
                 out.int(removed as i64);
             }
@@ -348,6 +356,8 @@ fn rename(ctx: &mut Ctx, out: &mut Reply, from: Bytes, to: Bytes, nx: bool) -> C
     db.insert(to.clone(), entry, now);
     ctx.modified(notify::GENERIC, "rename_from", &from);
     ctx.modified(notify::GENERIC, "rename_to", &to);
+    // RENAMENX that renamed is a RENAME: the condition is resolved.
+    ctx.propagate(&[b"RENAME", &from, &to]);
     if nx {
         out.int(1);
     } else {

@@ -21,6 +21,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use crate::error::{truncate_lossy, unknown_command, CommandError, CommandResult};
+use crate::persistence::keylock::KeyGuard;
 use crate::protocol::Reply;
 use crate::session::Session;
 use crate::state::{monitor_line, ServerState};
@@ -52,6 +53,32 @@ impl<'a> Ctx<'a> {
     pub fn gate_exclusive(&self) -> Option<std::sync::RwLockWriteGuard<'a, ()>> {
         let state: &'a ServerState = self.state;
         (!self.in_exec).then(|| state.keyspace.exclusive())
+    }
+
+    /// Records a resolved effect of the running command for the AOF: one command, run in the
+    /// session's database. Call it after the change, while still holding the keyspace gate;
+    /// see [`crate::persistence`] for what an effect must say. Free when the AOF is off.
+    pub fn propagate(&mut self, args: &[&[u8]]) {
+        let persistence = &self.state.persistence;
+        if !persistence.is_active() {
+            return;
+        }
+        let db = self.session.db;
+        if self.in_exec {
+            // EXEC appends the transaction's effects as one unit when it ends.
+            let args = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+            self.session.exec_effects.push((db, args));
+        } else {
+            persistence.log.append(db, args);
+        }
+    }
+
+    /// [`Ctx::propagate`] for an effect built as owned arguments.
+    pub fn propagate_owned(&mut self, args: &[Bytes]) {
+        if self.state.persistence.is_active() {
+            let args: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+            self.propagate(&args);
+        }
     }
 
     /// Records a change to `key`: flags watchers and publishes the keyspace event.
@@ -197,7 +224,9 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
 /// Parses and applies a command that passed every check; also used by EXEC for queued commands.
 pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
     let started = Instant::now();
+    let ordered = log_order(entry.spec, &args, ctx);
     let result = Command::parse(entry.spec, &args).and_then(|command| command.execute(ctx, out));
+    drop(ordered);
     let state = ctx.state;
     state.announce_reaped();
     entry.stats.calls.fetch_add(1, Relaxed);
@@ -213,6 +242,47 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     if !state.monitors.is_empty() && !entry.spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
         feed_monitors(entry.spec, &args, ctx);
     }
+}
+
+/// While the AOF is on, locks the keys a write command names, so that its change and the
+/// append of its effect are not interleaved with another client's on the same key (see
+/// [`crate::persistence::keylock`]). EXEC's commands need none: EXEC holds the gate exclusively.
+fn log_order<'a>(spec: &CommandSpec, args: &[Bytes], ctx: &Ctx<'a>) -> KeyGuard<'a> {
+    let state: &'a ServerState = ctx.state;
+    if ctx.in_exec || !spec.has(flags::WRITE) || !state.persistence.is_active() {
+        return KeyGuard::None;
+    }
+    state
+        .persistence
+        .keys
+        .lock(ctx.session.db, write_keys(spec, args))
+}
+
+/// The keys a write command names: from the table's key positions, or, for the commands whose
+/// keys are not at fixed positions, from their syntax.
+pub fn write_keys<'b>(spec: &CommandSpec, args: &'b [Bytes]) -> Vec<&'b [u8]> {
+    if spec.name == "xreadgroup" {
+        // XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS k1 k2 ... id1 id2 ...
+        let Some(at) = args.iter().position(|a| args::is(a, "streams")) else {
+            return Vec::new();
+        };
+        let rest = &args[at + 1..];
+        return rest[..rest.len() / 2].iter().map(|k| &k[..]).collect();
+    }
+    if spec.first_key <= 0 {
+        return Vec::new();
+    }
+    let first = spec.first_key as usize;
+    let last = if spec.last_key < 0 {
+        args.len() as i64 + spec.last_key as i64
+    } else {
+        spec.last_key as i64
+    };
+    let step = spec.step.max(1) as usize;
+    (first..=last.max(0) as usize)
+        .step_by(step)
+        .filter_map(|i| args.get(i).map(|k| &k[..]))
+        .collect()
 }
 
 /// Refuses a request before it runs; inside MULTI this also dooms the transaction.

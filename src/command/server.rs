@@ -1,5 +1,5 @@
 //! Server commands: COMMAND, INFO, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, SHUTDOWN, DEBUG,
-//! MONITOR.
+//! MONITOR, BGREWRITEAOF.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
@@ -47,6 +47,8 @@ pub enum ServerCommand {
     Debug(String),
     /// # Format: MONITOR
     Monitor,
+    /// # Format: BGREWRITEAOF
+    BgRewriteAof,
 }
 
 /// `COMMAND LIST FILTERBY <MODULE name | ACLCAT category | PATTERN pattern>`.
@@ -144,6 +146,7 @@ impl ServerCommand {
             }
             "debug" => ServerCommand::Debug(sub),
             "monitor" => ServerCommand::Monitor,
+            "bgrewriteaof" => ServerCommand::BgRewriteAof,
             _ => unreachable!("server command {name} has no parser"),
         })
     }
@@ -227,6 +230,9 @@ impl ServerCommand {
                         state.keyspace.db(db).clear();
                     }),
                 }
+                // Logged even when there was nothing to remove, as Redis does.
+                ctx.propagate(&[if all { b"FLUSHALL" } else { b"FLUSHDB" }]);
+                drop(_exclusive);
                 out.ok();
             }
             ServerCommand::Time => {
@@ -257,6 +263,23 @@ impl ServerCommand {
                         "DEBUG {} is not supported by Herald",
                         sub.to_ascii_uppercase()
                     )));
+                }
+            }
+            ServerCommand::BgRewriteAof => {
+                let rewrite = &state.persistence.rewrite;
+                if rewrite.in_progress() {
+                    return Err(CommandError::err(
+                        "Background append only file rewriting already in progress",
+                    ));
+                }
+                if ctx.in_exec {
+                    // EXEC holds the gate, and its effects reach the log only when it ends.
+                    rewrite.schedule();
+                    out.simple("Background append only file rewriting scheduled");
+                } else {
+                    crate::persistence::rewrite::start(state)
+                        .map_err(|e| CommandError::err(e.to_string()))?;
+                    out.simple("Background append only file rewriting started");
                 }
             }
             ServerCommand::Monitor => {
@@ -687,14 +710,38 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
             line!("maxmemory_policy:noeviction");
         }
         "persistence" => {
+            let p = &state.persistence;
+            let log = &p.log.stats;
+            let ok = |b: bool| if b { "ok" } else { "err" };
             line!("# Persistence");
-            line!("loading:0");
+            line!("loading:{}", p.is_loading() as u8);
             line!("async_loading:0");
             line!("rdb_changes_since_last_save:0");
             line!("rdb_bgsave_in_progress:0");
             line!("rdb_last_save_time:{}", state.started_ms / 1000);
-            line!("aof_enabled:0");
-            line!("aof_rewrite_in_progress:0");
+            line!("aof_enabled:{}", p.enabled as u8);
+            line!("aof_rewrite_in_progress:{}", p.rewrite.in_progress() as u8);
+            line!("aof_rewrite_scheduled:{}", p.rewrite.is_scheduled() as u8);
+            line!("aof_last_rewrite_time_sec:{}", p.rewrite.last_secs());
+            line!("aof_current_rewrite_time_sec:{}", p.rewrite.current_secs());
+            line!("aof_last_bgrewrite_status:{}", ok(p.rewrite.last_ok()));
+            line!("aof_rewrites:{}", p.rewrite.rewrites.load(Relaxed));
+            line!(
+                "aof_last_write_status:{}",
+                ok(!log.write_failed.load(Relaxed))
+            );
+            if p.enabled {
+                line!("aof_current_size:{}", log.current_size.load(Relaxed));
+                line!("aof_base_size:{}", log.base_size.load(Relaxed));
+                line!("aof_pending_rewrite:0");
+                line!("aof_buffer_length:{}", p.log.buffered());
+                line!("aof_pending_bio_fsync:0");
+                line!("aof_delayed_fsync:0");
+                // Herald's own: how group commit is doing.
+                line!("aof_appends:{}", log.appends.load(Relaxed));
+                line!("aof_writes:{}", log.writes.load(Relaxed));
+                line!("aof_fsyncs:{}", log.fsyncs.load(Relaxed));
+            }
         }
         "stats" => {
             line!("# Stats");

@@ -5,6 +5,10 @@
 //! A read that finds nothing and was asked to BLOCK sets `session.blocked` and replies nothing;
 //! the connection then waits for the key to change and runs the command again
 //! (see `stream::blocking`).
+//!
+//! Every change is recorded for the AOF as its resolved effect (see `persistence`): XADD with
+//! the id it got and a trim as the exact length it left, group reads and claims as the pending
+//! entries and group position they produced (`persistence::streams`).
 
 use std::time::Duration;
 
@@ -16,6 +20,9 @@ use super::Ctx;
 use crate::config::notify;
 use crate::error::{CommandError, CommandResult};
 use crate::keyspace::Value;
+use crate::persistence::streams::{
+    ack_effect, consumer_effect, group_position_effect, pending_effect,
+};
 use crate::protocol::Reply;
 use crate::session::BlockedRead;
 use crate::stream::id::invalid_id;
@@ -597,23 +604,30 @@ impl StreamCommand {
                 Ok(())
             }
             StreamCommand::Del(key, ids) => {
-                let deleted = write_stream(ctx, &key, |s, _| {
-                    Ok(ids.iter().filter(|id| s.delete(**id)).count())
+                let deleted: Vec<StreamId> = write_stream(ctx, &key, |s, _| {
+                    Ok(ids.iter().copied().filter(|id| s.delete(*id)).collect())
                 })?
-                .unwrap_or(0);
-                if deleted > 0 {
+                .unwrap_or_default();
+                if !deleted.is_empty() {
                     ctx.modified(notify::STREAM, "xdel", &key);
+                    let mut effect = vec![Bytes::from_static(b"XDEL"), key.clone()];
+                    effect.extend(deleted.iter().map(|id| Bytes::from(id.to_string())));
+                    ctx.propagate_owned(&effect);
                 }
-                out.int(deleted as i64);
+                out.int(deleted.len() as i64);
                 Ok(())
             }
             StreamCommand::TrimCmd(key, trim) => {
                 let limits = node_limits(ctx);
-                let removed =
-                    write_stream(ctx, &key, |s, _| Ok(s.trim(resolve_trim(trim, limits))))?
-                        .unwrap_or(0);
+                let (removed, left) = write_stream(ctx, &key, |s, _| {
+                    Ok((s.trim(resolve_trim(trim, limits)), s.len()))
+                })?
+                .unwrap_or((0, 0));
                 if removed > 0 {
                     ctx.modified(notify::STREAM, "xtrim", &key);
+                    // Exactly what is left, whatever `~` and LIMIT made of the request.
+                    let left = left.to_string();
+                    ctx.propagate(&[b"XTRIM", &key, b"MAXLEN", b"=", left.as_bytes()]);
                 }
                 out.int(removed as i64);
                 Ok(())
@@ -642,25 +656,37 @@ impl StreamCommand {
                     if let Some(id) = max_deleted {
                         s.max_deleted_id = id;
                     }
-                    Ok(())
+                    Ok((s.last_id, s.entries_added, s.max_deleted_id))
                 })?;
-                if done.is_none() {
+                let Some((last, added, max_deleted)) = done else {
                     return Err(CommandError::NoSuchKey);
-                }
+                };
                 ctx.modified(notify::STREAM, "xsetid", &key);
+                ctx.propagate(&[
+                    b"XSETID",
+                    &key,
+                    last.to_string().as_bytes(),
+                    b"ENTRIESADDED",
+                    added.to_string().as_bytes(),
+                    b"MAXDELETEDID",
+                    max_deleted.to_string().as_bytes(),
+                ]);
                 out.ok();
                 Ok(())
             }
             StreamCommand::Read(read, original) => xread(ctx, out, read, original),
             StreamCommand::Ack(key, group, ids) => {
-                let acked = write_stream(ctx, &key, |s, _| {
+                let acked: Vec<StreamId> = write_stream(ctx, &key, |s, _| {
                     Ok(match s.groups.get_mut(&group) {
-                        Some(g) => ids.iter().filter(|id| g.ack(**id)).count(),
-                        None => 0,
+                        Some(g) => ids.iter().copied().filter(|id| g.ack(*id)).collect(),
+                        None => Vec::new(),
                     })
                 })?
-                .unwrap_or(0);
-                out.int(acked as i64);
+                .unwrap_or_default();
+                if !acked.is_empty() {
+                    ctx.propagate_owned(&ack_effect(&key, &group, &acked));
+                }
+                out.int(acked.len() as i64);
                 Ok(())
             }
             StreamCommand::Pending { key, group, range } => xpending(ctx, out, key, group, range),
@@ -681,15 +707,21 @@ impl StreamCommand {
                     let Some(g) = s.groups.get_mut(&group) else {
                         return Err(no_key_or_group(&key, &group));
                     };
+                    let mut effects = Vec::new();
                     if let Some(last) = last_id {
                         if last > g.last_id {
                             g.last_id = last;
+                            effects.push(group_position_effect(&key, &group, g));
                         }
                     }
                     let delivery = delivery_time.unwrap_or(now);
-                    let (c, _) = g.consumer(&consumer, now);
+                    let (c, created) = g.consumer(&consumer, now);
                     c.seen_time = now;
+                    if created {
+                        effects.push(consumer_effect(&key, &group, &consumer));
+                    }
                     let mut claimed = Vec::new();
+                    let mut gone = Vec::new();
                     for id in ids {
                         let exists = s.get(id).map(|e| e.fields.clone());
                         let g = s.groups.get_mut(&group).expect("group checked above");
@@ -712,6 +744,7 @@ impl StreamCommand {
                         let Some(fields) = exists else {
                             // Deleted entries leave the PEL, as in Redis 7.
                             g.ack(id);
+                            gone.push(id);
                             continue;
                         };
                         g.reassign(id, &consumer);
@@ -722,8 +755,12 @@ impl StreamCommand {
                             } else if !just_id {
                                 p.delivery_count += 1;
                             }
+                            effects.push(pending_effect(&key, &group, id, p));
                         }
                         claimed.push((id, fields));
+                    }
+                    if !gone.is_empty() {
+                        effects.push(ack_effect(&key, &group, &gone));
                     }
                     if !claimed.is_empty() {
                         if let Some(c) = s
@@ -734,11 +771,12 @@ impl StreamCommand {
                             c.active_time = Some(now);
                         }
                     }
-                    Ok(claimed)
+                    Ok((claimed, effects))
                 })?;
-                let Some(claimed) = result else {
+                let Some((claimed, effects)) = result else {
                     return Err(no_key_or_group(&key, &group));
                 };
+                effects.iter().for_each(|e| ctx.propagate_owned(e));
                 out.array(claimed.len());
                 for (id, fields) in &claimed {
                     if just_id {
@@ -769,6 +807,10 @@ impl StreamCommand {
                         .map(|(id, _)| *id)
                         .collect();
                     let mut attempts = count.saturating_mul(10);
+                    let mut effects = Vec::new();
+                    if !s.groups[&group].consumers.contains_key(&consumer) {
+                        effects.push(consumer_effect(&key, &group, &consumer));
+                    }
                     let mut claimed = Vec::new();
                     let mut deleted = Vec::new();
                     let mut next = StreamId::MIN;
@@ -797,6 +839,7 @@ impl StreamCommand {
                             if !just_id {
                                 p.delivery_count += 1;
                             }
+                            effects.push(pending_effect(&key, &group, id, p));
                         }
                         claimed.push((id, fields));
                     }
@@ -806,11 +849,15 @@ impl StreamCommand {
                     if !claimed.is_empty() {
                         c.active_time = Some(now);
                     }
-                    Ok((next, claimed, deleted))
+                    if !deleted.is_empty() {
+                        effects.push(ack_effect(&key, &group, &deleted));
+                    }
+                    Ok((next, claimed, deleted, effects))
                 })?;
-                let Some((next, claimed, deleted)) = result else {
+                let Some((next, claimed, deleted, effects)) = result else {
                     return Err(no_key_or_group(&key, &group));
                 };
+                effects.iter().for_each(|e| ctx.propagate_owned(e));
                 out.array(3);
                 out.bulk(next.to_string().as_bytes());
                 out.array(claimed.len());
@@ -850,9 +897,16 @@ impl StreamCommand {
                     ));
                 }
                 let last = id.unwrap_or(s.last_id);
-                s.groups.insert(group, Group::new(last, entries_read));
+                let created = Group::new(last, entries_read);
+                let mut effect = group_position_effect(&key, &group, &created);
+                s.groups.insert(group, created);
                 drop(entry);
                 ctx.modified(notify::STREAM, "xgroup-create", &key);
+                // XGROUP CREATE key group <id> ENTRIESREAD <n> MKSTREAM: `$` resolved, and
+                // MKSTREAM always (harmless when the stream exists).
+                effect[1] = Bytes::from_static(b"CREATE");
+                effect.push(Bytes::from_static(b"MKSTREAM"));
+                ctx.propagate_owned(&effect);
                 out.ok();
                 Ok(())
             }
@@ -862,11 +916,13 @@ impl StreamCommand {
                 id,
                 entries_read,
             } => {
-                write_group(ctx, &key, &group, |g, last_id| {
+                let effect = write_group(ctx, &key, &group, |g, last_id| {
                     g.last_id = id.unwrap_or(last_id);
                     g.entries_read = entries_read;
+                    group_position_effect(&key, &group, g)
                 })?;
                 ctx.modified(notify::STREAM, "xgroup-setid", &key);
+                ctx.propagate_owned(&effect);
                 out.ok();
                 Ok(())
             }
@@ -877,6 +933,7 @@ impl StreamCommand {
                 };
                 if destroyed {
                     ctx.modified(notify::STREAM, "xgroup-destroy", &key);
+                    ctx.propagate(&[b"XGROUP", b"DESTROY", &key, &group]);
                 }
                 out.int(destroyed as i64);
                 Ok(())
@@ -886,6 +943,7 @@ impl StreamCommand {
                 let created = write_group(ctx, &key, &group, |g, _| g.consumer(&consumer, now).1)?;
                 if created {
                     ctx.modified(notify::STREAM, "xgroup-createconsumer", &key);
+                    ctx.propagate_owned(&consumer_effect(&key, &group, &consumer));
                 }
                 out.int(created as i64);
                 Ok(())
@@ -894,6 +952,7 @@ impl StreamCommand {
                 let deleted = write_group(ctx, &key, &group, |g, _| g.delete_consumer(&consumer))?;
                 if deleted.is_some() {
                     ctx.modified(notify::STREAM, "xgroup-delconsumer", &key);
+                    ctx.propagate(&[b"XGROUP", b"DELCONSUMER", &key, &group, &consumer]);
                 }
                 out.int(deleted.unwrap_or(0) as i64);
                 Ok(())
@@ -1159,16 +1218,31 @@ fn xadd(
             id
         }
     };
+    let logged = ctx.state.persistence.is_active().then(|| fields.clone());
     s.append(new_id, fields, limits);
     let trimmed = match trim.strategy {
         Some(_) => s.trim(resolve_trim(trim, limits)),
         None => 0,
     };
+    let left = s.len();
     drop(entry);
-    out.bulk(new_id.to_string().as_bytes());
+    let id_text = new_id.to_string();
+    out.bulk(id_text.as_bytes());
     ctx.modified(notify::STREAM, "xadd", &key);
     if trimmed > 0 {
         ctx.modified(notify::STREAM, "xtrim", &key);
+    }
+    if let Some(fields) = logged {
+        // XADD key [MAXLEN = <left>] <id> field value ...: the id it got, the exact trim.
+        let left = left.to_string();
+        let mut effect: Vec<&[u8]> = Vec::with_capacity(6 + fields.len());
+        effect.extend([&b"XADD"[..], &key]);
+        if trimmed > 0 {
+            effect.extend([&b"MAXLEN"[..], b"=", left.as_bytes()]);
+        }
+        effect.push(id_text.as_bytes());
+        effect.extend(fields.iter().map(|f| &f[..]));
+        ctx.propagate(&effect);
     }
     Ok(())
 }
@@ -1214,6 +1288,7 @@ fn xread(
         }
     }
     let mut resolved_any = false;
+    let mut effects: Vec<Vec<Bytes>> = Vec::new();
     for (key, from) in read.streams.iter_mut() {
         let mut entry = match db.get_mut(key, now) {
             Some(e) => e,
@@ -1279,10 +1354,13 @@ fn xread(
                 let g = s.groups.get_mut(group).expect("group checked above");
                 // As in Redis, a `>` read with nothing to serve does not create its consumer.
                 if !new.is_empty() || g.consumers.contains_key(consumer) {
-                    let (c, _) = g.consumer(consumer, now);
+                    let (c, created) = g.consumer(consumer, now);
                     c.seen_time = now;
                     if !new.is_empty() {
                         c.active_time = Some(now);
+                    }
+                    if created {
+                        effects.push(consumer_effect(key, group, consumer));
                     }
                 }
                 for (i, (id, _)) in new.iter().enumerate() {
@@ -1296,9 +1374,13 @@ fn xread(
                     }
                     if !read.noack {
                         g.add_pending(*id, consumer, now);
+                        if let Some(p) = g.pel.get(id) {
+                            effects.push(pending_effect(key, group, *id, p));
+                        }
                     }
                 }
                 if !new.is_empty() {
+                    effects.push(group_position_effect(key, group, g));
                     replies.push(StreamReply {
                         key: key.clone(),
                         entries: new.into_iter().map(|(id, f)| (id, Some(f))).collect(),
@@ -1308,8 +1390,11 @@ fn xread(
             (Some((group, consumer)), ReadFrom::After(after)) => {
                 let ids: Vec<StreamId> = {
                     let g = s.groups.get_mut(group).expect("group checked above");
-                    let (c, _) = g.consumer(consumer, now);
+                    let (c, created) = g.consumer(consumer, now);
                     c.seen_time = now;
+                    if created {
+                        effects.push(consumer_effect(key, group, consumer));
+                    }
                     match after.next() {
                         Some(start) => c.pending.range(start..).take(count).copied().collect(),
                         None => Vec::new(),
@@ -1323,6 +1408,7 @@ fn xread(
                         if let Some(p) = g.pel.get_mut(&id) {
                             p.delivery_time = now;
                             p.delivery_count += 1;
+                            effects.push(pending_effect(key, group, id, p));
                         }
                     }
                     entries.push((id, fields));
@@ -1335,6 +1421,7 @@ fn xread(
             _ => {}
         }
     }
+    effects.iter().for_each(|e| ctx.propagate_owned(e));
     if !replies.is_empty() {
         if read.group.is_some() {
             for r in &replies {

@@ -148,6 +148,8 @@ impl StringCommand {
                 };
                 // Redis names every INCR/DECR family event `incrby`.
                 ctx.modified(notify::STRING, "incrby", &key);
+                // The result, not the increment: replaying it twice cannot count twice.
+                ctx.propagate(&[b"SET", &key, next.to_string().as_bytes(), b"KEEPTTL"]);
                 out.int(next);
             }
             StringCommand::Append { key, value } => {
@@ -175,11 +177,12 @@ impl StringCommand {
                     }
                     None => {
                         let len = value.len();
-                        db.insert(key.clone(), Entry::new(Value::String(value)), now);
+                        db.insert(key.clone(), Entry::new(Value::String(value.clone())), now);
                         len
                     }
                 };
                 ctx.modified(notify::STRING, "append", &key);
+                ctx.propagate(&[b"APPEND", &key, &value]);
                 out.int(len as i64);
             }
             StringCommand::StrLen(key) => {
@@ -189,6 +192,7 @@ impl StringCommand {
                 Some(value) => {
                     db.remove(&key, now);
                     ctx.modified(notify::GENERIC, "del", &key);
+                    ctx.propagate(&[b"DEL", &key]);
                     out.bulk(&value);
                 }
                 None => out.null(),
@@ -301,7 +305,8 @@ fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
         }
         return Ok(());
     }
-    match entry.as_deref_mut() {
+    let value = set.value.clone();
+    let deadline = match entry.as_deref_mut() {
         Some(existing) => {
             existing.value = Value::String(set.value);
             let keep = if set.keep_ttl {
@@ -309,7 +314,9 @@ fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
             } else {
                 None
             };
-            db.set_deadline(&set.key, existing, deadline.or(keep));
+            let deadline = deadline.or(keep);
+            db.set_deadline(&set.key, existing, deadline);
+            deadline
         }
         None => {
             drop(entry.take());
@@ -321,10 +328,16 @@ fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
                 },
                 now,
             );
+            deadline
         }
-    }
+    };
     drop(entry);
     ctx.modified(notify::STRING, "set", &set.key);
+    // Resolved: no NX/XX/GET (it happened), an absolute deadline (KEEPTTL included).
+    match deadline {
+        Some(at) => ctx.propagate(&[b"SET", &set.key, &value, b"PXAT", at.to_string().as_bytes()]),
+        None => ctx.propagate(&[b"SET", &set.key, &value]),
+    }
     if deadline.is_some() {
         ctx.state
             .notify_keyspace_event(notify::GENERIC, "expire", ctx.session.db, &set.key);
@@ -340,10 +353,14 @@ fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
 fn mset(ctx: &mut Ctx, out: &mut Reply, pairs: Vec<(Bytes, Bytes)>) -> CommandResult {
     let _exclusive = ctx.gate_exclusive();
     let (db, now) = (ctx.db(), ctx.now);
-    for (key, value) in pairs {
-        db.insert(key.clone(), Entry::new(Value::String(value)), now);
-        ctx.modified(notify::STRING, "set", &key);
+    let mut effect: Vec<&[u8]> = Vec::with_capacity(1 + 2 * pairs.len());
+    effect.push(b"MSET");
+    for (key, value) in &pairs {
+        db.insert(key.clone(), Entry::new(Value::String(value.clone())), now);
+        ctx.modified(notify::STRING, "set", key);
+        effect.extend([&key[..], &value[..]]);
     }
+    ctx.propagate(&effect);
     out.ok();
     Ok(())
 }

@@ -327,6 +327,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec!("time", 1, LOADING | STALE | FAST, NONE, "server", "2.6.0", "Returns the server time."),
     spec!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, NONE, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     spec!("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "server", "1.0.0", "A container for debugging commands."),
+    spec!("bgrewriteaof", 1, ADMIN | NOSCRIPT, NONE, "server", "1.0.0", "Asynchronously rewrites the append-only file to disk."),
     spec!("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "server", "1.0.0", "Listens for all requests received by the server in real-time."),
     // generic
     spec!("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys."),

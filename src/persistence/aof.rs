@@ -1,0 +1,423 @@
+//! The append side of the AOF: commands queue encoded effects here, and one writer thread owns
+//! the file, writes what is queued, and fsyncs it as `appendfsync` says.
+//!
+//! ### Group commit
+//! Appending only copies bytes into [`Log`]'s pending buffer under a mutex and gives them a
+//! sequence number. The writer takes *everything* queued at once, writes it with one `write`,
+//! and (under `always`) one `fdatasync`, then publishes the highest sequence number it has
+//! *released*. A connection holds its batch's replies back until `released >= appended` (see
+//! [`super::Persistence::release_target`]), so under `always` nothing is acknowledged before it
+//! is on disk, and the clients that queued effects while the previous fsync ran share the next.
+//! Under `everysec` and `no` the writer releases after the `write`, so, as with Redis (which
+//! writes the file before it sends replies), a crash of the process alone loses nothing
+//! acknowledged; only the OS or the machine going down can take what was not yet fsynced.
+//!
+//! ### Lock choice
+//! `pending` is a `std::sync::Mutex`: appenders hold it for a memcpy, never across an `.await`;
+//! the writer holds it only to swap the buffer out, except during a rewrite's final switch
+//! (a bounded write + fsync + rename, as Redis's main thread does at the same step).
+//!
+//! ### Invariants
+//! - The bytes in the file, then `pending.main.buf`, are every effect in sequence order.
+//! - While a rewrite runs, `pending.rewrite` holds every effect appended since its snapshot,
+//!   so snapshot + rewrite buffer is the whole state at the moment of the switch.
+//! - `released` only grows, and never passes an effect that is not written to the (current)
+//!   file and, under `always`, fsynced.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use super::resp::encode_into;
+use crate::config::FsyncPolicy;
+use crate::state::ServerState;
+
+/// A command stream being built: encoded commands and the database they leave selected.
+#[derive(Debug, Default)]
+pub struct Tail {
+    pub buf: Vec<u8>,
+    /// The database a reader of this stream is in after `buf`; `None` forces a SELECT.
+    pub selected: Option<usize>,
+}
+
+impl Tail {
+    /// Appends a command run in `db`, preceded by `SELECT db` when the stream is elsewhere, as
+    /// Redis's `feedAppendOnlyFile` does.
+    pub fn push(&mut self, db: usize, args: &[&[u8]]) {
+        if self.selected != Some(db) {
+            encode_into(&mut self.buf, &[b"SELECT", db.to_string().as_bytes()]);
+            self.selected = Some(db);
+        }
+        encode_into(&mut self.buf, args);
+    }
+}
+
+/// What appenders and the writer share.
+#[derive(Debug, Default)]
+struct Pending {
+    /// Effects not yet taken by the writer, for the current file.
+    main: Tail,
+    /// Highest sequence number given out.
+    seq: u64,
+    /// A copy of every effect since a running rewrite took its snapshot.
+    rewrite: Option<Tail>,
+    /// A finished rewrite asking the writer to switch files.
+    switch: Option<Switch>,
+    stop: bool,
+}
+
+/// A rewritten file ready to replace the current one, and where to report how that went.
+#[derive(Debug)]
+pub struct Switch {
+    pub file: File,
+    pub temp_path: PathBuf,
+    pub done: std::sync::mpsc::Sender<io::Result<u64>>,
+}
+
+/// Counters INFO persistence shows.
+#[derive(Debug, Default)]
+pub struct LogStats {
+    pub fsyncs: AtomicU64,
+    pub writes: AtomicU64,
+    pub appends: AtomicU64,
+    pub current_size: AtomicU64,
+    /// The size after the last rewrite (or at start), the base of the automatic trigger.
+    pub base_size: AtomicU64,
+    pub write_failed: AtomicBool,
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct Log {
+    pending: Mutex<Pending>,
+    work: Condvar,
+    released: watch::Sender<u64>,
+    pub stats: LogStats,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            pending: Mutex::default(),
+            work: Condvar::new(),
+            released: watch::Sender::new(0),
+            stats: LogStats::default(),
+        }
+    }
+}
+
+impl crate::keyspace::ExpiryLog for Log {
+    fn key_expired(&self, db: usize, key: &[u8]) {
+        self.append(db, &[b"DEL", key]);
+    }
+}
+
+impl Log {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues one effect run in `db`; returns its sequence number.
+    pub fn append(&self, db: usize, args: &[&[u8]]) -> u64 {
+        let seq = {
+            let mut p = self.lock();
+            p.main.push(db, args);
+            if let Some(rewrite) = &mut p.rewrite {
+                rewrite.push(db, args);
+            }
+            p.seq += 1;
+            p.seq
+        };
+        self.stats.appends.fetch_add(1, Relaxed);
+        self.work.notify_one();
+        seq
+    }
+
+    /// Queues a transaction's effects as one unit: wrapped in MULTI/EXEC when there is more
+    /// than one, so that a replay applies all or none of them.
+    pub fn append_all(&self, effects: &[(usize, Vec<Bytes>)]) -> u64 {
+        let Some((first_db, _)) = effects.first() else {
+            return self.appended();
+        };
+        let wrap = effects.len() > 1;
+        let seq = {
+            let mut p = self.lock();
+            let Pending { main, rewrite, .. } = &mut *p;
+            let mut push = |db: usize, args: &[&[u8]]| {
+                main.push(db, args);
+                if let Some(rewrite) = rewrite.as_mut() {
+                    rewrite.push(db, args);
+                }
+            };
+            if wrap {
+                push(*first_db, &[b"MULTI"]);
+            }
+            let mut last_db = *first_db;
+            for (db, args) in effects {
+                let args: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+                push(*db, &args);
+                last_db = *db;
+            }
+            if wrap {
+                // EXEC needs no particular database: run it where the stream already is.
+                push(last_db, &[b"EXEC"]);
+            }
+            p.seq += 1;
+            p.seq
+        };
+        self.stats.appends.fetch_add(effects.len() as u64, Relaxed);
+        self.work.notify_one();
+        seq
+    }
+
+    /// Highest sequence number given out so far.
+    pub fn appended(&self) -> u64 {
+        self.lock().seq
+    }
+
+    /// Highest sequence number written (and, under `always`, fsynced).
+    pub fn released(&self) -> u64 {
+        *self.released.borrow()
+    }
+
+    /// Resolves once `released >= seq`.
+    pub async fn wait_released(&self, seq: u64) {
+        let mut rx = self.released.subscribe();
+        let _ = rx.wait_for(|d| *d >= seq).await;
+    }
+
+    /// Starts copying effects for a rewrite. Called with the keyspace gate held exclusively,
+    /// at the instant the snapshot is taken.
+    pub fn start_rewrite_buffer(&self) {
+        self.lock().rewrite = Some(Tail::default());
+    }
+
+    /// Takes what the rewrite buffer holds so far (the rewrite keeps buffering).
+    pub fn drain_rewrite_buffer(&self) -> Vec<u8> {
+        self.lock()
+            .rewrite
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.buf))
+            .unwrap_or_default()
+    }
+
+    /// Abandons a rewrite's buffer.
+    pub fn stop_rewrite_buffer(&self) {
+        self.lock().rewrite = None;
+    }
+
+    /// Asks the writer to switch to a rewritten file.
+    pub fn request_switch(&self, switch: Switch) {
+        self.lock().switch = Some(switch);
+        self.work.notify_one();
+    }
+
+    /// Bytes queued and not yet written (INFO `aof_buffer_length`).
+    pub fn buffered(&self) -> usize {
+        self.lock().main.buf.len()
+    }
+
+    fn request_stop(&self) {
+        self.lock().stop = true;
+        self.work.notify_one();
+    }
+}
+
+/// The thread that owns the file.
+pub struct Writer {
+    file: File,
+    path: PathBuf,
+    state: Arc<ServerState>,
+}
+
+impl Writer {
+    pub fn new(file: File, path: PathBuf, state: Arc<ServerState>) -> Writer {
+        Writer { file, path, state }
+    }
+
+    /// Starts the writer thread.
+    pub fn spawn(self) -> io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("herald-aof".into())
+            .spawn(move || self.run())
+    }
+
+    /// Asks the writer to write and fsync what is queued and stop.
+    pub fn stop(log: &Log) {
+        log.request_stop();
+    }
+
+    fn run(mut self) {
+        let state = self.state.clone();
+        let log = &state.persistence.log;
+        let mut last_fsync = Instant::now();
+        let mut unsynced = false;
+        loop {
+            let policy = state.settings.appendfsync();
+            let (batch, seq, switch, stop) = {
+                let mut p = log.lock();
+                loop {
+                    if !p.main.buf.is_empty() || p.switch.is_some() || p.stop {
+                        break;
+                    }
+                    if unsynced && policy == FsyncPolicy::EverySec {
+                        let wait = Duration::from_secs(1).saturating_sub(last_fsync.elapsed());
+                        if wait.is_zero() {
+                            break;
+                        }
+                        p = log
+                            .work
+                            .wait_timeout(p, wait)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
+                    } else {
+                        p = log.work.wait(p).unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+                let batch = std::mem::take(&mut p.main.buf);
+                (batch, p.seq, p.switch.take(), p.stop)
+            };
+            if !batch.is_empty() {
+                if let Err(e) = self.file.write_all(&batch) {
+                    fail(log, "writing", &self.path, &e);
+                }
+                log.stats.writes.fetch_add(1, Relaxed);
+                log.stats
+                    .current_size
+                    .fetch_add(batch.len() as u64, Relaxed);
+                unsynced = true;
+            }
+            let sync = unsynced
+                && match policy {
+                    FsyncPolicy::Always => true,
+                    FsyncPolicy::EverySec => stop || last_fsync.elapsed() >= Duration::from_secs(1),
+                    FsyncPolicy::No => stop,
+                };
+            if sync {
+                if let Err(e) = self.file.sync_data() {
+                    fail(log, "fsyncing", &self.path, &e);
+                }
+                log.stats.fsyncs.fetch_add(1, Relaxed);
+                last_fsync = Instant::now();
+                unsynced = false;
+            }
+            log.released.send_if_modified(|d| {
+                let grew = seq > *d;
+                *d = (*d).max(seq);
+                grew
+            });
+            if let Some(switch) = switch {
+                self.switch(log, switch);
+            }
+            if stop {
+                return;
+            }
+        }
+    }
+
+    /// The last step of a rewrite: with appends paused, write what arrived since the snapshot to
+    /// the new file, fsync it, rename it over the old one, fsync the directory, continue there.
+    fn switch(&mut self, log: &Log, switch: Switch) {
+        let Switch {
+            mut file,
+            temp_path,
+            done,
+        } = switch;
+        let mut p = log.lock();
+        let rest = p.rewrite.take().unwrap_or_default();
+        let prepared = file
+            .write_all(&rest.buf)
+            .and_then(|()| file.sync_data())
+            .and_then(|()| std::fs::rename(&temp_path, &self.path));
+        if let Err(e) = prepared {
+            // The old file stays, complete: `main.buf` still holds everything it lacks.
+            let _ = std::fs::remove_file(&temp_path);
+            drop(p);
+            let _ = done.send(Err(e));
+            return;
+        }
+        // Past the rename the new file is the only one that grows; the rename must be durable
+        // before anything written only there is acknowledged.
+        if let Err(e) = fsync_dir(&self.path) {
+            fail(log, "fsyncing the directory of", &self.path, &e);
+        }
+        self.file = file;
+        // Everything queued for the old file is in the new one (it is in `rest`).
+        p.main = Tail {
+            buf: Vec::new(),
+            selected: rest.selected,
+        };
+        let size = self.file.metadata().map(|m| m.len()).unwrap_or(0);
+        log.stats.current_size.store(size, Relaxed);
+        log.stats.base_size.store(size, Relaxed);
+        let seq = p.seq;
+        drop(p);
+        log.released.send_if_modified(|d| {
+            let grew = seq > *d;
+            *d = (*d).max(seq);
+            grew
+        });
+        let _ = done.send(Ok(size));
+    }
+}
+
+/// An AOF that cannot be written is a server that would acknowledge writes it will lose: stop,
+/// as Redis does when an `always` fsync fails.
+fn fail(log: &Log, action: &str, path: &Path, error: &io::Error) -> ! {
+    log.stats.write_failed.store(true, Relaxed);
+    tracing::error!(
+        "Error {action} the append only file {}: {error}. Exiting to avoid acknowledging writes that are not persisted.",
+        path.display()
+    );
+    std::process::exit(1);
+}
+
+/// Makes a rename (or creation) in `path`'s directory durable.
+pub fn fsync_dir(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_is_written_only_when_the_database_changes() {
+        let mut tail = Tail::default();
+        tail.push(0, &[b"DEL", b"a"]);
+        tail.push(0, &[b"DEL", b"b"]);
+        tail.push(3, &[b"DEL", b"c"]);
+        let text = String::from_utf8(tail.buf).unwrap();
+        assert_eq!(text.matches("SELECT").count(), 2);
+        assert!(text.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"));
+    }
+
+    #[test]
+    fn a_transaction_of_several_effects_is_wrapped() {
+        let log = Log::default();
+        let del = |k: &'static [u8]| vec![Bytes::from_static(b"DEL"), Bytes::from_static(k)];
+        log.append_all(&[(0, del(b"a")), (1, del(b"b"))]);
+        let text = String::from_utf8(log.lock().main.buf.clone()).unwrap();
+        let words: Vec<&str> = text
+            .split("\r\n")
+            .filter(|w| w.chars().all(|c| c.is_ascii_uppercase()))
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(words, ["SELECT", "MULTI", "DEL", "SELECT", "DEL", "EXEC"]);
+        log.append_all(&[(1, del(b"c"))]);
+        assert!(!String::from_utf8(log.lock().main.buf.clone())
+            .unwrap()
+            .ends_with("EXEC\r\n$3\r\nDEL\r\n$1\r\nc\r\n"));
+        assert_eq!(log.appended(), 2);
+    }
+}

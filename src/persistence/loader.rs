@@ -1,0 +1,186 @@
+//! Start-up replay of the AOF: every command is run as a client would run it, through the same
+//! command path, by a session of its own that no connection owns.
+//!
+//! What the end of the file may look like decides what happens:
+//! - a whole command (or nothing): loaded;
+//! - a command cut off by the end of the data, or a MULTI without its EXEC (a crash during a
+//!   write): with `aof-load-truncated yes` the file is truncated to the last whole command (the
+//!   open MULTI dropped, as Redis does) with a log line, and loaded; with `no`, start-up stops;
+//! - bytes that can never be a command, anywhere: start-up stops with the byte offset, and the
+//!   file is not modified (it is only ever opened for reading before the replay succeeds).
+
+use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+
+use super::resp::{decode, Decoded};
+use super::PersistenceError;
+use crate::command::table::{flags, Lookup};
+use crate::command::{dispatch, Ctx};
+use crate::keyspace::now_ms;
+use crate::protocol::Reply;
+use crate::session::Session;
+use crate::state::ServerState;
+
+/// How a replay ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    Complete,
+    /// Everything from this offset on is an unfinished write.
+    CutAt(u64),
+}
+
+#[derive(Debug)]
+struct Replayed {
+    commands: u64,
+    failed: u64,
+    end: End,
+}
+
+/// Loads the file at `path` into the keyspace; returns the file's size once loaded (after any
+/// truncation). A missing file is an empty one.
+pub fn load(state: &Arc<ServerState>, path: &Path) -> Result<u64, PersistenceError> {
+    let data = match std::fs::read(path) {
+        Ok(data) => Bytes::from(data),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(PersistenceError::io("reading", path, e)),
+    };
+    if data.is_empty() {
+        return Ok(0);
+    }
+    let started = Instant::now();
+    let handle = state
+        .clients
+        .register("aof-loader".into(), String::new(), -1, now_ms());
+    let mut session = Session::new(handle.clone(), true);
+    let replayed = replay(state, &mut session, &data, path);
+    crate::command::pubsub::unsubscribe_everything(state, &mut session);
+    state.clients.unregister(handle.id);
+    let replayed = replayed?;
+    // The replay is not client traffic.
+    state.stats.reset();
+    state.commands.reset_stats();
+    if replayed.failed > 0 {
+        tracing::warn!(
+            "{} commands in the append only file replied with an error while loading",
+            replayed.failed
+        );
+    }
+    let size = match replayed.end {
+        End::Complete => data.len() as u64,
+        End::CutAt(offset) => {
+            if !state.settings.aof_load_truncated.load(Relaxed) {
+                return Err(PersistenceError::Truncated {
+                    path: path.to_owned(),
+                    offset,
+                });
+            }
+            tracing::warn!(
+                "!!! Warning: short read while loading the AOF file {}!!! AOF loaded anyway because aof-load-truncated is enabled; truncating it at offset {offset} (the last whole command), dropping {} bytes of an unfinished write",
+                path.display(),
+                data.len() as u64 - offset
+            );
+            truncate(path, offset)?;
+            offset
+        }
+    };
+    tracing::info!(
+        "DB loaded from append only file: {:.3} seconds ({} commands)",
+        started.elapsed().as_secs_f64(),
+        replayed.commands
+    );
+    Ok(size)
+}
+
+fn truncate(path: &Path, offset: u64) -> Result<(), PersistenceError> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| PersistenceError::io("opening to truncate", path, e))?;
+    file.set_len(offset)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| PersistenceError::io("truncating", path, e))
+}
+
+fn replay(
+    state: &Arc<ServerState>,
+    session: &mut Session,
+    data: &Bytes,
+    path: &Path,
+) -> Result<Replayed, PersistenceError> {
+    let max_bulk = state.settings.proto_max_bulk_len.load(Relaxed).max(0) as usize;
+    let mut replies = BytesMut::new();
+    let mut at = 0;
+    // Where the open MULTI began: a cut inside a transaction drops the whole transaction.
+    let mut multi_at: Option<usize> = None;
+    let mut replayed = Replayed {
+        commands: 0,
+        failed: 0,
+        end: End::Complete,
+    };
+    while at < data.len() {
+        let (args, next) = match decode(data, at, max_bulk) {
+            Decoded::Command(args, next) => (args, next),
+            Decoded::Incomplete => {
+                replayed.end = End::CutAt(multi_at.unwrap_or(at) as u64);
+                return Ok(replayed);
+            }
+            Decoded::Corrupt { offset, reason } => {
+                return Err(PersistenceError::Corrupt {
+                    path: path.to_owned(),
+                    offset: offset as u64,
+                    reason,
+                });
+            }
+        };
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+        let spec = match state.commands.lookup(&args) {
+            Lookup::Found(entry) => entry.spec,
+            _ => {
+                return Err(PersistenceError::UnknownCommand {
+                    path: path.to_owned(),
+                    offset: at as u64,
+                    name,
+                })
+            }
+        };
+        if spec.has(flags::ADMIN) {
+            // SHUTDOWN, MONITOR, DEBUG: never an effect; a hand-edited file must not stop us.
+            tracing::warn!("Skipping '{name}' at offset {at} of the append only file: not a write");
+            at = next;
+            continue;
+        }
+        match name.as_str() {
+            "multi" => multi_at = Some(at),
+            "exec" | "discard" => multi_at = None,
+            _ => {}
+        }
+        let mut out = Reply::new(&mut replies, session.protocol);
+        let mut ctx = Ctx {
+            state,
+            session,
+            now: now_ms(),
+            in_exec: false,
+        };
+        dispatch(args, &mut ctx, &mut out);
+        session.blocked = None;
+        replayed.commands += 1;
+        if replies.first() == Some(&b'-') {
+            replayed.failed += 1;
+            tracing::debug!(
+                "Command at offset {at} of the append only file failed: {}",
+                String::from_utf8_lossy(&replies).trim_end()
+            );
+        }
+        replies.clear();
+        at = next;
+    }
+    if let Some(start) = multi_at {
+        tracing::warn!("Revert incomplete MULTI/EXEC transaction in AOF file");
+        replayed.end = End::CutAt(start as u64);
+    }
+    Ok(replayed)
+}

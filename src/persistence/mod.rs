@@ -1,0 +1,214 @@
+//! Durability: an append-only file (AOF) of *resolved effects*, in Redis's AOF command format.
+//!
+//! - [`resp`]: the file's format, encoding and decoding (pure, no I/O).
+//! - [`aof`]: the pending buffer commands append to, and the writer thread that owns the file
+//!   (fsync policies, group commit).
+//! - [`loader`]: replay at start; a cut-off tail is truncated, corruption elsewhere refuses to
+//!   start and leaves the file as it is.
+//! - [`rewrite`]: BGREWRITEAOF and the automatic trigger: the live state as a minimal command
+//!   set, swapped in atomically.
+//! - [`keylock`]: per-key ordering of writes and their log entries.
+//! - [`streams`]: stream effects (group state as XCLAIM / XGROUP SETID) and a stream as the
+//!   commands that rebuild it.
+//!
+//! # Resolved effects: what a handler records
+//! A write command records *what happened*, not what was asked, so that a replay reproduces the
+//! exact state and so that the file loads into a real Redis (`redis-cli --pipe`): absolute
+//! deadlines instead of relative ones, generated ids instead of `*`, results instead of
+//! conditions. A handler records its effects with [`Ctx::propagate`](crate::command::Ctx::propagate),
+//! one call per command of the effect, *after* the keyspace has changed and *while it still
+//! holds the keyspace gate* (the guard from `ctx.gate_shared()` / `gate_exclusive()`), so that
+//! a rewrite snapshot (taken under the exclusive gate) never sees a change without its effect:
+//!
+//! ```ignore
+//! let _shared = ctx.gate_shared();
+//! // ... change the stream ...
+//! ctx.propagate(&[b"XADD", &key, id.to_string().as_bytes(), b"field", b"value"]);
+//! ```
+//!
+//! Rules, as Redis's `alsoPropagate` follows them:
+//! - A command that changed nothing records nothing (SET NX that lost, EXPIRE refused, XACK of
+//!   ids not pending). A failed command records nothing.
+//! - Time becomes absolute: `SET k v PXAT <ms>`, `PEXPIREAT k <ms>`, `XCLAIM ... TIME <ms>`.
+//! - Choices the server made become explicit: XADD's generated id, trims as what they removed
+//!   (`MAXLEN =`/`MINID =` of the exact result, never `~`), a group read as the pending-entry and
+//!   last-id changes it made (`XCLAIM ... FORCE JUSTID LASTID`, `XGROUP SETID ... ENTRIESREAD`).
+//! - A key that expires is recorded as `DEL` by the keyspace when it leaves the map, whether the
+//!   active expiry cycle or a command found it (Redis's `deleteExpiredKeyAndPropagate`): replay
+//!   runs with expiry paused, so a key recreated after its expiry must find the DEL first.
+//! - Inside EXEC the effects are collected and appended as one unit, wrapped in MULTI/EXEC when
+//!   there are several; nothing to do for the handler.
+//! - The database is implied: `propagate` records the session's current database and the log
+//!   writes `SELECT` when it changes.
+//!
+//! Keys are ordered for the log by [`keylock`]: [`crate::command::execute`] locks the keys a
+//! write command names (from the command table's key positions) before it runs. A write whose
+//! keys are not at fixed positions must be listed in `command::write_keys` (XREADGROUP is).
+//!
+//! # Known differences from Redis
+//! - One file (`dir/appendfilename`), not Redis 7's multi-part manifest directory: the file is a
+//!   plain command stream that `redis-cli --pipe` loads and Redis 7 loads as a legacy AOF.
+//! - No RDB preamble: a rewrite writes commands.
+//! - `appendonly` and `dir` cannot be changed with CONFIG SET.
+//! - A failed write or fsync of the file stops the server (Redis stops on a failed `always`
+//!   fsync and otherwise refuses writes until the disk recovers).
+
+pub mod aof;
+pub mod keylock;
+pub mod loader;
+pub mod resp;
+pub mod rewrite;
+pub mod streams;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::state::ServerState;
+
+/// Why the AOF could not be loaded or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistenceError {
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Bad file format reading the append only file {path} at offset {offset}: {reason}. The file was not modified; redis-check-aof can inspect it")]
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
+    #[error("Unexpected end of file reading the append only file {path} at offset {offset} (a command cut off by a crash). aof-load-truncated is off, so the file was not modified")]
+    Truncated { path: PathBuf, offset: u64 },
+    #[error("Unknown command '{name}' reading the append only file {path} at offset {offset}")]
+    UnknownCommand {
+        path: PathBuf,
+        offset: u64,
+        name: String,
+    },
+}
+
+impl PersistenceError {
+    pub fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
+        PersistenceError::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// The server's persistence: the log, its writer, the rewrite, the loading flag.
+#[derive(Debug)]
+pub struct Persistence {
+    /// `appendonly yes`.
+    pub enabled: bool,
+    /// Effects are recorded: the file is loaded and its writer started.
+    active: AtomicBool,
+    /// The writer has been told to stop (shutdown): nothing appended from now on is written.
+    stopped: AtomicBool,
+    /// Replaying the file (INFO `loading`).
+    loading: AtomicBool,
+    /// Shared with the keyspace, which logs expiries into it as they happen.
+    pub log: Arc<aof::Log>,
+    pub keys: keylock::KeyLocks,
+    pub rewrite: rewrite::RewriteStatus,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Persistence {
+    pub fn new(enabled: bool) -> Persistence {
+        Persistence {
+            enabled,
+            active: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
+            loading: AtomicBool::new(false),
+            log: Arc::default(),
+            keys: keylock::KeyLocks::default(),
+            rewrite: rewrite::RewriteStatus::default(),
+            writer: Mutex::new(None),
+        }
+    }
+
+    /// Whether writes must record their effects.
+    pub fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.loading.load(Ordering::Relaxed)
+    }
+
+    /// Loads the file (creating it if missing) and starts the writer. Called once, before the
+    /// server accepts clients; blocks for the length of the replay.
+    pub fn start(state: &Arc<ServerState>) -> Result<(), PersistenceError> {
+        let me = &state.persistence;
+        if !me.enabled {
+            return Ok(());
+        }
+        let path = state.settings.aof_path();
+        rewrite::remove_stale_temp_files(&state.settings.options.dir);
+        me.loading.store(true, Ordering::Relaxed);
+        state.keyspace.pause_expiry(true);
+        let loaded = loader::load(state, &path);
+        state.keyspace.pause_expiry(false);
+        me.loading.store(false, Ordering::Relaxed);
+        let size = loaded?;
+        me.log.stats.current_size.store(size, Ordering::Relaxed);
+        me.log.stats.base_size.store(size, Ordering::Relaxed);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| PersistenceError::io("opening", &path, e))?;
+        if size == 0 {
+            aof::fsync_dir(&path)
+                .map_err(|e| PersistenceError::io("syncing the directory of", &path, e))?;
+        }
+        let handle = aof::Writer::new(file, path.clone(), state.clone())
+            .spawn()
+            .map_err(|e| PersistenceError::io("starting the writer for", &path, e))?;
+        if let Ok(mut w) = me.writer.lock() {
+            *w = Some(handle);
+        }
+        state.keyspace.log_expiries_to(me.log.clone());
+        me.active.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Whether the writer was stopped (a rewrite must not wait for it).
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Writes and fsyncs what is queued, then stops the writer (graceful shutdown).
+    ///
+    /// Recording stays on: a straggling connection's effects still queue, so under `always`
+    /// its client waits (and is disconnected by the shutdown) rather than being acknowledged
+    /// for a write no writer will make.
+    pub fn shutdown(&self) {
+        self.stopped.store(true, Ordering::Release);
+        let handle = self.writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(handle) = handle {
+            aof::Writer::stop(&self.log);
+            let _ = handle.join();
+        }
+    }
+
+    /// What a connection must wait for before sending the replies of the batch it just ran:
+    /// every effect appended so far released by the writer (fsynced under `always`, written
+    /// otherwise). Waiting for all of them, not just the batch's own, also keeps a reader from
+    /// seeing (and acting on) a value that a crash could still take away, as Redis does by
+    /// writing (and under `always` fsyncing) the file before it writes any reply.
+    pub fn release_target(&self) -> Option<u64> {
+        if !self.is_active() {
+            return None;
+        }
+        let target = self.log.appended();
+        (self.log.released() < target).then_some(target)
+    }
+}

@@ -1,0 +1,151 @@
+//! Streams as commands: the resolved effects stream commands record, and a whole stream as
+//! the commands that rebuild it, for a rewrite (Redis's `rewriteStreamObject`).
+//!
+//! Consumer-group state is recorded as the state it reached, in the forms Redis itself
+//! propagates: a pending entry as `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE
+//! JUSTID` (owner, delivery time and count exactly as they are), a group's position as
+//! `XGROUP SETID key group last-id ENTRIESREAD n`, a consumer as `XGROUP CREATECONSUMER`.
+//! A consumer's seen and active times are not recorded (nor are they by Redis).
+
+use bytes::Bytes;
+
+use super::aof::Tail;
+use crate::stream::group::{Group, PendingEntry};
+use crate::stream::id::StreamId;
+use crate::stream::Stream;
+
+fn text(s: impl ToString) -> Bytes {
+    Bytes::from(s.to_string())
+}
+
+/// A pending entry exactly as it is: created if missing, owner, delivery time and count set.
+pub fn pending_effect(key: &Bytes, group: &Bytes, id: StreamId, p: &PendingEntry) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"XCLAIM"),
+        key.clone(),
+        group.clone(),
+        p.consumer.clone(),
+        Bytes::from_static(b"0"),
+        text(id),
+        Bytes::from_static(b"TIME"),
+        text(p.delivery_time),
+        Bytes::from_static(b"RETRYCOUNT"),
+        text(p.delivery_count),
+        Bytes::from_static(b"JUSTID"),
+        Bytes::from_static(b"FORCE"),
+    ]
+}
+
+/// A group's last-delivered id and entries-read counter as they are.
+pub fn group_position_effect(key: &Bytes, name: &Bytes, group: &Group) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"XGROUP"),
+        Bytes::from_static(b"SETID"),
+        key.clone(),
+        name.clone(),
+        text(group.last_id),
+        Bytes::from_static(b"ENTRIESREAD"),
+        entries_read(group),
+    ]
+}
+
+/// A consumer that now exists.
+pub fn consumer_effect(key: &Bytes, group: &Bytes, consumer: &Bytes) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"XGROUP"),
+        Bytes::from_static(b"CREATECONSUMER"),
+        key.clone(),
+        group.clone(),
+        consumer.clone(),
+    ]
+}
+
+/// Pending entries that are no longer pending.
+pub fn ack_effect(key: &Bytes, group: &Bytes, ids: &[StreamId]) -> Vec<Bytes> {
+    let mut effect = vec![Bytes::from_static(b"XACK"), key.clone(), group.clone()];
+    effect.extend(ids.iter().map(text));
+    effect
+}
+
+fn entries_read(group: &Group) -> Bytes {
+    group
+        .entries_read
+        .map_or_else(|| Bytes::from_static(b"-1"), text)
+}
+
+pub fn rewrite_stream(tail: &mut Tail, db: usize, key: &[u8], stream: &Stream) {
+    let last_id = stream.last_id.to_string();
+    if stream.is_empty() {
+        // An empty stream still exists (and keeps its last id): create it with one entry and
+        // trim it away, as Redis writes it.
+        tail.push(
+            db,
+            &[
+                b"XADD",
+                key,
+                b"MAXLEN",
+                b"0",
+                last_id.as_bytes(),
+                b"x",
+                b"y",
+            ],
+        );
+    } else {
+        for entry in stream.range(StreamId::MIN, StreamId::MAX) {
+            let id = entry.id.to_string();
+            let mut args: Vec<&[u8]> = Vec::with_capacity(3 + entry.fields.len());
+            args.extend([&b"XADD"[..], key, id.as_bytes()]);
+            args.extend(entry.fields.iter().map(|f| &f[..]));
+            tail.push(db, &args);
+        }
+    }
+    tail.push(
+        db,
+        &[
+            b"XSETID",
+            key,
+            last_id.as_bytes(),
+            b"ENTRIESADDED",
+            stream.entries_added.to_string().as_bytes(),
+            b"MAXDELETEDID",
+            stream.max_deleted_id.to_string().as_bytes(),
+        ],
+    );
+    for (name, group) in &stream.groups {
+        let entries_read = entries_read(group);
+        tail.push(
+            db,
+            &[
+                b"XGROUP",
+                b"CREATE",
+                key,
+                name,
+                group.last_id.to_string().as_bytes(),
+                b"ENTRIESREAD",
+                &entries_read,
+            ],
+        );
+        for consumer in group.consumers.keys() {
+            tail.push(db, &[b"XGROUP", b"CREATECONSUMER", key, name, consumer]);
+        }
+        for (id, pending) in &group.pel {
+            tail.push(
+                db,
+                &[
+                    b"XCLAIM",
+                    key,
+                    name,
+                    &pending.consumer,
+                    b"0",
+                    id.to_string().as_bytes(),
+                    b"TIME",
+                    pending.delivery_time.to_string().as_bytes(),
+                    b"RETRYCOUNT",
+                    pending.delivery_count.to_string().as_bytes(),
+                    b"JUSTID",
+                    b"FORCE",
+                ],
+            );
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! AOF rewrite: BGREWRITEAOF while clients keep writing, the automatic trigger, and a rewrite
+//! with the AOF off (a one-off snapshot file). After each, a restart on the same directory finds
+//! exactly the state the clients left.
+
+mod aof_support;
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aof_support::{info_field, read, start, wait_rewrite_done, Scratch};
+use common::{Raw, TestServer};
+
+/// Every key with its type, value, deadline, and for streams their groups and pending summary.
+fn dump(raw: &mut Raw) -> Vec<String> {
+    let keys = raw.cmd(&["KEYS", "*"]);
+    let mut keys: Vec<String> = keys
+        .split("\r\n")
+        .skip(1)
+        .filter(|l| !l.starts_with('$') && !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    keys.sort();
+    let mut out = Vec::new();
+    for key in keys {
+        let kind = raw.cmd(&["TYPE", &key]);
+        out.push(format!("{key} {kind}"));
+        out.push(raw.cmd(&["PEXPIRETIME", &key]));
+        if kind.contains("stream") {
+            out.push(raw.cmd(&["XRANGE", &key, "-", "+"]));
+            out.push(raw.cmd(&["XINFO", "STREAM", &key]));
+            out.push(raw.cmd(&["XINFO", "GROUPS", &key]));
+        } else {
+            out.push(raw.cmd(&["GET", &key]));
+        }
+    }
+    out
+}
+
+#[test]
+fn bgrewriteaof_while_writes_continue_then_a_restart_finds_the_same_state() {
+    let dir = Scratch::new("rewrite");
+    let before = {
+        let server = start(&dir, &[]);
+        let mut raw = server.raw();
+        for i in 0..500 {
+            raw.cmd(&["INCR", "many"]);
+            raw.cmd(&["SET", "overwritten", &"x".repeat(i % 50)]);
+        }
+        raw.cmd(&["SET", "expiring", "v", "EX", "1000"]);
+        raw.cmd(&["XADD", "q", "*", "a", "1"]);
+        raw.cmd(&["XGROUP", "CREATE", "q", "g", "0"]);
+        raw.cmd(&["SELECT", "2"]);
+        raw.cmd(&["SET", "in2", "v"]);
+        raw.cmd(&["SELECT", "0"]);
+        let size_before: u64 = info_field(&mut raw, "aof_current_size").parse().unwrap();
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..3)
+            .map(|t| {
+                let (addr, stop) = (server.addr, stop.clone());
+                std::thread::spawn(move || {
+                    let mut raw = Raw::connect(addr);
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) && n < 20_000 {
+                        n += 1;
+                        raw.cmd(&["INCR", &format!("w{t}")]);
+                        raw.cmd(&["SET", &format!("x{t}:{}", n % 100), &n.to_string()]);
+                        raw.cmd(&["XADD", "q", "*", "t", &t.to_string()]);
+                        if n % 7 == 0 {
+                            raw.cmd(&[
+                                "XREADGROUP",
+                                "GROUP",
+                                "g",
+                                "c",
+                                "COUNT",
+                                "2",
+                                "STREAMS",
+                                "q",
+                                ">",
+                            ]);
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            raw.cmd(&["BGREWRITEAOF"]),
+            "+Background append only file rewriting started\r\n"
+        );
+        wait_rewrite_done(&mut raw, 1);
+        std::thread::sleep(Duration::from_millis(100));
+        stop.store(true, Ordering::Relaxed);
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        assert_eq!(info_field(&mut raw, "aof_last_bgrewrite_status"), "ok");
+        let base: u64 = info_field(&mut raw, "aof_base_size").parse().unwrap();
+        assert!(base > 0 && base < size_before * 50);
+        dump(&mut raw)
+    };
+    let text = String::from_utf8_lossy(&read(&dir.aof())).into_owned();
+    assert!(
+        text.starts_with("*2\r\n$6\r\nSELECT\r\n"),
+        "a rewritten file"
+    );
+    assert_eq!(
+        text.matches("$4\r\nmany\r\n").count(),
+        1,
+        "500 increments collapse into one SET"
+    );
+    let server = start(&dir, &[]);
+    let mut raw = server.raw();
+    assert_eq!(dump(&mut raw), before);
+    raw.cmd(&["SELECT", "2"]);
+    assert_eq!(raw.cmd(&["GET", "in2"]), "$1\r\nv\r\n");
+}
+
+#[test]
+fn the_file_is_rewritten_automatically_once_it_outgrows_its_base() {
+    let dir = Scratch::new("auto-rewrite");
+    let value = "v".repeat(100);
+    {
+        let server = start(
+            &dir,
+            &[
+                "--auto-aof-rewrite-min-size",
+                "4kb",
+                "--auto-aof-rewrite-percentage",
+                "100",
+                "--hz",
+                "50",
+            ],
+        );
+        let mut raw = server.raw();
+        for i in 0..200 {
+            raw.cmd(&["SET", "k", &format!("{value}{i}")]);
+        }
+        // The trigger may fire more than once while the loop runs; at least once it did.
+        wait_rewrite_done(&mut raw, 1);
+    }
+    let sets = String::from_utf8_lossy(&read(&dir.aof()))
+        .matches("$1\r\nk\r\n")
+        .count();
+    assert!(sets < 200, "{sets} SETs of k left: the file was rewritten");
+    let server = start(&dir, &[]);
+    let mut raw = server.raw();
+    assert_eq!(raw.cmd(&["GET", "k"]), format!("$103\r\n{value}199\r\n"));
+}
+
+#[test]
+fn with_the_aof_off_bgrewriteaof_writes_a_snapshot_that_loads() {
+    let dir = Scratch::new("rewrite-off");
+    {
+        let server = TestServer::start(&["--dir", dir.path()]);
+        let mut raw = server.raw();
+        raw.cmd(&["SET", "k", "v"]);
+        raw.cmd(&["XADD", "s", "1-1", "a", "b"]);
+        assert!(raw.cmd(&["BGREWRITEAOF"]).starts_with("+Background"));
+        wait_rewrite_done(&mut raw, 1);
+        assert_eq!(info_field(&mut raw, "aof_enabled"), "0");
+    }
+    assert!(dir.aof().exists());
+    let server = start(&dir, &[]);
+    let mut raw = server.raw();
+    assert_eq!(raw.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+    assert_eq!(raw.cmd(&["XLEN", "s"]), ":1\r\n");
+}
+
+#[test]
+fn bgrewriteaof_inside_a_transaction_runs_after_it() {
+    let dir = Scratch::new("rewrite-in-exec");
+    {
+        let server = start(&dir, &["--hz", "50"]);
+        let mut raw = server.raw();
+        raw.cmd(&["SET", "a", "1"]);
+        raw.cmd(&["MULTI"]);
+        raw.cmd(&["APPEND", "a", "2"]);
+        raw.cmd(&["BGREWRITEAOF"]);
+        raw.cmd(&["APPEND", "a", "3"]);
+        let exec = raw.cmd(&["EXEC"]);
+        assert!(
+            exec.contains("+Background append only file rewriting scheduled\r\n"),
+            "{exec}"
+        );
+        wait_rewrite_done(&mut raw, 1);
+    }
+    let server = start(&dir, &[]);
+    let mut raw = server.raw();
+    assert_eq!(raw.cmd(&["GET", "a"]), "$3\r\n123\r\n");
+}
