@@ -306,6 +306,8 @@ fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
         return Ok(());
     }
     let value = set.value.clone();
+    // Redis announces `expire` for a deadline the SET gave, not for one KEEPTTL kept.
+    let expiry_given = deadline.is_some();
     let deadline = match entry.as_deref_mut() {
         Some(existing) => {
             existing.value = Value::String(set.value);
@@ -338,7 +340,7 @@ fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
         Some(at) => ctx.propagate(&[b"SET", &set.key, &value, b"PXAT", at.to_string().as_bytes()]),
         None => ctx.propagate(&[b"SET", &set.key, &value]),
     }
-    if deadline.is_some() {
+    if expiry_given {
         ctx.state
             .notify_keyspace_event(notify::GENERIC, "expire", ctx.session.db, &set.key);
     }
