@@ -3,15 +3,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import Redis from 'ioredis';
-import { Server, KINDS, waitFor } from './servers.mjs';
+import { Server, KINDS, waitFor, until, deferrer } from './servers.mjs';
+
+// Failure-path cleanup: a client already closed by the test makes this a no-op.
+const destroy = (c) => () => { try { c.destroy(); } catch { /* already closed */ } };
 
 for (const kind of KINDS) {
   for (const RESP of [2, 3]) {
-    test(`node-redis RESP${RESP} subscribe, psubscribe, ssubscribe and fan-out (${kind})`, async () => {
+    test(`node-redis RESP${RESP} subscribe, psubscribe, ssubscribe and fan-out (${kind})`, async (t) => {
+      const defer = deferrer(t);
       const server = await new Server(kind).start();
+      defer(() => server.stop());
       const url = `redis://127.0.0.1:${server.port}`;
       const publisher = await createClient({ url, RESP }).connect();
+      defer(destroy(publisher));
       const subscribers = await Promise.all([0, 1, 2].map(() => createClient({ url, RESP }).connect()));
+      subscribers.forEach((s) => defer(destroy(s)));
       const got = [];
       for (const [i, s] of subscribers.entries()) {
         await s.subscribe('fan', (message, channel) => got.push([i, channel, message]));
@@ -30,10 +37,13 @@ for (const kind of KINDS) {
     });
   }
 
-  test(`ioredis subscribe, psubscribe, ssubscribe (${kind})`, async () => {
+  test(`ioredis subscribe, psubscribe, ssubscribe (${kind})`, async (t) => {
+    const defer = deferrer(t);
     const server = await new Server(kind).start();
+    defer(() => server.stop());
     const sub = new Redis(server.port, '127.0.0.1');
     const pub = new Redis(server.port, '127.0.0.1');
+    defer(() => { sub.disconnect(); pub.disconnect(); });
     const got = [];
     sub.on('message', (channel, message) => got.push(['m', channel, message]));
     sub.on('pmessage', (pattern, channel, message) => got.push(['p', pattern, channel, message]));
@@ -50,17 +60,22 @@ for (const kind of KINDS) {
     await server.stop();
   });
 
-  test(`ioredis resubscribes after a server restart (${kind})`, async () => {
+  test(`ioredis resubscribes after a server restart (${kind})`, async (t) => {
+    const defer = deferrer(t);
     const server = await new Server(kind).start();
-    const sub = new Redis(server.port, '127.0.0.1', { retryStrategy: () => 100 });
-    const pub = new Redis(server.port, '127.0.0.1', { retryStrategy: () => 100 });
+    defer(() => server.stop());
+    // Retry every 100 ms, at most 100 times.
+    const retryStrategy = (times) => (times <= 100 ? 100 : null);
+    const sub = new Redis(server.port, '127.0.0.1', { retryStrategy });
+    const pub = new Redis(server.port, '127.0.0.1', { retryStrategy });
+    defer(() => { sub.disconnect(); pub.disconnect(); });
     const got = [];
     sub.on('message', (channel, message) => got.push(message));
     await sub.subscribe('events');
     await server.restart();
     await waitFor(() => sub.status === 'ready' && pub.status === 'ready', 10000);
-    // The subscription is restored by the client on reconnect.
-    await waitFor(() => false, 300).catch(() => {});
+    // The subscription is restored by the client on reconnect; wait until the server has it.
+    await until(async () => (await pub.pubsub('NUMSUB', 'events'))[1] === 1, 5000, 'NUMSUB events = 1');
     assert.equal(await pub.publish('events', 'after-restart'), 1);
     await waitFor(() => got.includes('after-restart'));
     sub.disconnect();

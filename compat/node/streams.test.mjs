@@ -4,12 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import Redis from 'ioredis';
-import { Server, KINDS } from './servers.mjs';
+import { Server, KINDS, deferrer } from './servers.mjs';
 
 for (const kind of KINDS) {
-  test(`ioredis stream round trip with a group (${kind})`, async () => {
+  test(`ioredis stream round trip with a group (${kind})`, async (t) => {
+    const defer = deferrer(t);
     const server = await new Server(kind).start();
+    defer(() => server.stop());
     const r = new Redis(server.port, '127.0.0.1');
+    defer(() => r.disconnect());
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await r.xadd('s', '*', 'n', String(i)));
     assert.equal(await r.xlen('s'), 3);
@@ -33,11 +36,14 @@ for (const kind of KINDS) {
   });
 
   for (const RESP of [2, 3]) {
-    test(`node-redis RESP${RESP} blocking XREADGROUP woken by XADD (${kind})`, async () => {
+    test(`node-redis RESP${RESP} blocking XREADGROUP woken by XADD (${kind})`, async (t) => {
+      const defer = deferrer(t);
       const server = await new Server(kind).start();
+      defer(() => server.stop());
       const url = `redis://127.0.0.1:${server.port}`;
       const reader = await createClient({ url, RESP }).connect();
       const writer = await createClient({ url, RESP }).connect();
+      for (const c of [reader, writer]) defer(() => { try { c.destroy(); } catch { /* already closed */ } });
       await writer.xGroupCreate('q', 'g', '$', { MKSTREAM: true });
       const pending = reader.xReadGroup('g', 'worker', { key: 'q', id: '>' }, { BLOCK: 5000, COUNT: 1 });
       await new Promise((r) => setTimeout(r, 100));
