@@ -19,7 +19,7 @@ fn main() -> anyhow::Result<()> {
         }
     };
     init_logging(&options)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = runtime_for(std::thread::available_parallelism().map_or(1, |n| n.get()))
         .enable_all()
         .build()
         .context("starting the runtime")?;
@@ -45,6 +45,17 @@ fn main() -> anyhow::Result<()> {
         server.run(shutdown_signal()).await;
         anyhow::Ok(())
     })
+}
+
+/// With one core to run on (taskset, a container's cpuset) a current-thread runtime serves every
+/// connection on the thread that accepted it: no work-stealing queues and no cross-thread
+/// wake-ups, the event loop Redis itself runs. With more cores, a worker per core.
+fn runtime_for(cores: usize) -> tokio::runtime::Builder {
+    if cores == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
 }
 
 fn init_logging(options: &Options) -> anyhow::Result<()> {
