@@ -34,11 +34,25 @@ pub struct Ctx<'a> {
     /// Unix milliseconds at the start of the command: one clock reading per command, as Redis
     /// caches `mstime()` so that a command sees one consistent "now".
     pub now: u64,
+    /// When the command started, for INFO commandstats. In a pipelined batch it is the end of
+    /// the previous command ([`execute`] moves it on), so one clock reading serves both.
+    pub started: Instant,
     /// EXEC already holds the keyspace gate exclusively for the commands it runs.
     pub in_exec: bool,
 }
 
 impl<'a> Ctx<'a> {
+    /// A context for one command outside a batch, reading both clocks.
+    pub fn new(state: &'a Arc<ServerState>, session: &'a mut Session) -> Ctx<'a> {
+        Ctx {
+            state,
+            session,
+            now: crate::keyspace::now_ms(),
+            started: Instant::now(),
+            in_exec: false,
+        }
+    }
+
     pub fn db(&self) -> &'a crate::keyspace::Db {
         self.state.keyspace.db(self.session.db)
     }
@@ -223,17 +237,19 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
 
 /// Parses and applies a command that passed every check; also used by EXEC for queued commands.
 pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
-    let started = Instant::now();
+    let started = ctx.started;
     let ordered = log_order(entry.spec, &args, ctx);
     let result = Command::parse(entry.spec, &args).and_then(|command| command.execute(ctx, out));
     drop(ordered);
     let state = ctx.state;
     state.announce_reaped();
     entry.stats.calls.fetch_add(1, Relaxed);
+    let ended = Instant::now();
+    ctx.started = ended;
     entry
         .stats
         .usec
-        .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+        .fetch_add(ended.duration_since(started).as_micros() as u64, Relaxed);
     state.stats.total_commands_processed.fetch_add(1, Relaxed);
     if let Err(error) = result {
         entry.stats.failed_calls.fetch_add(1, Relaxed);

@@ -159,12 +159,7 @@ fn replay(
             _ => {}
         }
         let mut out = Reply::new(&mut replies, session.protocol);
-        let mut ctx = Ctx {
-            state,
-            session,
-            now: now_ms(),
-            in_exec: false,
-        };
+        let mut ctx = Ctx::new(state, session);
         dispatch(args, &mut ctx, &mut out);
         session.blocked = None;
         replayed.commands += 1;
