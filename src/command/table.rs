@@ -384,14 +384,39 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
 pub struct Entry {
     pub spec: &'static CommandSpec,
     pub stats: CommandStats,
-    subcommands: HashMap<&'static str, usize>,
+    subcommands: NameMap,
 }
 
 /// Name lookup over [`FAMILIES`], built once at start.
 #[derive(Debug)]
 pub struct CommandTable {
     entries: Vec<Entry>,
-    by_name: HashMap<&'static str, usize>,
+    by_name: NameMap,
+}
+
+/// Command names to table indexes. Looked up once per request, so hashed with FNV-1a rather
+/// than SipHash: the names are ours, not an attacker's keys.
+type NameMap = HashMap<&'static str, usize, std::hash::BuildHasherDefault<Fnv1a>>;
+
+#[derive(Default)]
+struct Fnv1a(u64);
+
+impl std::hash::Hasher for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// What looking a request up found.
@@ -406,13 +431,13 @@ pub enum Lookup<'t> {
 impl Default for CommandTable {
     fn default() -> Self {
         let mut entries = Vec::new();
-        let mut by_name = HashMap::new();
+        let mut by_name = NameMap::default();
         for spec in all() {
             let index = entries.len();
             entries.push(Entry {
                 spec,
                 stats: CommandStats::default(),
-                subcommands: HashMap::new(),
+                subcommands: NameMap::default(),
             });
             by_name.insert(spec.name, index);
             for sub in spec.subcommands {
@@ -420,7 +445,7 @@ impl Default for CommandTable {
                 entries.push(Entry {
                     spec: sub,
                     stats: CommandStats::default(),
-                    subcommands: HashMap::new(),
+                    subcommands: NameMap::default(),
                 });
                 entries[index]
                     .subcommands
@@ -468,7 +493,7 @@ impl CommandTable {
     }
 }
 
-fn name_index(map: &HashMap<&'static str, usize>, name: &[u8]) -> Option<usize> {
+fn name_index(map: &NameMap, name: &[u8]) -> Option<usize> {
     let mut lower = [0u8; 32];
     if name.len() > lower.len() {
         return None;

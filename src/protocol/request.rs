@@ -5,7 +5,7 @@
 //! argument arriving in many reads is scanned once, and each argument is split off the read buffer
 //! as a shared `Bytes` without copying.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::split::split_args;
 use crate::number::parse_i64;
@@ -117,13 +117,13 @@ impl RequestParser {
                 // The command name is never stored, so it stays a slice.
                 let arg = if len <= 4096 && !self.args.is_empty() {
                     let arg = Bytes::copy_from_slice(&buf[..len]);
-                    let _ = buf.split_to(len);
+                    buf.advance(len);
                     arg
                 } else {
                     buf.split_to(len).freeze()
                 };
                 // Redis skips the two bytes after a bulk string without checking them.
-                let _ = buf.split_to(2);
+                buf.advance(2);
                 self.args_bytes += arg.len();
                 self.args.push(arg);
                 self.bulk_len = None;
@@ -157,7 +157,7 @@ impl RequestParser {
         if count > 10 && limits.unauthenticated {
             return Err(ParseError::new("unauthenticated multibulk length"));
         }
-        let _ = buf.split_to(cr + 2);
+        buf.advance(cr + 2);
         Ok(Some(count.max(0) as usize))
     }
 
@@ -190,7 +190,7 @@ impl RequestParser {
         if len > 16384 && limits.unauthenticated {
             return Err(ParseError::new("unauthenticated bulk length"));
         }
-        let _ = buf.split_to(cr + 2);
+        buf.advance(cr + 2);
         Ok(Some(len as usize))
     }
 
@@ -209,7 +209,7 @@ impl RequestParser {
         };
         let args =
             split_args(&buf[..end]).map_err(|_| ParseError::new("unbalanced quotes in request"))?;
-        let _ = buf.split_to(nl + 1);
+        buf.advance(nl + 1);
         Ok(Some(args.into_iter().map(Bytes::from).collect()))
     }
 }
