@@ -30,6 +30,8 @@ struct Server {
     name: &'static str,
     child: Child,
     addr: SocketAddr,
+    /// The AOF directory of a persistence scenario, removed with the server.
+    dir: Option<PathBuf>,
 }
 
 impl Server {
@@ -66,7 +68,35 @@ impl Server {
             assert!(Instant::now() < deadline, "{name} did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Server { name, child, addr }
+        Server {
+            name,
+            child,
+            addr,
+            dir: None,
+        }
+    }
+
+    /// A server with the AOF on under `fsync`, in a fresh directory on the disk (not tmpfs, so
+    /// that an fsync costs what it costs).
+    fn start_with_aof(name: &'static str, program: &Path, root: &Path, fsync: &str) -> Server {
+        let dir = root.join(format!(
+            "target/bench-aof/{name}-{fsync}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("AOF directory");
+        let dir_arg = dir.display().to_string();
+        let args = [
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            fsync,
+            "--dir",
+            dir_arg.as_str(),
+        ];
+        let mut server = Server::start(name, program, &args);
+        server.dir = Some(dir);
+        server
     }
 
     fn pid(&self) -> u32 {
@@ -94,6 +124,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -832,6 +865,40 @@ fn main() {
             ],
         ),
         (
+            "aof-always",
+            vec![
+                (
+                    "XADD, appendfsync always, 50 conns × 1",
+                    "ops/s",
+                    Shown::Rate,
+                    true,
+                ),
+                (
+                    "XADD always per server CPU-s",
+                    "ops/cpu-s",
+                    Shown::PerCpu,
+                    true,
+                ),
+            ],
+        ),
+        (
+            "aof-everysec",
+            vec![
+                (
+                    "XADD, appendfsync everysec, 50 conns × 1",
+                    "ops/s",
+                    Shown::Rate,
+                    true,
+                ),
+                (
+                    "XADD everysec per server CPU-s",
+                    "ops/cpu-s",
+                    Shown::PerCpu,
+                    true,
+                ),
+            ],
+        ),
+        (
             "group",
             vec![
                 (
@@ -891,10 +958,14 @@ fn main() {
                 } else {
                     "herald"
                 };
-                let server = if name == "herald" {
-                    Server::start("herald", &herald_bin, &[])
+                let program = if name == "herald" {
+                    &herald_bin
                 } else {
-                    Server::start("redis", &redis_bin, &[])
+                    &redis_bin
+                };
+                let server = match key.strip_prefix("aof-") {
+                    Some(fsync) => Server::start_with_aof(name, program, &root, fsync),
+                    None => Server::start(name, program, &[]),
                 };
                 let m = runtime.block_on(async {
                     let addr = server.addr;
@@ -908,6 +979,7 @@ fn main() {
                         "pattern" => fan_out(&server, &FanOut { publishers: 4, subscribers: 100, payload: 64, pattern: true }, span, None).await,
                         "latency" => fan_out(&server, &FanOut { publishers: 4, subscribers: 100, payload: 64, pattern: false }, span, Some(2000)).await,
                         "xadd" => measured(&server, || closed_loop(addr, encode(&[b"XADD", b"s", b"*", b"f1", b"v1", b"f2", b"v2"]), 4, 16, span)).await,
+                        "aof-always" | "aof-everysec" => measured(&server, || closed_loop(addr, encode(&[b"XADD", b"s", b"*", b"f1", b"v1", b"f2", b"v2"]), 50, 1, span)).await,
                         "group" => group_loop(&server, if quick { 50_000 } else { 200_000 }).await,
                         "xrange" => {
                             fill_stream(addr, b"r", 1000).await;
