@@ -312,9 +312,22 @@ impl Connection {
     /// so far (fsynced under `always`, where one fsync releases every waiting connection: group
     /// commit; written under `everysec` and `no`). See `persistence::aof`. Free with the AOF off.
     async fn await_aof(&self) -> Result<(), Close> {
-        let Some(target) = self.state.persistence.release_target() else {
+        let persistence = &self.state.persistence;
+        if persistence.release_target().is_none() {
+            return Ok(());
+        }
+        // Let the other connections ready in this turn of the event loop append too, so that
+        // one write (and one fsync) covers them all (see `persistence::aof`).
+        tokio::task::yield_now().await;
+        let Some(target) = persistence.release_target() else {
             return Ok(());
         };
+        let policy = self.state.settings.appendfsync();
+        if policy == crate::config::FsyncPolicy::Always {
+            persistence.log.kick();
+        } else if persistence.log.write_through(policy) >= target {
+            return Ok(());
+        }
         tokio::select! {
             _ = self.state.persistence.log.wait_released(target) => Ok(()),
             _ = self.state.shutdown_requested() => Err(Close::Normal),

@@ -3,19 +3,32 @@
 //!
 //! ### Group commit
 //! Appending only copies bytes into [`Log`]'s pending buffer under a mutex and gives them a
-//! sequence number. The writer takes *everything* queued at once, writes it with one `write`,
-//! and (under `always`) one `fdatasync`, then publishes the highest sequence number it has
-//! *released*. A connection holds its batch's replies back until `released >= appended` (see
-//! [`super::Persistence::release_target`]), so under `always` nothing is acknowledged before it
-//! is on disk, and the clients that queued effects while the previous fsync ran share the next.
-//! Under `everysec` and `no` the writer releases after the `write`, so, as with Redis (which
-//! writes the file before it sends replies), a crash of the process alone loses nothing
-//! acknowledged; only the OS or the machine going down can take what was not yet fsynced.
+//! sequence number. Whoever writes takes *everything* queued at once, writes it with one
+//! `write`, and (under `always`) one `fdatasync`, then publishes the highest sequence number it
+//! has *released*. A connection holds its batch's replies back until `released >= appended`
+//! (see [`super::Persistence::release_target`]), so under `always` nothing is acknowledged
+//! before it is on disk, and the clients that queued effects while the previous fsync ran share
+//! the next.
+//!
+//! Who writes, as Redis's event loop does it (write the AOF buffer in `beforeSleep`, before
+//! any reply): a connection about to send replies first yields once, so that the other
+//! connections ready in the same turn of the event loop append too, then
+//! - under `everysec` and `no`, writes what is pending itself ([`Log::write_through`]): one
+//!   `write` per turn, no thread hop; the writer thread only fsyncs once a second;
+//! - under `always`, wakes the writer thread ([`Log::kick`]), which writes and fsyncs off the
+//!   event loop while further clients queue effects for the next fsync.
+//! Appends themselves wake nobody; the writer also looks every 100 ms, for effects no client
+//! waits on (the expiry cycle's DELs).
+//! Released after the `write`, as with Redis, a crash of the process alone loses nothing
+//! acknowledged under any policy; only the OS or the machine going down can take what was not
+//! yet fsynced under `everysec` and `no`.
 //!
 //! ### Lock choice
 //! `pending` is a `std::sync::Mutex`: appenders hold it for a memcpy, never across an `.await`;
-//! the writer holds it only to swap the buffer out, except during a rewrite's final switch
+//! a writer holds it only to swap the buffer out, except during a rewrite's final switch
 //! (a bounded write + fsync + rename, as Redis's main thread does at the same step).
+//! `file` is locked before `pending` by every writer, and held from taking a batch until it is
+//! written, so batches reach the file in sequence order whoever writes them.
 //!
 //! ### Invariants
 //! - The bytes in the file, then `pending.main.buf`, are every effect in sequence order.
@@ -99,6 +112,12 @@ pub struct Log {
     work: Condvar,
     released: watch::Sender<u64>,
     pub stats: LogStats,
+    /// The open file, once the writer has started.
+    file: Mutex<Option<File>>,
+    /// Written since the last fsync (for `everysec`).
+    unsynced: AtomicBool,
+    /// The file's path, for error messages.
+    path: std::sync::OnceLock<PathBuf>,
 }
 
 impl Default for Log {
@@ -107,6 +126,9 @@ impl Default for Log {
             pending: Mutex::default(),
             work: Condvar::new(),
             released: watch::Sender::new(0),
+            file: Mutex::new(None),
+            unsynced: AtomicBool::new(false),
+            path: std::sync::OnceLock::new(),
             stats: LogStats::default(),
         }
     }
@@ -135,7 +157,6 @@ impl Log {
             p.seq
         };
         self.stats.appends.fetch_add(1, Relaxed);
-        self.work.notify_one();
         seq
     }
 
@@ -172,7 +193,6 @@ impl Log {
             p.seq
         };
         self.stats.appends.fetch_add(effects.len() as u64, Relaxed);
-        self.work.notify_one();
         seq
     }
 
@@ -184,6 +204,59 @@ impl Log {
     /// Highest sequence number written (and, under `always`, fsynced).
     pub fn released(&self) -> u64 {
         *self.released.borrow()
+    }
+
+    /// Wakes the writer thread to write (and fsync) what is pending.
+    pub fn kick(&self) {
+        self.work.notify_one();
+    }
+
+    fn lock_file(&self) -> MutexGuard<'_, Option<File>> {
+        self.file.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes what is pending on the caller's thread, and fsyncs it under `always`; returns
+    /// the sequence number now released. Nothing to do when another writer got there first.
+    pub fn write_through(&self, policy: FsyncPolicy) -> u64 {
+        let path = self.path.get().map_or(Path::new(""), PathBuf::as_path);
+        let mut file = self.lock_file();
+        let Some(file) = file.as_mut() else {
+            return self.released();
+        };
+        let (batch, seq) = {
+            let mut p = self.lock();
+            if p.stop {
+                // Shutting down: the writer's last write was the last one.
+                return self.released();
+            }
+            (std::mem::take(&mut p.main.buf), p.seq)
+        };
+        if !batch.is_empty() {
+            if let Err(e) = file.write_all(&batch) {
+                fail(self, "writing", path, &e);
+            }
+            self.stats.writes.fetch_add(1, Relaxed);
+            self.stats
+                .current_size
+                .fetch_add(batch.len() as u64, Relaxed);
+            self.unsynced.store(true, Relaxed);
+        }
+        if policy == FsyncPolicy::Always && self.unsynced.swap(false, Relaxed) {
+            if let Err(e) = file.sync_data() {
+                fail(self, "fsyncing", path, &e);
+            }
+            self.stats.fsyncs.fetch_add(1, Relaxed);
+        }
+        self.release(seq);
+        self.released()
+    }
+
+    fn release(&self, seq: u64) {
+        self.released.send_if_modified(|d| {
+            let grew = seq > *d;
+            *d = (*d).max(seq);
+            grew
+        });
     }
 
     /// Resolves once `released >= seq`.
@@ -231,14 +304,17 @@ impl Log {
 
 /// The thread that owns the file.
 pub struct Writer {
-    file: File,
     path: PathBuf,
     state: Arc<ServerState>,
 }
 
 impl Writer {
+    /// Hands `file` to the log, where every writer finds it.
     pub fn new(file: File, path: PathBuf, state: Arc<ServerState>) -> Writer {
-        Writer { file, path, state }
+        let log = &state.persistence.log;
+        *log.lock_file() = Some(file);
+        let _ = log.path.set(path.clone());
+        Writer { path, state }
     }
 
     /// Starts the writer thread.
@@ -257,68 +333,59 @@ impl Writer {
         let state = self.state.clone();
         let log = &state.persistence.log;
         let mut last_fsync = Instant::now();
-        let mut unsynced = false;
         loop {
             let policy = state.settings.appendfsync();
-            let (batch, seq, switch, stop) = {
-                let mut p = log.lock();
-                loop {
-                    if !p.main.buf.is_empty() || p.switch.is_some() || p.stop {
-                        break;
-                    }
-                    if unsynced && policy == FsyncPolicy::EverySec {
-                        let wait = Duration::from_secs(1).saturating_sub(last_fsync.elapsed());
-                        if wait.is_zero() {
-                            break;
-                        }
-                        p = log
-                            .work
-                            .wait_timeout(p, wait)
-                            .unwrap_or_else(|e| e.into_inner())
-                            .0;
-                    } else {
-                        p = log.work.wait(p).unwrap_or_else(|e| e.into_inner());
-                    }
-                }
-                let batch = std::mem::take(&mut p.main.buf);
-                (batch, p.seq, p.switch.take(), p.stop)
+            let (switch, stop) = {
+                let p = log.lock();
+                let idle = p.main.buf.is_empty() && p.switch.is_none() && !p.stop;
+                let p = if idle {
+                    log.work
+                        .wait_timeout(p, Duration::from_millis(100))
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                } else {
+                    p
+                };
+                (p.switch.is_some(), p.stop)
             };
-            if !batch.is_empty() {
-                if let Err(e) = self.file.write_all(&batch) {
-                    fail(log, "writing", &self.path, &e);
-                }
-                log.stats.writes.fetch_add(1, Relaxed);
-                log.stats
-                    .current_size
-                    .fetch_add(batch.len() as u64, Relaxed);
-                unsynced = true;
-            }
-            let sync = unsynced
+            // Under `everysec` and `no` connections write for themselves; the writer writes
+            // what none waits for, and under `always` everything, each write with its fsync.
+            log.write_through(policy);
+            let sync = log.unsynced.load(Relaxed)
                 && match policy {
                     FsyncPolicy::Always => true,
                     FsyncPolicy::EverySec => stop || last_fsync.elapsed() >= Duration::from_secs(1),
                     FsyncPolicy::No => stop,
                 };
             if sync {
-                if let Err(e) = self.file.sync_data() {
-                    fail(log, "fsyncing", &self.path, &e);
-                }
-                log.stats.fsyncs.fetch_add(1, Relaxed);
+                self.fsync(log);
                 last_fsync = Instant::now();
-                unsynced = false;
             }
-            log.released.send_if_modified(|d| {
-                let grew = seq > *d;
-                *d = (*d).max(seq);
-                grew
-            });
-            if let Some(switch) = switch {
-                self.switch(log, switch);
+            if switch {
+                let switch = log.lock().switch.take();
+                if let Some(switch) = switch {
+                    self.switch(log, switch);
+                }
             }
             if stop {
                 return;
             }
         }
+    }
+
+    /// Fsyncs without holding the file lock, on a second handle to the same file, so that
+    /// connections writing under `everysec` never wait for the disk (Redis fsyncs in a
+    /// background thread for the same reason).
+    fn fsync(&mut self, log: &Log) {
+        let handle = log.lock_file().as_ref().map(File::try_clone);
+        let Some(handle) = handle else {
+            return;
+        };
+        log.unsynced.store(false, Relaxed);
+        if let Err(e) = handle.and_then(|f| f.sync_data()) {
+            fail(log, "fsyncing", &self.path, &e);
+        }
+        log.stats.fsyncs.fetch_add(1, Relaxed);
     }
 
     /// The last step of a rewrite: with appends paused, write what arrived since the snapshot to
@@ -329,6 +396,7 @@ impl Writer {
             temp_path,
             done,
         } = switch;
+        let mut current = log.lock_file();
         let mut p = log.lock();
         let rest = p.rewrite.take().unwrap_or_default();
         let prepared = file
@@ -347,22 +415,20 @@ impl Writer {
         if let Err(e) = fsync_dir(&self.path) {
             fail(log, "fsyncing the directory of", &self.path, &e);
         }
-        self.file = file;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        *current = Some(file);
+        log.unsynced.store(false, Relaxed);
         // Everything queued for the old file is in the new one (it is in `rest`).
         p.main = Tail {
             buf: Vec::new(),
             selected: rest.selected,
         };
-        let size = self.file.metadata().map(|m| m.len()).unwrap_or(0);
         log.stats.current_size.store(size, Relaxed);
         log.stats.base_size.store(size, Relaxed);
         let seq = p.seq;
         drop(p);
-        log.released.send_if_modified(|d| {
-            let grew = seq > *d;
-            *d = (*d).max(seq);
-            grew
-        });
+        drop(current);
+        log.release(seq);
         let _ = done.send(Ok(size));
     }
 }
