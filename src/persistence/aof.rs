@@ -17,6 +17,7 @@
 //!   `write` per turn, no thread hop; the writer thread only fsyncs once a second;
 //! - under `always`, wakes the writer thread ([`Log::kick`]), which writes and fsyncs off the
 //!   event loop while further clients queue effects for the next fsync.
+//!
 //! Appends themselves wake nobody; the writer also looks every 100 ms, for effects no client
 //! waits on (the expiry cycle's DELs).
 //! Released after the `write`, as with Redis, a crash of the process alone loses nothing
