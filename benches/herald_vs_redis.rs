@@ -980,7 +980,7 @@ fn main() {
                         "latency" => fan_out(&server, &FanOut { publishers: 4, subscribers: 100, payload: 64, pattern: false }, span, Some(2000)).await,
                         "xadd" => measured(&server, || closed_loop(addr, encode(&[b"XADD", b"s", b"*", b"f1", b"v1", b"f2", b"v2"]), 4, 16, span)).await,
                         "aof-always" | "aof-everysec" => measured(&server, || closed_loop(addr, encode(&[b"XADD", b"s", b"*", b"f1", b"v1", b"f2", b"v2"]), 50, 1, span)).await,
-                        "group" => group_loop(&server, if quick { 50_000 } else { 200_000 }).await,
+                        "group" => group_loop(&server, if quick { 200_000 } else { 500_000 }).await,
                         "xrange" => {
                             fill_stream(addr, b"r", 1000).await;
                             measured(&server, || closed_loop(addr, encode(&[b"XRANGE", b"r", b"-", b"+", b"COUNT", b"100"]), 50, 16, span)).await

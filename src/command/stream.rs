@@ -21,7 +21,7 @@ use crate::config::notify;
 use crate::error::{CommandError, CommandResult};
 use crate::keyspace::Value;
 use crate::persistence::streams::{
-    ack_effect, consumer_effect, group_position_effect, pending_effect,
+    ack_effect, consumer_effect, group_position_effect, pending_effect, Effects,
 };
 use crate::protocol::Reply;
 use crate::session::BlockedRead;
@@ -703,22 +703,23 @@ impl StreamCommand {
                 last_id,
             } => {
                 let now = ctx.now;
+                let recording = ctx.state.persistence.is_active();
                 let result = write_stream(ctx, &key, |s, _| {
                     let Some(g) = s.groups.get_mut(&group) else {
                         return Err(no_key_or_group(&key, &group));
                     };
-                    let mut effects = Vec::new();
+                    let mut effects = Effects::new(recording);
                     if let Some(last) = last_id {
                         if last > g.last_id {
                             g.last_id = last;
-                            effects.push(group_position_effect(&key, &group, g));
+                            effects.push(|| group_position_effect(&key, &group, g));
                         }
                     }
                     let delivery = delivery_time.unwrap_or(now);
                     let (c, created) = g.consumer(&consumer, now);
                     c.seen_time = now;
                     if created {
-                        effects.push(consumer_effect(&key, &group, &consumer));
+                        effects.push(|| consumer_effect(&key, &group, &consumer));
                     }
                     let mut claimed = Vec::new();
                     let mut gone = Vec::new();
@@ -755,12 +756,12 @@ impl StreamCommand {
                             } else if !just_id {
                                 p.delivery_count += 1;
                             }
-                            effects.push(pending_effect(&key, &group, id, p));
+                            effects.push(|| pending_effect(&key, &group, id, p));
                         }
                         claimed.push((id, fields));
                     }
                     if !gone.is_empty() {
-                        effects.push(ack_effect(&key, &group, &gone));
+                        effects.push(|| ack_effect(&key, &group, &gone));
                     }
                     if !claimed.is_empty() {
                         if let Some(c) = s
@@ -797,6 +798,7 @@ impl StreamCommand {
                 just_id,
             } => {
                 let now = ctx.now;
+                let recording = ctx.state.persistence.is_active();
                 let result = write_stream(ctx, &key, |s, _| {
                     if !s.groups.contains_key(&group) {
                         return Err(no_key_or_group(&key, &group));
@@ -807,9 +809,9 @@ impl StreamCommand {
                         .map(|(id, _)| *id)
                         .collect();
                     let mut attempts = count.saturating_mul(10);
-                    let mut effects = Vec::new();
+                    let mut effects = Effects::new(recording);
                     if !s.groups[&group].consumers.contains_key(&consumer) {
-                        effects.push(consumer_effect(&key, &group, &consumer));
+                        effects.push(|| consumer_effect(&key, &group, &consumer));
                     }
                     let mut claimed = Vec::new();
                     let mut deleted = Vec::new();
@@ -839,7 +841,7 @@ impl StreamCommand {
                             if !just_id {
                                 p.delivery_count += 1;
                             }
-                            effects.push(pending_effect(&key, &group, id, p));
+                            effects.push(|| pending_effect(&key, &group, id, p));
                         }
                         claimed.push((id, fields));
                     }
@@ -850,7 +852,7 @@ impl StreamCommand {
                         c.active_time = Some(now);
                     }
                     if !deleted.is_empty() {
-                        effects.push(ack_effect(&key, &group, &deleted));
+                        effects.push(|| ack_effect(&key, &group, &deleted));
                     }
                     Ok((next, claimed, deleted, effects))
                 })?;
@@ -1288,7 +1290,7 @@ fn xread(
         }
     }
     let mut resolved_any = false;
-    let mut effects: Vec<Vec<Bytes>> = Vec::new();
+    let mut effects = Effects::new(ctx.state.persistence.is_active());
     for (key, from) in read.streams.iter_mut() {
         let mut entry = match db.get_mut(key, now) {
             Some(e) => e,
@@ -1360,7 +1362,7 @@ fn xread(
                         c.active_time = Some(now);
                     }
                     if created {
-                        effects.push(consumer_effect(key, group, consumer));
+                        effects.push(|| consumer_effect(key, group, consumer));
                     }
                 }
                 for (i, (id, _)) in new.iter().enumerate() {
@@ -1375,12 +1377,12 @@ fn xread(
                     if !read.noack {
                         g.add_pending(*id, consumer, now);
                         if let Some(p) = g.pel.get(id) {
-                            effects.push(pending_effect(key, group, *id, p));
+                            effects.push(|| pending_effect(key, group, *id, p));
                         }
                     }
                 }
                 if !new.is_empty() {
-                    effects.push(group_position_effect(key, group, g));
+                    effects.push(|| group_position_effect(key, group, g));
                     replies.push(StreamReply {
                         key: key.clone(),
                         entries: new.into_iter().map(|(id, f)| (id, Some(f))).collect(),
@@ -1393,7 +1395,7 @@ fn xread(
                     let (c, created) = g.consumer(consumer, now);
                     c.seen_time = now;
                     if created {
-                        effects.push(consumer_effect(key, group, consumer));
+                        effects.push(|| consumer_effect(key, group, consumer));
                     }
                     match after.next() {
                         Some(start) => c.pending.range(start..).take(count).copied().collect(),
@@ -1408,7 +1410,7 @@ fn xread(
                         if let Some(p) = g.pel.get_mut(&id) {
                             p.delivery_time = now;
                             p.delivery_count += 1;
-                            effects.push(pending_effect(key, group, id, p));
+                            effects.push(|| pending_effect(key, group, id, p));
                         }
                     }
                     entries.push((id, fields));
