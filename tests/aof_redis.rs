@@ -6,13 +6,12 @@
 mod aof_support;
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aof_support::{start, Scratch};
-use common::Raw;
+use common::{free_port, Raw};
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 const REDIS_CLI: &str = "/usr/bin/redis-cli";
@@ -24,13 +23,6 @@ impl Drop for Redis {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 fn start_redis(dir: &Path, port: u16) -> Redis {

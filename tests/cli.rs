@@ -2,19 +2,16 @@
 //! file overridden by the command line, refusal of bad options, the start-up line, and clean
 //! exits on SIGTERM and SHUTDOWN. Each test stops only the child it started, by its PID.
 
+mod common;
+
+use common::free_port;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_herald");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
 
 /// A started server; killed by PID if a test fails before it exits.
 struct Running(Child);

@@ -3,40 +3,8 @@
 //! expected reply was first captured from a real redis-server (7.0.15) sent the same bytes.
 mod common;
 
-#[allow(unused_imports)]
-use common::{encode, TestServer};
-#[allow(unused_imports)]
+use common::{int, sorted_bulks, TestServer};
 use std::time::{Duration, Instant};
-
-/// The value of an integer reply (`:n\r\n`).
-#[allow(dead_code)]
-fn int(reply: &str) -> i64 {
-    reply
-        .strip_prefix(':')
-        .and_then(|r| r.strip_suffix("\r\n"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("not an integer reply: {reply:?}"))
-}
-
-/// The bulk strings of a flat array reply, sorted: for replies in hash-table order.
-#[allow(dead_code)]
-fn bulks(reply: &str) -> Vec<String> {
-    let mut lines = reply.split("\r\n");
-    let count: usize = lines
-        .next()
-        .and_then(|h| h.strip_prefix('*'))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("not an array: {reply:?}"));
-    let mut items: Vec<String> = (0..count)
-        .map(|_| {
-            let header = lines.next().unwrap_or_default();
-            assert!(header.starts_with('$'), "not a bulk string in {reply:?}");
-            lines.next().unwrap_or_default().to_string()
-        })
-        .collect();
-    items.sort();
-    items
-}
 
 #[test]
 fn del_unlink_exists_type() {
@@ -79,20 +47,20 @@ fn keys_patterns() {
         "+OK\r\n"
     );
     assert_eq!(
-        bulks(&a.cmd(&["KEYS", "h?llo"])),
+        sorted_bulks(&a.cmd(&["KEYS", "h?llo"])),
         ["h*llo", "hallo", "hello", "hxllo"] as [&str; 4]
     );
     assert_eq!(
-        bulks(&a.cmd(&["KEYS", "h[ae]llo"])),
+        sorted_bulks(&a.cmd(&["KEYS", "h[ae]llo"])),
         ["hallo", "hello"] as [&str; 2]
     );
     assert_eq!(
-        bulks(&a.cmd(&["KEYS", "h[^e]llo"])),
+        sorted_bulks(&a.cmd(&["KEYS", "h[^e]llo"])),
         ["h*llo", "hallo", "hxllo"] as [&str; 3]
     );
     assert_eq!(a.cmd(&["KEYS", "h\\*llo"]), "*1\r\n$5\r\nh*llo\r\n");
     assert_eq!(
-        bulks(&a.cmd(&["KEYS", "h*llo"])),
+        sorted_bulks(&a.cmd(&["KEYS", "h*llo"])),
         ["h*llo", "hallo", "heeeello", "hello", "hllo", "hxllo"] as [&str; 6]
     );
     assert_eq!(a.cmd(&["KEYS", "nomatch*"]), "*0\r\n");

@@ -3,20 +3,7 @@
 //! first captured from a real redis-server (7.0.15) sent the same bytes.
 mod common;
 
-#[allow(unused_imports)]
-use common::{encode, TestServer};
-#[allow(unused_imports)]
-use std::time::Duration;
-
-/// The value of an integer reply (`:n\r\n`).
-#[allow(dead_code)]
-fn int(reply: &str) -> i64 {
-    reply
-        .strip_prefix(':')
-        .and_then(|r| r.strip_suffix("\r\n"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("not an integer reply: {reply:?}"))
-}
+use common::{int, TestServer};
 
 #[test]
 fn set_options_and_their_errors() {

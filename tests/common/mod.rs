@@ -237,3 +237,39 @@ pub fn frame_len(buf: &[u8], at: usize) -> Option<usize> {
         _ => Some(after - at), // inline text or garbage: one line
     }
 }
+
+/// The value of an integer reply (`:n\r\n`).
+pub fn int(reply: &str) -> i64 {
+    reply
+        .strip_prefix(':')
+        .and_then(|r| r.strip_suffix("\r\n"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not an integer reply: {reply:?}"))
+}
+
+/// The bulk strings of a flat array reply, sorted: for replies in hash-table order.
+pub fn sorted_bulks(reply: &str) -> Vec<String> {
+    let mut lines = reply.split("\r\n");
+    let count: usize = lines
+        .next()
+        .and_then(|h| h.strip_prefix('*'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not an array: {reply:?}"));
+    let mut items: Vec<String> = (0..count)
+        .map(|_| {
+            let header = lines.next().unwrap_or_default();
+            assert!(header.starts_with('$'), "not a bulk string in {reply:?}");
+            lines.next().unwrap_or_default().to_string()
+        })
+        .collect();
+    items.sort();
+    items
+}
+
+/// A loopback port free at the time of asking (for servers started as a separate process).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
