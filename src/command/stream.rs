@@ -25,6 +25,7 @@ use crate::persistence::streams::{
 };
 use crate::protocol::Reply;
 use crate::session::BlockedRead;
+use crate::stream::group::DeliveryCount;
 use crate::stream::id::invalid_id;
 use crate::stream::{Group, NewId, NodeLimits, Stream, StreamId, Trim, TrimStrategy};
 
@@ -748,14 +749,12 @@ impl StreamCommand {
                             gone.push(id);
                             continue;
                         };
-                        g.reassign(id, &consumer);
-                        if let Some(p) = g.pel.get_mut(&id) {
-                            p.delivery_time = delivery;
-                            if let Some(n) = retry_count {
-                                p.delivery_count = n;
-                            } else if !just_id {
-                                p.delivery_count += 1;
-                            }
+                        let count = match retry_count {
+                            Some(n) => DeliveryCount::Set(n),
+                            None if just_id => DeliveryCount::Keep,
+                            None => DeliveryCount::Bump,
+                        };
+                        if let Some(p) = g.claim(id, &consumer, delivery, count) {
                             effects.push(|| pending_effect(&key, &group, id, p));
                         }
                         claimed.push((id, fields));
@@ -835,12 +834,12 @@ impl StreamCommand {
                             continue;
                         };
                         g.consumer(&consumer, now);
-                        g.reassign(id, &consumer);
-                        if let Some(p) = g.pel.get_mut(&id) {
-                            p.delivery_time = now;
-                            if !just_id {
-                                p.delivery_count += 1;
-                            }
+                        let count = if just_id {
+                            DeliveryCount::Keep
+                        } else {
+                            DeliveryCount::Bump
+                        };
+                        if let Some(p) = g.claim(id, &consumer, now, count) {
                             effects.push(|| pending_effect(&key, &group, id, p));
                         }
                         claimed.push((id, fields));

@@ -3,7 +3,7 @@
 //! # Invariants
 //! - Every pending entry in the group's PEL is owned by exactly one consumer, and that
 //!   consumer's `pending` set holds its id; nothing else is in any consumer's set. Every change
-//!   goes through [`Group::add_pending`], [`Group::reassign`] or [`Group::ack`] so both indexes
+//!   goes through [`Group::add_pending`], [`Group::claim`] or [`Group::ack`] so both indexes
 //!   move together.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +28,16 @@ pub struct Consumer {
     /// Unix ms of its last successful interaction (entries read or claimed); `None` if never.
     pub active_time: Option<u64>,
     pub pending: BTreeSet<StreamId>,
+}
+
+/// What a claim does to a pending entry's delivery count.
+#[derive(Debug, Clone, Copy)]
+pub enum DeliveryCount {
+    /// XCLAIM RETRYCOUNT n.
+    Set(u64),
+    /// JUSTID: the claim is not a delivery.
+    Keep,
+    Bump,
 }
 
 #[derive(Debug, Clone)]
@@ -85,8 +95,28 @@ impl Group {
         }
     }
 
-    /// Moves a pending entry to `consumer` (XCLAIM, XAUTOCLAIM).
-    pub fn reassign(&mut self, id: StreamId, consumer: &Bytes) {
+    /// Hands a pending entry to `consumer` as XCLAIM and XAUTOCLAIM do: a new delivery time
+    /// and delivery count; the entry as it now is, or `None` if `id` is not pending.
+    pub fn claim(
+        &mut self,
+        id: StreamId,
+        consumer: &Bytes,
+        delivery_time: u64,
+        count: DeliveryCount,
+    ) -> Option<&PendingEntry> {
+        self.reassign(id, consumer);
+        let entry = self.pel.get_mut(&id)?;
+        entry.delivery_time = delivery_time;
+        match count {
+            DeliveryCount::Set(n) => entry.delivery_count = n,
+            DeliveryCount::Keep => {}
+            DeliveryCount::Bump => entry.delivery_count += 1,
+        }
+        Some(entry)
+    }
+
+    /// Moves a pending entry to `consumer`.
+    fn reassign(&mut self, id: StreamId, consumer: &Bytes) {
         let Some(entry) = self.pel.get_mut(&id) else {
             return;
         };
