@@ -7,6 +7,8 @@
 
 use bytes::Bytes;
 
+use crate::protocol::reply::itoa_buf;
+
 /// Appends `args` as one RESP command (`*<n>\r\n$<len>\r\n<arg>\r\n...`).
 pub fn encode_into(out: &mut Vec<u8>, args: &[&[u8]]) {
     push_header(out, b'*', args.len());
@@ -19,7 +21,8 @@ pub fn encode_into(out: &mut Vec<u8>, args: &[&[u8]]) {
 
 fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
     out.push(kind);
-    out.extend_from_slice(n.to_string().as_bytes());
+    // An argument count or length never nears i64::MAX.
+    out.extend_from_slice(itoa_buf(n as i64).as_str().as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
