@@ -205,7 +205,7 @@ fn blocked_group_readers_fail_when_their_group_or_stream_goes() {
     let mut admin = server.raw();
     admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
     let mut reader = server.raw();
-    reader.send_cmd(&[
+    let read: [&[u8]; 9] = [
         b"XREADGROUP",
         b"GROUP",
         b"g",
@@ -215,7 +215,8 @@ fn blocked_group_readers_fail_when_their_group_or_stream_goes() {
         b"STREAMS",
         b"s",
         b">",
-    ]);
+    ];
+    reader.send_cmd(&read);
     wait_until("the reader to block", || {
         blocked_clients(&mut admin) == "blocked_clients:1"
     });
@@ -225,17 +226,7 @@ fn blocked_group_readers_fail_when_their_group_or_stream_goes() {
         "-NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option\r\n"
     );
     admin.cmd(&["XGROUP", "CREATE", "s", "g", "$"]);
-    reader.send_cmd(&[
-        b"XREADGROUP",
-        b"GROUP",
-        b"g",
-        b"c",
-        b"BLOCK",
-        b"0",
-        b"STREAMS",
-        b"s",
-        b">",
-    ]);
+    reader.send_cmd(&read);
     wait_until("the reader to block", || {
         blocked_clients(&mut admin) == "blocked_clients:1"
     });
