@@ -5,9 +5,8 @@
 //! messages, MONITOR lines) queued for this client meanwhile. Pushed frames are shared `Bytes`
 //! written as they are, never copied per subscriber.
 //!
-//! With the AOF on, a batch's replies leave only once the AOF writer has released every effect
-//! appended so far: fsynced under `appendfsync always`, written otherwise
-//! ([`Connection::await_aof`]).
+//! With the AOF on, a batch's replies leave only once every effect appended so far is released:
+//! fsynced under `appendfsync always`, written otherwise ([`Connection::await_aof`]).
 //!
 //! The task also watches for being killed (CLIENT KILL, output limit), for server shutdown and
 //! for the idle timeout, including while a write is stalled on a client that stopped reading.
@@ -308,9 +307,10 @@ impl Connection {
         }
     }
 
-    /// Holds the batch's replies back until the AOF writer has released every effect appended
-    /// so far (fsynced under `always`, where one fsync releases every waiting connection: group
-    /// commit; written under `everysec` and `no`). See `persistence::aof`. Free with the AOF off.
+    /// Holds the batch's replies back until every effect appended so far is released: fsynced
+    /// by the writer thread under `always` (one fsync releases every waiting connection: group
+    /// commit), written by this connection under `everysec` and `no`. See `persistence::aof`.
+    /// Free with the AOF off.
     async fn await_aof(&self) -> Result<(), Close> {
         let persistence = &self.state.persistence;
         if persistence.release_target().is_none() {
@@ -329,7 +329,7 @@ impl Connection {
             return Ok(());
         }
         tokio::select! {
-            _ = self.state.persistence.log.wait_released(target) => Ok(()),
+            _ = persistence.log.wait_released(target) => Ok(()),
             _ = self.state.shutdown_requested() => Err(Close::Normal),
         }
     }
