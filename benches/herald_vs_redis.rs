@@ -380,25 +380,26 @@ async fn fan_out(server: &Server, f: &FanOut, span: Duration, rate: Option<u64>)
             let mut local = Vec::new();
             while !stop.load(Relaxed) {
                 let mut n = 0u64;
-                let alive = c
-                    .frames(|frame| {
-                        n += 1;
-                        if record {
-                            // The payload is the last bulk: 16 digits of microseconds, then padding.
-                            if let Some(pos) = memchr::memmem::rfind(frame, b"\r\nT") {
-                                let digits = &frame[pos + 3..(pos + 19).min(frame.len())];
-                                if let Some(sent) = std::str::from_utf8(digits)
-                                    .ok()
-                                    .and_then(|s| s.parse::<u64>().ok())
-                                {
-                                    local.push(now_us(origin).saturating_sub(sent));
-                                }
+                // Bounded, so that a subscriber waiting when the publishers stop sees `stop`
+                // and hands in its latencies rather than being aborted with them.
+                let frames = c.frames(|frame| {
+                    n += 1;
+                    if record {
+                        // The payload is the last bulk: 16 digits of microseconds, then padding.
+                        if let Some(pos) = memchr::memmem::rfind(frame, b"\r\nT") {
+                            let digits = &frame[pos + 3..(pos + 19).min(frame.len())];
+                            if let Some(sent) = std::str::from_utf8(digits)
+                                .ok()
+                                .and_then(|s| s.parse::<u64>().ok())
+                            {
+                                local.push(now_us(origin).saturating_sub(sent));
                             }
                         }
-                    })
-                    .await;
+                    }
+                });
+                let alive = tokio::time::timeout(Duration::from_millis(100), frames).await;
                 delivered.fetch_add(n, Relaxed);
-                if !alive {
+                if alive == Ok(false) {
                     break;
                 }
             }

@@ -169,6 +169,8 @@ impl Connection {
                 Ok(Some(args)) => args,
                 Ok(None) => break,
                 Err(error) => {
+                    let mut out = Reply::new(&mut self.replies, self.session.protocol);
+                    crate::command::pubsub::deliver_run(&self.state, &mut self.session, &mut out);
                     tracing::debug!(
                         "Protocol error ({error}) from client {}",
                         self.session.handle.addr
@@ -195,6 +197,8 @@ impl Connection {
                 break;
             }
         }
+        let mut out = Reply::new(&mut self.replies, self.session.protocol);
+        crate::command::pubsub::deliver_run(&self.state, &mut self.session, &mut out);
         if !self.replies.is_empty() {
             self.output.push_back(self.replies.split().freeze());
         }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::client::ClientHandle;
 use crate::keyspace::{DirtyFlag, Keyspace};
 use crate::protocol::Protocol;
-use crate::pubsub::Subscriptions;
+use crate::pubsub::{PublishRun, Subscriptions};
 
 /// A stream read waiting for data (XREAD / XREADGROUP with BLOCK): the keys it waits on and
 /// the request to run again when one of them changes, with `$` already resolved.
@@ -51,6 +51,8 @@ pub struct Session {
     pub monitor: bool,
     /// Channels, patterns and shard channels this client subscribes to.
     pub pubsub: Subscriptions,
+    /// PUBLISHes of this batch not yet delivered (see `pubsub::PublishRun`).
+    pub publish_run: Option<PublishRun>,
     /// Set by a stream read that must wait; the connection takes it after the command.
     pub blocked: Option<BlockedRead>,
     /// Effects of the commands EXEC is running, appended to the AOF as one unit when it ends:
@@ -74,6 +76,7 @@ impl Session {
             close_after_reply: false,
             monitor: false,
             pubsub: Subscriptions::default(),
+            publish_run: None,
             blocked: None,
             exec_effects: Vec::new(),
         }

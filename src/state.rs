@@ -104,11 +104,11 @@ impl ServerState {
         if flags & KEYSPACE != 0 {
             let mut channel = format!("__keyspace@{db}__:").into_bytes();
             channel.extend_from_slice(key);
-            self.hub.publish(&channel, event.as_bytes(), &limit);
+            self.hub.publish(&channel, &[event.as_bytes()], &limit);
         }
         if flags & KEYEVENT != 0 {
             let channel = format!("__keyevent@{db}__:{event}");
-            self.hub.publish(channel.as_bytes(), key, &limit);
+            self.hub.publish(channel.as_bytes(), &[key], &limit);
         }
     }
 

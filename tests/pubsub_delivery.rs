@@ -123,6 +123,52 @@ fn each_publisher_order_is_kept_and_nothing_is_lost_or_repeated() {
     publishers.into_iter().for_each(|p| p.join().unwrap());
 }
 
+/// A publisher's pipeline is delivered in runs (one buffer of frames per subscriber, see
+/// `pubsub::PublishRun`) bounded in messages and in bytes: pipelines longer than either bound
+/// arrive whole, in order, with one reply per PUBLISH.
+#[test]
+fn long_pipelines_arrive_whole_and_in_order() {
+    let server = TestServer::start(&[]);
+    let mut resp2 = server.raw();
+    resp2.cmd(&["SUBSCRIBE", "runs"]);
+    let mut resp3 = server.raw();
+    resp3.cmd(&["HELLO", "3"]);
+    resp3.cmd(&["SUBSCRIBE", "runs"]);
+    let mut publisher = server.raw();
+    // 3000 small messages (past the bound in messages), then 300 of 8 KB (past it in bytes).
+    let sizes = [(3000, 0), (300, 8192)];
+    let mut sent = 0;
+    for (count, padding) in sizes {
+        let mut batch = Vec::new();
+        for i in sent..sent + count {
+            let payload = format!("p0-{i}-{}", "x".repeat(padding));
+            batch.extend(common::encode(&[b"PUBLISH", b"runs", payload.as_bytes()]));
+        }
+        publisher.send(&batch);
+        for _ in 0..count {
+            assert_eq!(publisher.reply(), ":2\r\n");
+        }
+        sent += count;
+    }
+    for (sub, header) in [(&mut resp2, "*3\r\n"), (&mut resp3, ">3\r\n")] {
+        for i in 0..sent {
+            let frame = sub.reply_bytes();
+            assert!(frame.starts_with(header.as_bytes()));
+            let text = String::from_utf8_lossy(&frame);
+            let payload = text.trim_end().rsplit("\r\n").next().unwrap_or_default();
+            assert_eq!(
+                payload.split('-').nth(1),
+                Some(&*i.to_string()),
+                "message {i}"
+            );
+        }
+        assert!(
+            sub.is_silent(Duration::from_millis(50)),
+            "a message was repeated"
+        );
+    }
+}
+
 #[test]
 fn a_subscriber_gets_nothing_published_while_it_was_away() {
     let server = TestServer::start(&[]);

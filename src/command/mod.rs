@@ -150,6 +150,9 @@ impl Command {
 
 /// Runs one request from a client, writing its reply (or nothing, under CLIENT REPLY OFF).
 pub fn dispatch(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
+    if ctx.session.publish_run.is_some() && !pubsub::continues_run(&args, ctx.session) {
+        pubsub::deliver_run(ctx.state, ctx.session, out);
+    }
     if ctx.session.pubsub.total() > 0 {
         pubsub::write_queued_pushes(ctx.session, out);
     }

@@ -13,7 +13,7 @@ use super::table::{flags::*, spec, CommandSpec};
 use super::Ctx;
 use crate::error::{CommandError, CommandResult};
 use crate::protocol::Reply;
-use crate::pubsub::Kind;
+use crate::pubsub::{Kind, PublishRun};
 use crate::session::Session;
 use crate::state::ServerState;
 
@@ -254,10 +254,15 @@ impl PubSubCommand {
                 channel,
                 message,
             } => {
+                if !ctx.in_exec && may_join_run(ctx.session) {
+                    // The reply is written when the run is delivered.
+                    return join_run(ctx, out, kind, channel, message);
+                }
                 let limit = ctx.state.settings.output_limits().pubsub;
+                let messages = [message];
                 let receivers = match kind {
-                    Kind::ShardChannel => hub.spublish(&channel, &message, &limit),
-                    _ => hub.publish(&channel, &message, &limit),
+                    Kind::ShardChannel => hub.spublish(&channel, &messages, &limit),
+                    _ => hub.publish(&channel, &messages, &limit),
                 };
                 // A subscriber publishing to its own channel reads the message first.
                 if ctx.session.pubsub.total() > 0 {
@@ -328,6 +333,66 @@ fn parse_pubsub(a: &[Bytes]) -> CommandResult<PubSubCommand> {
         "help" => PubSubCommand::Help,
         _ => return Err(wrong()),
     })
+}
+
+/// Whether this client's PUBLISHes may wait in a [`PublishRun`] until the pipeline moves on to
+/// another command. Not when the client could observe the wait: a subscriber may receive its
+/// own message, which Redis sends before the PUBLISH reply; queued in MULTI, a PUBLISH replies
+/// QUEUED; a MONITOR client is refused; a switched-off reply is cut by the dispatcher.
+pub fn may_join_run(session: &Session) -> bool {
+    session.pubsub.total() == 0
+        && session.multi.is_none()
+        && !session.monitor
+        && !session.reply_off
+        && !session.reply_skip
+}
+
+/// Whether the request `args` would continue the client's run rather than end it: a PUBLISH or
+/// SPUBLISH of the right arity, from a client that may run them. The channel is checked when
+/// the command runs (another channel starts another run).
+pub fn continues_run(args: &[Bytes], session: &Session) -> bool {
+    args.len() == 3
+        && (args::is(&args[0], "publish") || args::is(&args[0], "spublish"))
+        && may_join_run(session)
+}
+
+fn join_run(
+    ctx: &mut Ctx,
+    out: &mut Reply,
+    kind: Kind,
+    channel: Bytes,
+    message: Bytes,
+) -> CommandResult {
+    if ctx
+        .session
+        .publish_run
+        .as_ref()
+        .is_some_and(|run| !run.continues(kind, &channel))
+    {
+        deliver_run(ctx.state, ctx.session, out);
+    }
+    let run = ctx
+        .session
+        .publish_run
+        .get_or_insert_with(|| PublishRun::new(kind, channel));
+    if run.add(message) {
+        deliver_run(ctx.state, ctx.session, out);
+    }
+    Ok(())
+}
+
+/// Delivers the client's pending PUBLISHes and writes their replies. The connection calls it
+/// before anything else reaches the client's reply stream: another command, a protocol error,
+/// the end of the batch.
+pub fn deliver_run(state: &ServerState, session: &mut Session, out: &mut Reply) {
+    let Some(run) = session.publish_run.take() else {
+        return;
+    };
+    let limit = state.settings.output_limits().pubsub;
+    let (published, receivers) = run.deliver(&state.hub, &limit);
+    for _ in 0..published {
+        out.int(receivers as i64);
+    }
 }
 
 /// One (un)subscribe confirmation; a missing name (nothing to unsubscribe from) is a null.

@@ -1,33 +1,38 @@
 //! The frames PUBLISH delivers, encoded once per protocol version and shared by every receiver.
+//!
+//! One value can carry the frames of several messages to the same receivers back to back (a run
+//! of pipelined PUBLISHes to one channel, see [`super::PublishRun`]): each receiver then gets one
+//! shared buffer for the whole run instead of one per message.
 
 use bytes::{Bytes, BytesMut};
 
 use crate::protocol::{Protocol, Reply};
 
-/// Lazily encoded frames of one message: a RESP2 array and a RESP3 push. Most messages reach
-/// subscribers of only one protocol, so each form is built the first time a receiver needs it.
-pub struct MessageFrames<'a> {
+/// Lazily encoded frames of a channel's messages, in order: RESP2 arrays or RESP3 pushes. Most
+/// messages reach subscribers of only one protocol, so each form is built the first time a
+/// receiver needs it.
+pub struct MessageFrames<'a, M> {
     kind: &'static [u8],
     pattern: Option<&'a [u8]>,
     channel: &'a [u8],
-    message: &'a [u8],
+    messages: &'a [M],
     resp2: Option<Bytes>,
     resp3: Option<Bytes>,
 }
 
-impl<'a> MessageFrames<'a> {
+impl<'a, M: AsRef<[u8]>> MessageFrames<'a, M> {
     /// `kind` is `message`, `pmessage` (with `pattern`) or `smessage`.
     pub fn new(
         kind: &'static [u8],
         pattern: Option<&'a [u8]>,
         channel: &'a [u8],
-        message: &'a [u8],
+        messages: &'a [M],
     ) -> Self {
         MessageFrames {
             kind,
             pattern,
             channel,
-            message,
+            messages,
             resp2: None,
             resp3: None,
         }
@@ -43,17 +48,19 @@ impl<'a> MessageFrames<'a> {
         if let Some(frame) = slot {
             return frame.clone();
         }
-        let size =
-            48 + self.channel.len() + self.message.len() + self.pattern.map_or(0, <[u8]>::len);
-        let mut buf = BytesMut::with_capacity(size);
+        let each = 48 + self.channel.len() + self.pattern.map_or(0, <[u8]>::len);
+        let payload: usize = self.messages.iter().map(|m| m.as_ref().len()).sum();
+        let mut buf = BytesMut::with_capacity(each * self.messages.len() + payload);
         let mut out = Reply::new(&mut buf, protocol);
-        out.push(if self.pattern.is_some() { 4 } else { 3 });
-        out.bulk(self.kind);
-        if let Some(pattern) = self.pattern {
-            out.bulk(pattern);
+        for message in self.messages {
+            out.push(if self.pattern.is_some() { 4 } else { 3 });
+            out.bulk(self.kind);
+            if let Some(pattern) = self.pattern {
+                out.bulk(pattern);
+            }
+            out.bulk(self.channel);
+            out.bulk(message.as_ref());
         }
-        out.bulk(self.channel);
-        out.bulk(self.message);
         let frame = buf.freeze();
         *slot = Some(frame.clone());
         frame
@@ -66,7 +73,7 @@ mod tests {
 
     #[test]
     fn encodes_message_as_array_in_resp2_and_push_in_resp3() {
-        let mut frames = MessageFrames::new(b"message", None, b"ch", b"hi");
+        let mut frames = MessageFrames::new(b"message", None, b"ch", &[b"hi"]);
         assert_eq!(
             &frames.get(false)[..],
             b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n"
@@ -79,7 +86,7 @@ mod tests {
 
     #[test]
     fn pattern_messages_carry_the_pattern_first() {
-        let mut frames = MessageFrames::new(b"pmessage", Some(b"c*"), b"ch", b"");
+        let mut frames = MessageFrames::new(b"pmessage", Some(b"c*"), b"ch", &[b""]);
         assert_eq!(
             &frames.get(false)[..],
             b"*4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$0\r\n\r\n"
@@ -88,9 +95,19 @@ mod tests {
 
     #[test]
     fn second_receiver_shares_the_first_encoding() {
-        let mut frames = MessageFrames::new(b"message", None, b"ch", b"payload");
+        let mut frames = MessageFrames::new(b"message", None, b"ch", &[b"payload"]);
         let a = frames.get(false);
         let b = frames.get(false);
         assert_eq!(a.as_ptr(), b.as_ptr());
+    }
+
+    #[test]
+    fn several_messages_are_one_buffer_of_frames_in_order() {
+        let messages = [&b"a"[..], b"bc"];
+        let mut frames = MessageFrames::new(b"smessage", None, b"ch", &messages);
+        assert_eq!(
+            &frames.get(true)[..],
+            &b">3\r\n$8\r\nsmessage\r\n$2\r\nch\r\n$1\r\na\r\n>3\r\n$8\r\nsmessage\r\n$2\r\nch\r\n$2\r\nbc\r\n"[..]
+        );
     }
 }

@@ -103,29 +103,60 @@ impl Hub {
         }
     }
 
-    /// PUBLISH: delivers to the channel's subscribers, then to every matching pattern's.
-    /// Returns the number of receivers, as Redis counts them.
-    pub fn publish(&self, channel: &[u8], message: &[u8], limit: &OutputLimit) -> usize {
-        let mut receivers = 0;
-        if let Some(subs) = self.channels.get(channel) {
-            let mut frames = MessageFrames::new(b"message", None, channel, message);
-            receivers += deliver_all(&subs, &mut frames, limit);
-        }
+    /// PUBLISH of `messages` to `channel`, in order: delivers each to the channel's subscribers,
+    /// then to every matching pattern's. Returns the number of receivers of each message, as
+    /// Redis counts them (every message of a call reaches the same receivers).
+    ///
+    /// When the messages reach one set of receivers (the channel's subscribers, or one
+    /// pattern's), each receiver gets one shared buffer holding every frame. When they reach
+    /// several, a client in two of the sets must read message 1's `message` and `pmessage`
+    /// before message 2's, as from Redis, so each message is delivered on its own.
+    pub fn publish<M: AsRef<[u8]>>(
+        &self,
+        channel: &[u8],
+        messages: &[M],
+        limit: &OutputLimit,
+    ) -> usize {
+        let subs = self.channels.get(channel);
         let patterns = self.patterns.read().unwrap_or_else(|e| e.into_inner());
-        for (pattern, subs) in patterns.iter() {
-            if glob::matches(pattern, channel) {
-                let mut frames = MessageFrames::new(b"pmessage", Some(pattern), channel, message);
+        let matching: Vec<(&Bytes, &Subscribers)> = if patterns.is_empty() {
+            Vec::new()
+        } else {
+            patterns
+                .iter()
+                .filter(|(pattern, _)| glob::matches(pattern, channel))
+                .collect()
+        };
+        let deliver = |run: &[M]| {
+            let mut receivers = 0;
+            if let Some(subs) = &subs {
+                let mut frames = MessageFrames::new(b"message", None, channel, run);
                 receivers += deliver_all(subs, &mut frames, limit);
             }
+            for (pattern, subs) in &matching {
+                let mut frames = MessageFrames::new(b"pmessage", Some(pattern), channel, run);
+                receivers += deliver_all(subs, &mut frames, limit);
+            }
+            receivers
+        };
+        if subs.is_some() as usize + matching.len() > 1 {
+            messages.chunks(1).map(deliver).last().unwrap_or(0)
+        } else {
+            deliver(messages)
         }
-        receivers
     }
 
-    /// SPUBLISH: shard channels have no patterns.
-    pub fn spublish(&self, channel: &[u8], message: &[u8], limit: &OutputLimit) -> usize {
+    /// SPUBLISH of `messages`, in order: shard channels have no patterns, so each receiver gets
+    /// one buffer. Returns the number of receivers of each message.
+    pub fn spublish<M: AsRef<[u8]>>(
+        &self,
+        channel: &[u8],
+        messages: &[M],
+        limit: &OutputLimit,
+    ) -> usize {
         match self.shard_channels.get(channel) {
             Some(subs) => {
-                let mut frames = MessageFrames::new(b"smessage", None, channel, message);
+                let mut frames = MessageFrames::new(b"smessage", None, channel, messages);
                 deliver_all(&subs, &mut frames, limit)
             }
             None => 0,
@@ -179,7 +210,11 @@ fn remove_from(map: &DashMap<Bytes, Subscribers>, name: &[u8], client: ClientId)
 
 /// Queues the message for every subscriber in `subs`, the publisher itself included (its
 /// connection moves the frame into its reply stream before the PUBLISH reply).
-fn deliver_all(subs: &Subscribers, frames: &mut MessageFrames<'_>, limit: &OutputLimit) -> usize {
+fn deliver_all<M: AsRef<[u8]>>(
+    subs: &Subscribers,
+    frames: &mut MessageFrames<'_, M>,
+    limit: &OutputLimit,
+) -> usize {
     for client in subs.values() {
         client.deliver(frames.get(client.is_resp3()), limit);
     }

@@ -4,12 +4,15 @@
 //! A message travels once through encoding: PUBLISH builds the `message` (or `pmessage`,
 //! `smessage`) frame at most once per protocol version, as a shared `Bytes`, and hands a
 //! reference-counted clone to each subscriber's outbox. Subscribers' connection tasks write it;
-//! the publisher never touches a subscriber's socket and never waits for one.
+//! the publisher never touches a subscriber's socket and never waits for one. A run of pipelined
+//! PUBLISHes to one channel travels as one buffer of frames ([`PublishRun`]).
 
 mod frame;
 mod hub;
+mod run;
 mod subscriptions;
 
 pub use frame::MessageFrames;
 pub use hub::{Hub, Kind};
+pub use run::PublishRun;
 pub use subscriptions::Subscriptions;
