@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::args::{self, Options};
 use super::table::{flags::*, spec, CommandSpec};
@@ -23,11 +23,13 @@ use crate::keyspace::Value;
 use crate::persistence::streams::{
     ack_effect, consumer_effect, group_position_effect, pending_effect, Effects,
 };
-use crate::protocol::Reply;
+use crate::protocol::{Protocol, Reply};
 use crate::session::BlockedRead;
 use crate::stream::group::DeliveryCount;
 use crate::stream::id::invalid_id;
-use crate::stream::{Group, NewId, NodeLimits, Stream, StreamId, Trim, TrimStrategy};
+use crate::stream::{
+    EntryRef, Group, NewId, NodeLimits, Stored, Stream, StreamId, Trim, TrimStrategy,
+};
 
 const NONE: (i32, i32, i32) = (0, 0, 0);
 const KEY1: (i32, i32, i32) = (1, 1, 1);
@@ -594,13 +596,13 @@ impl StreamCommand {
                 let entries: Vec<_> = if start > end {
                     Vec::new()
                 } else if rev {
-                    stream.range_rev(start, end).take(limit).collect()
+                    stream.refs_rev(start, end).take(limit).collect()
                 } else {
-                    stream.range(start, end).take(limit).collect()
+                    stream.refs(start, end).take(limit).collect()
                 };
                 out.array(entries.len());
-                for e in entries {
-                    write_entry(out, e.id, &e.fields);
+                for e in &entries {
+                    write_entry_ref(out, e);
                 }
                 Ok(())
             }
@@ -611,6 +613,8 @@ impl StreamCommand {
                 .unwrap_or_default();
                 if !deleted.is_empty() {
                     ctx.modified(notify::STREAM, "xdel", &key);
+                }
+                if !deleted.is_empty() && ctx.state.persistence.is_active() {
                     let mut effect = vec![Bytes::from_static(b"XDEL"), key.clone()];
                     effect.extend(deleted.iter().map(|id| Bytes::from(id.to_string())));
                     ctx.propagate_owned(&effect);
@@ -684,7 +688,7 @@ impl StreamCommand {
                     })
                 })?
                 .unwrap_or_default();
-                if !acked.is_empty() {
+                if !acked.is_empty() && ctx.state.persistence.is_active() {
                     ctx.propagate_owned(&ack_effect(&key, &group, &acked));
                 }
                 out.int(acked.len() as i64);
@@ -725,7 +729,7 @@ impl StreamCommand {
                     let mut claimed = Vec::new();
                     let mut gone = Vec::new();
                     for id in ids {
-                        let exists = s.get(id).map(|e| e.fields.clone());
+                        let exists = s.get(id).map(|e| e.fields);
                         let g = s.groups.get_mut(&group).expect("group checked above");
                         if !g.pel.contains_key(&id) {
                             if force && exists.is_some() {
@@ -822,7 +826,7 @@ impl StreamCommand {
                             break;
                         }
                         attempts -= 1;
-                        let fields = s.get(id).map(|e| e.fields.clone());
+                        let fields = s.get(id).map(|e| e.fields);
                         let g = s.groups.get_mut(&group).expect("group checked above");
                         let Some(p) = g.pel.get(&id) else { continue };
                         if min_idle > 0 && now.saturating_sub(p.delivery_time) < min_idle {
@@ -1156,9 +1160,20 @@ fn write_stream<T>(
 
 fn write_entry(out: &mut Reply, id: StreamId, fields: &[Bytes]) {
     out.array(2);
-    out.bulk(id.to_string().as_bytes());
+    out.bulk(id.text().as_bytes());
     out.array(fields.len());
     fields.iter().for_each(|f| out.bulk(f));
+}
+
+/// [`write_entry`] for an entry still in its node: the reply is written from the node's bytes.
+fn write_entry_ref(out: &mut Reply, e: &EntryRef) {
+    out.array(2);
+    out.bulk(e.id.text().as_bytes());
+    out.array(e.field_count());
+    e.for_each_field(|field| match field {
+        Stored::Bytes(b) => out.bulk(b),
+        Stored::Int(n) => out.bulk_int(n),
+    });
 }
 
 fn xadd(
@@ -1227,7 +1242,7 @@ fn xadd(
     };
     let left = s.len();
     drop(entry);
-    let id_text = new_id.to_string();
+    let id_text = new_id.text();
     out.bulk(id_text.as_bytes());
     ctx.modified(notify::STREAM, "xadd", &key);
     if trimmed > 0 {
@@ -1255,9 +1270,38 @@ fn too_small() -> CommandError {
 }
 
 /// One stream's part of an XREAD / XREADGROUP reply.
+/// One stream's part of an XREAD / XREADGROUP reply, its entries encoded (in the client's
+/// protocol) while the stream was at hand, straight from its nodes.
 struct StreamReply {
     key: Bytes,
-    entries: Vec<(StreamId, Option<Vec<Bytes>>)>,
+    protocol: Protocol,
+    count: usize,
+    body: BytesMut,
+}
+
+impl StreamReply {
+    fn new(key: &Bytes, protocol: Protocol) -> StreamReply {
+        StreamReply {
+            key: key.clone(),
+            protocol,
+            count: 0,
+            body: BytesMut::new(),
+        }
+    }
+
+    fn entry(&mut self, e: &EntryRef) {
+        write_entry_ref(&mut Reply::new(&mut self.body, self.protocol), e);
+        self.count += 1;
+    }
+
+    /// A pending entry deleted since its delivery: its id and a null, as Redis shows it.
+    fn deleted(&mut self, id: StreamId) {
+        let mut out = Reply::new(&mut self.body, self.protocol);
+        out.array(2);
+        out.bulk(id.text().as_bytes());
+        out.null_array();
+        self.count += 1;
+    }
 }
 
 fn xread(
@@ -1269,6 +1313,7 @@ fn xread(
     let now = ctx.now;
     let count = read.count.unwrap_or(usize::MAX);
     let mut replies = Vec::new();
+    let protocol = out.protocol();
     let db = ctx.db();
     // Validate every key first: a wrong type or a missing group fails the whole command.
     for (key, _) in &read.streams {
@@ -1310,47 +1355,41 @@ fn xread(
                 resolved_any = true;
             }
             (None, ReadFrom::LastEntry) => {
-                if let Some(last) = s.last() {
-                    replies.push(StreamReply {
-                        key: key.clone(),
-                        entries: vec![(last.id, Some(last.fields.clone()))],
-                    });
+                if let Some(last) = s.refs_rev(StreamId::MIN, StreamId::MAX).next() {
+                    let mut reply = StreamReply::new(key, protocol);
+                    reply.entry(&last);
+                    replies.push(reply);
                 }
             }
             (None, ReadFrom::After(id)) => {
-                let entries: Vec<_> = match id.next() {
-                    Some(start) => s
-                        .range(start, StreamId::MAX)
+                let mut reply = StreamReply::new(key, protocol);
+                if let Some(start) = id.next() {
+                    s.refs(start, StreamId::MAX)
                         .take(count)
-                        .map(|e| (e.id, Some(e.fields.clone())))
-                        .collect(),
-                    None => Vec::new(),
-                };
-                if !entries.is_empty() {
-                    replies.push(StreamReply {
-                        key: key.clone(),
-                        entries,
-                    });
+                        .for_each(|e| reply.entry(&e));
+                }
+                if reply.count > 0 {
+                    replies.push(reply);
                 }
             }
             (Some((group, consumer)), ReadFrom::New) => {
                 let start = s.groups[group].last_id.next();
-                let new: Vec<(StreamId, Vec<Bytes>)> = match start {
+                let mut reply = StreamReply::new(key, protocol);
+                let new: Vec<StreamId> = match start {
                     Some(start) => s
-                        .range(start, StreamId::MAX)
+                        .refs(start, StreamId::MAX)
                         .take(count)
-                        .map(|e| (e.id, e.fields.clone()))
+                        .map(|e| {
+                            reply.entry(&e);
+                            e.id
+                        })
                         .collect(),
                     None => Vec::new(),
                 };
-                let tombstones: Vec<bool> = new
-                    .iter()
-                    .map(|(id, _)| s.has_tombstones_from(*id))
-                    .collect();
-                let estimates: Vec<Option<u64>> = new
-                    .iter()
-                    .map(|(id, _)| s.estimate_entries_read(*id))
-                    .collect();
+                let tombstones: Vec<bool> =
+                    new.iter().map(|id| s.has_tombstones_from(*id)).collect();
+                let estimates: Vec<Option<u64>> =
+                    new.iter().map(|id| s.estimate_entries_read(*id)).collect();
                 let entries_added = s.entries_added;
                 let g = s.groups.get_mut(group).expect("group checked above");
                 // As in Redis, a `>` read with nothing to serve does not create its consumer.
@@ -1364,7 +1403,7 @@ fn xread(
                         effects.push(|| consumer_effect(key, group, consumer));
                     }
                 }
-                for (i, (id, _)) in new.iter().enumerate() {
+                for (i, id) in new.iter().enumerate() {
                     if *id > g.last_id {
                         match g.entries_read {
                             Some(n) if !tombstones[i] => g.entries_read = Some(n + 1),
@@ -1382,10 +1421,7 @@ fn xread(
                 }
                 if !new.is_empty() {
                     effects.push(|| group_position_effect(key, group, g));
-                    replies.push(StreamReply {
-                        key: key.clone(),
-                        entries: new.into_iter().map(|(id, f)| (id, Some(f))).collect(),
-                    });
+                    replies.push(reply);
                 }
             }
             (Some((group, consumer)), ReadFrom::After(after)) => {
@@ -1401,10 +1437,19 @@ fn xread(
                         None => Vec::new(),
                     }
                 };
-                let mut entries = Vec::with_capacity(ids.len());
+                let mut reply = StreamReply::new(key, protocol);
                 for id in ids {
-                    let fields = s.get(id).map(|e| e.fields.clone());
-                    if fields.is_some() {
+                    let exists = match s.refs(id, id).next() {
+                        Some(e) => {
+                            reply.entry(&e);
+                            true
+                        }
+                        None => {
+                            reply.deleted(id);
+                            false
+                        }
+                    };
+                    if exists {
                         let g = s.groups.get_mut(group).expect("group checked above");
                         if let Some(p) = g.pel.get_mut(&id) {
                             p.delivery_time = now;
@@ -1412,12 +1457,8 @@ fn xread(
                             effects.push(|| pending_effect(key, group, id, p));
                         }
                     }
-                    entries.push((id, fields));
                 }
-                replies.push(StreamReply {
-                    key: key.clone(),
-                    entries,
-                });
+                replies.push(reply);
             }
             _ => {}
         }
@@ -1482,17 +1523,8 @@ fn write_read_reply(out: &mut Reply, replies: &[StreamReply]) {
             out.array(2);
         }
         out.bulk(&r.key);
-        out.array(r.entries.len());
-        for (id, fields) in &r.entries {
-            match fields {
-                Some(fields) => write_entry(out, *id, fields),
-                None => {
-                    out.array(2);
-                    out.bulk(id.to_string().as_bytes());
-                    out.null_array();
-                }
-            }
-        }
+        out.array(r.count);
+        out.raw(&r.body);
     }
 }
 

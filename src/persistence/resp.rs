@@ -22,7 +22,7 @@ pub fn encode_into(out: &mut Vec<u8>, args: &[&[u8]]) {
 fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
     out.push(kind);
     // An argument count or length never nears i64::MAX.
-    out.extend_from_slice(itoa_buf(n as i64).as_str().as_bytes());
+    out.extend_from_slice(itoa_buf(n as i64).as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 

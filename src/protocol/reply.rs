@@ -89,6 +89,7 @@ impl<'a> Reply<'a> {
     }
 
     pub fn bulk(&mut self, data: &[u8]) {
+        self.buf.reserve(data.len() + 25);
         self.header(b'$', data.len() as i64);
         self.buf.extend_from_slice(data);
         self.buf.extend_from_slice(b"\r\n");
@@ -96,9 +97,7 @@ impl<'a> Reply<'a> {
 
     /// A bulk string holding a decimal integer, as Redis replies to `CONFIG GET maxclients`.
     pub fn bulk_int(&mut self, n: i64) {
-        let mut tmp = itoa_buf(n);
-        let text = tmp.as_str();
-        self.bulk(text.as_bytes());
+        self.bulk(itoa_buf(n).as_bytes());
     }
 
     /// The null bulk string: `$-1` in RESP2, `_` in RESP3.
@@ -173,11 +172,22 @@ impl<'a> Reply<'a> {
         self.buf.extend_from_slice(b"\r\n");
     }
 
+    /// `<kind><n>\r\n`, assembled on the stack and copied once: headers are most of what a
+    /// reply of many small values (stream entries) writes.
     fn header(&mut self, kind: u8, n: i64) {
-        self.buf.put_u8(kind);
-        let mut tmp = itoa_buf(n);
-        self.buf.extend_from_slice(tmp.as_str().as_bytes());
-        self.buf.extend_from_slice(b"\r\n");
+        if (0..10).contains(&n) {
+            self.buf
+                .extend_from_slice(&[kind, b'0' + n as u8, b'\r', b'\n']);
+            return;
+        }
+        let mut line = [0u8; 23];
+        line[21..].copy_from_slice(b"\r\n");
+        let digits = itoa_buf(n);
+        let text = digits.as_bytes();
+        let start = 21 - text.len() - 1;
+        line[start] = kind;
+        line[start + 1..21].copy_from_slice(text);
+        self.buf.extend_from_slice(&line[start..]);
     }
 }
 
@@ -188,8 +198,12 @@ pub struct IntText {
 }
 
 impl IntText {
-    pub fn as_str(&mut self) -> &str {
-        std::str::from_utf8(&self.bytes[self.start..]).unwrap_or("0")
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or("0")
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[self.start..]
     }
 }
 

@@ -18,8 +18,8 @@ use bytes::Bytes;
 use super::group::Group;
 use super::id::StreamId;
 
-pub use super::node::Entry;
 use super::node::Node;
+pub use super::node::{Entry, EntryRef, Stored};
 
 /// Node size limits, read from the configuration when an entry is added.
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +70,9 @@ impl Stream {
 
     /// The first live entry's id, or 0-0.
     pub fn first_id(&self) -> StreamId {
-        self.first().map_or(StreamId::MIN, |e| e.id)
+        self.refs(StreamId::MIN, StreamId::MAX)
+            .next()
+            .map_or(StreamId::MIN, |e| e.id)
     }
 
     pub fn first(&self) -> Option<Entry> {
@@ -107,8 +109,18 @@ impl Stream {
         self.last_id = id;
     }
 
-    /// Live entries with `start <= id <= end`, in order.
+    /// Live entries with `start <= id <= end`, in order, copied out of their nodes.
     pub fn range(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = Entry> + '_ {
+        self.refs(start, end).map(|e| e.to_entry())
+    }
+
+    /// Live entries with `start <= id <= end`, newest first, copied out of their nodes.
+    pub fn range_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = Entry> + '_ {
+        self.refs_rev(start, end).map(|e| e.to_entry())
+    }
+
+    /// Live entries with `start <= id <= end`, in order, read in place (for replies).
+    pub fn refs(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = EntryRef<'_>> {
         let first_node = self
             .nodes
             .range(..=start)
@@ -123,14 +135,14 @@ impl Stream {
             .take_while(move |e| e.id <= end)
     }
 
-    /// Live entries with `start <= id <= end`, newest first.
-    pub fn range_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = Entry> + '_ {
+    /// Live entries with `start <= id <= end`, newest first, read in place.
+    pub fn refs_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = EntryRef<'_>> {
         self.nodes
             .range(..=end)
             .rev()
             .take_while(move |(_, node)| node.last_id >= start)
             .flat_map(|(_, node)| {
-                let mut entries: Vec<Entry> = node.entries().collect();
+                let mut entries: Vec<EntryRef<'_>> = node.entries().collect();
                 entries.reverse();
                 entries
             })

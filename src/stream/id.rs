@@ -85,6 +85,40 @@ impl StreamId {
     }
 }
 
+/// An id's text, `<ms>-<seq>`, formatted on the stack: stream replies write one per entry.
+pub struct IdText {
+    bytes: [u8; 41],
+    start: usize,
+}
+
+impl IdText {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+}
+
+impl StreamId {
+    pub fn text(&self) -> IdText {
+        fn put(bytes: &mut [u8; 41], pos: &mut usize, mut v: u64) {
+            loop {
+                *pos -= 1;
+                bytes[*pos] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+        }
+        let mut bytes = [0u8; 41];
+        let mut pos = bytes.len();
+        put(&mut bytes, &mut pos, self.seq);
+        pos -= 1;
+        bytes[pos] = b'-';
+        put(&mut bytes, &mut pos, self.ms);
+        IdText { bytes, start: pos }
+    }
+}
+
 impl fmt::Display for StreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.ms, self.seq)
@@ -123,6 +157,18 @@ impl NewId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_the_display_form_up_to_the_largest_id() {
+        for id in [
+            StreamId::MIN,
+            StreamId::new(1, 0),
+            StreamId::new(1700000000000, 42),
+            StreamId::MAX,
+        ] {
+            assert_eq!(id.text().as_bytes(), id.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn parses_ids_with_and_without_sequence() {

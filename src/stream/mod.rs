@@ -6,6 +6,6 @@ pub mod group;
 pub mod id;
 pub mod node;
 
-pub use entries::{NodeLimits, Stream, Trim, TrimStrategy};
+pub use entries::{EntryRef, NodeLimits, Stored, Stream, Trim, TrimStrategy};
 pub use group::{Consumer, Group, PendingEntry};
 pub use id::{NewId, StreamId};

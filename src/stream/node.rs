@@ -91,7 +91,7 @@ impl Node {
     }
 
     /// Every live entry, in order.
-    pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+    pub fn entries(&self) -> impl Iterator<Item = EntryRef<'_>> + '_ {
         self.cursor()
             .filter(|(_, deleted, _)| !deleted)
             .map(|(_, _, e)| e)
@@ -130,7 +130,7 @@ impl Node {
     }
 
     /// Walks the buffer: (offset of the flags byte, deleted, entry).
-    fn cursor(&self) -> impl Iterator<Item = (usize, bool, Entry)> + '_ {
+    fn cursor(&self) -> impl Iterator<Item = (usize, bool, EntryRef<'_>)> + '_ {
         let mut pos = 0;
         std::iter::from_fn(move || {
             if pos >= self.data.len() {
@@ -141,33 +141,83 @@ impl Node {
             pos += 1;
             let ms = self.first_id.ms + get_varint(&self.data, &mut pos);
             let seq = get_varint(&self.data, &mut pos);
-            let mut fields = Vec::new();
-            if flags & SAME_FIELDS != 0 {
-                fields.reserve(self.master.len() * 2);
-                for name in &self.master {
-                    fields.push(name.clone());
-                    fields.push(get_value(&self.data, &mut pos));
-                }
-            } else {
-                let n = get_varint(&self.data, &mut pos) as usize;
-                fields.reserve(n.min(1024) * 2);
-                for _ in 0..n {
-                    let len = get_varint(&self.data, &mut pos) as usize;
-                    let end = (pos + len).min(self.data.len());
-                    fields.push(Bytes::copy_from_slice(&self.data[pos..end]));
-                    pos = end;
-                    fields.push(get_value(&self.data, &mut pos));
-                }
-            }
-            Some((
-                at,
-                flags & DELETED != 0,
-                Entry {
-                    id: StreamId::new(ms, seq),
-                    fields,
-                },
-            ))
+            let entry = EntryRef {
+                id: StreamId::new(ms, seq),
+                node: self,
+                same_fields: flags & SAME_FIELDS != 0,
+                pos,
+            };
+            pos = entry.for_each_field(|_| {});
+            Some((at, flags & DELETED != 0, entry))
         })
+    }
+}
+
+/// A field name or value as a node holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored<'a> {
+    Bytes(&'a [u8]),
+    /// A value that was a canonical integer: its text is the number's.
+    Int(i64),
+}
+
+/// An entry read in place: replies are written from the node's bytes, with no copy of the
+/// fields (what [`EntryRef::to_entry`] makes, for the few callers that keep an entry).
+#[derive(Debug, Clone, Copy)]
+pub struct EntryRef<'a> {
+    pub id: StreamId,
+    node: &'a Node,
+    same_fields: bool,
+    /// Where the entry's fields start in the node's data.
+    pos: usize,
+}
+
+impl<'a> EntryRef<'a> {
+    /// Field names and values together, as the reply's array counts them.
+    pub fn field_count(&self) -> usize {
+        if self.same_fields {
+            return self.node.master.len() * 2;
+        }
+        let mut pos = self.pos;
+        get_varint(&self.node.data, &mut pos) as usize * 2
+    }
+
+    /// Calls `f` with each field name and value in order; returns where the entry ends.
+    pub fn for_each_field(&self, mut f: impl FnMut(Stored<'a>)) -> usize {
+        let node: &'a Node = self.node;
+        let data = &node.data[..];
+        let mut pos = self.pos;
+        if self.same_fields {
+            for name in &node.master {
+                f(Stored::Bytes(name));
+                f(get_value(data, &mut pos));
+            }
+        } else {
+            let n = get_varint(data, &mut pos);
+            for _ in 0..n {
+                let len = get_varint(data, &mut pos) as usize;
+                let end = (pos + len).min(data.len());
+                f(Stored::Bytes(&data[pos..end]));
+                pos = end;
+                f(get_value(data, &mut pos));
+            }
+        }
+        pos
+    }
+
+    /// The entry with its fields copied out.
+    pub fn to_entry(&self) -> Entry {
+        let mut fields = Vec::with_capacity(self.field_count());
+        self.for_each_field(|field| {
+            fields.push(match field {
+                Stored::Bytes(b) => Bytes::copy_from_slice(b),
+                Stored::Int(n) => Bytes::from(n.to_string()),
+            })
+        });
+        Entry {
+            id: self.id,
+            fields,
+        }
     }
 }
 
@@ -213,18 +263,17 @@ fn put_value(out: &mut Vec<u8>, value: &[u8]) {
     }
 }
 
-fn get_value(data: &[u8], pos: &mut usize) -> Bytes {
+fn get_value<'a>(data: &'a [u8], pos: &mut usize) -> Stored<'a> {
     let tag = get_varint(data, pos);
     if tag & 1 == 1 {
         let zigzag = tag >> 1;
-        let n = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
-        return Bytes::from(n.to_string());
+        return Stored::Int(((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64));
     }
     let len = (tag >> 1) as usize;
     let end = (*pos + len).min(data.len());
-    let value = Bytes::copy_from_slice(&data[*pos..end]);
+    let value = &data[*pos..end];
     *pos = end;
-    value
+    Stored::Bytes(value)
 }
 
 #[cfg(test)]
@@ -251,7 +300,7 @@ mod tests {
         for e in &others {
             node.push(e);
         }
-        let back: Vec<Entry> = node.entries().collect();
+        let back: Vec<Entry> = node.entries().map(|e| e.to_entry()).collect();
         let mut want = vec![first];
         want.extend(others);
         assert_eq!(back, want);
