@@ -320,20 +320,36 @@ impl Connection {
         if persistence.release_target().is_none() {
             return Ok(());
         }
-        // Let the other connections ready in this turn of the event loop append too, so that
-        // one write (and one fsync) covers them all (see `persistence::aof`).
-        tokio::task::yield_now().await;
-        let Some(target) = persistence.release_target() else {
-            return Ok(());
-        };
+        let log = &persistence.log;
         let policy = self.state.settings.appendfsync();
-        if policy == crate::config::FsyncPolicy::Always {
-            persistence.log.kick();
-        } else if persistence.log.write_through(policy) >= target {
-            return Ok(());
-        }
+        let target = if policy == crate::config::FsyncPolicy::Always {
+            let Some(target) = persistence.release_target() else {
+                return Ok(());
+            };
+            // The writer is woken when this turn of the event loop ends (`aof::before_park`),
+            // so that one fsync covers every client served in it; a turn kept busy longer than
+            // a millisecond wakes it from here.
+            log.kick();
+            tokio::select! {
+                _ = log.wait_released(target) => return Ok(()),
+                _ = tokio::time::sleep(Duration::from_millis(1)) => log.kick_now(),
+                _ = self.state.shutdown_requested() => return Err(Close::Normal),
+            }
+            target
+        } else {
+            // Let the other connections ready in this turn of the event loop append too, so
+            // that one write covers them all.
+            tokio::task::yield_now().await;
+            let Some(target) = persistence.release_target() else {
+                return Ok(());
+            };
+            if log.write_through(policy) >= target {
+                return Ok(());
+            }
+            target
+        };
         tokio::select! {
-            _ = persistence.log.wait_released(target) => Ok(()),
+            _ = log.wait_released(target) => Ok(()),
             _ = self.state.shutdown_requested() => Err(Close::Normal),
         }
     }

@@ -27,8 +27,10 @@ fn main() -> anyhow::Result<()> {
     // A work-stealing runtime even on one core: measured against a current-thread runtime
     // pinned to one core, it delivered 7x more fan-out to 1000 subscribers and no less
     // elsewhere (benches/, 2026-11-23).
+    herald::persistence::aof::install_idle_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_park(herald::persistence::aof::before_park)
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {

@@ -169,6 +169,7 @@ impl Persistence {
             aof::fsync_dir(&path)
                 .map_err(|e| PersistenceError::io("syncing the directory of", &path, e))?;
         }
+        state.persistence.log.register_for_idle_kicks();
         let handle = aof::Writer::new(file, path.clone(), state.clone())
             .spawn()
             .map_err(|e| PersistenceError::io("starting the writer for", &path, e))?;
