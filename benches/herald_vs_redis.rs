@@ -341,6 +341,9 @@ fn now_us(origin: Instant) -> u64 {
     origin.elapsed().as_micros() as u64
 }
 
+/// Traffic before a fan-out measurement starts.
+const WARMUP: Duration = Duration::from_millis(300);
+
 struct FanOut {
     publishers: usize,
     subscribers: usize,
@@ -359,12 +362,15 @@ async fn fan_out(server: &Server, f: &FanOut, span: Duration, rate: Option<u64>)
     let latencies = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
     let mut subs = Vec::new();
     let ready = Arc::new(AtomicU64::new(0));
+    // Latencies count from the end of the warm-up (microseconds after `origin`).
+    let measured_from = Arc::new(AtomicU64::new(u64::MAX));
     for _ in 0..f.subscribers {
-        let (delivered, stop, latencies, ready) = (
+        let (delivered, stop, latencies, ready, measured_from) = (
             delivered.clone(),
             stop.clone(),
             latencies.clone(),
             ready.clone(),
+            measured_from.clone(),
         );
         let pattern = f.pattern;
         let record = rate.is_some();
@@ -392,7 +398,9 @@ async fn fan_out(server: &Server, f: &FanOut, span: Duration, rate: Option<u64>)
                                 .ok()
                                 .and_then(|s| s.parse::<u64>().ok())
                             {
-                                local.push(now_us(origin).saturating_sub(sent));
+                                if sent >= measured_from.load(Relaxed) {
+                                    local.push(now_us(origin).saturating_sub(sent));
+                                }
                             }
                         }
                     }
@@ -462,6 +470,9 @@ async fn fan_out(server: &Server, f: &FanOut, span: Duration, rate: Option<u64>)
             }
         }));
     }
+    // A warm-up, so that neither server is measured while it still grows its buffers.
+    tokio::time::sleep(WARMUP).await;
+    measured_from.store(now_us(origin), Relaxed);
     let mut m = measured(server, || async {
         let d0 = delivered.load(Relaxed);
         let started = Instant::now();
@@ -473,13 +484,19 @@ async fn fan_out(server: &Server, f: &FanOut, span: Duration, rate: Option<u64>)
     for t in pubs {
         let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
     }
-    for t in &subs {
-        t.abort();
-    }
+    // Subscribers see `stop` within their 100 ms read bound and hand in their latencies;
+    // only one stuck past that is aborted (aborting at once lost every sample of a round).
+    let aborts: Vec<_> = subs.iter().map(|t| t.abort_handle()).collect();
+    let deadline = Instant::now() + Duration::from_secs(2);
     for t in subs {
-        let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+        let _ = tokio::time::timeout_at(deadline.into(), t).await;
     }
+    aborts.iter().for_each(|a| a.abort());
     let mut lat = latencies.lock().unwrap().clone();
+    if rate.is_some() && lat.is_empty() {
+        m.p50_us = f64::NAN;
+        m.p99_us = f64::NAN;
+    }
     if !lat.is_empty() {
         lat.sort_unstable();
         m.p50_us = lat[lat.len() / 2] as f64;
@@ -674,8 +691,10 @@ struct Row {
     notes: Vec<String>,
 }
 
+/// The median of the rounds that measured something (a round without latency samples reports
+/// NaN rather than pulling the median down).
 fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
     s.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     if s.is_empty() {
         0.0
