@@ -99,7 +99,9 @@ impl Connection {
             if handle.is_killed() {
                 return Ok(());
             }
-            self.run_batch()?;
+            if !self.input.is_empty() {
+                self.run_batch()?;
+            }
             self.collect_pushed();
             if !self.output.is_empty() {
                 self.await_aof().await?;
@@ -359,14 +361,22 @@ impl Connection {
         let handle = self.session.handle.clone();
         while !self.output.is_empty() {
             let written = {
-                let slices: Vec<IoSlice<'_>> = self
+                let mut slices = [IoSlice::new(&[]); MAX_IOV];
+                let n = self
                     .output
                     .iter()
-                    .take(MAX_IOV)
-                    .map(|b| IoSlice::new(b))
-                    .collect();
+                    .zip(slices.iter_mut())
+                    .map(|(b, slice)| *slice = IoSlice::new(b))
+                    .count();
+                // One buffer (a subscriber's message, most replies) goes out with `write`.
+                let write = async {
+                    match &slices[..n] {
+                        [one] => self.stream.write(one).await,
+                        many => self.stream.write_vectored(many).await,
+                    }
+                };
                 tokio::select! {
-                    r = self.stream.write_vectored(&slices) => r.map_err(Close::Io)?,
+                    r = write => r.map_err(Close::Io)?,
                     _ = handle.wake.notified() => {
                         if handle.is_killed() {
                             return Err(Close::Normal);
