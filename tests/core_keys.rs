@@ -280,10 +280,10 @@ fn ttl_pttl_expiretime_persist() {
 fn lazy_expiry_hides_keys_at_once() {
     let server = TestServer::start(&[]);
     let mut a = server.raw();
-    assert_eq!(a.cmd(&["SET", "k", "v", "PX", "50"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "k", "v", "PX", "200"]), "+OK\r\n");
     assert_eq!(a.cmd(&["SET", "keep", "v"]), "+OK\r\n");
     assert_eq!(a.cmd(&["EXISTS", "k"]), ":1\r\n");
-    std::thread::sleep(Duration::from_millis(120));
+    std::thread::sleep(Duration::from_millis(400));
     assert_eq!(a.cmd(&["GET", "k"]), "$-1\r\n");
     assert_eq!(a.cmd(&["EXISTS", "k"]), ":0\r\n");
     assert_eq!(a.cmd(&["TTL", "k"]), ":-2\r\n");
@@ -292,21 +292,21 @@ fn lazy_expiry_hides_keys_at_once() {
     assert_eq!(a.cmd(&["KEYS", "*"]), "*1\r\n$4\r\nkeep\r\n");
     assert_eq!(a.cmd(&["EXPIRE", "k", "100"]), ":0\r\n");
     assert_eq!(a.cmd(&["PERSIST", "k"]), ":0\r\n");
-    assert_eq!(a.cmd(&["SET", "k2", "v", "PX", "50"]), "+OK\r\n");
-    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(a.cmd(&["SET", "k2", "v", "PX", "200"]), "+OK\r\n");
+    std::thread::sleep(Duration::from_millis(400));
     assert_eq!(a.cmd(&["SET", "k2", "w", "NX"]), "+OK\r\n");
     assert_eq!(a.cmd(&["GET", "k2"]), "$1\r\nw\r\n");
     assert_eq!(a.cmd(&["TTL", "k2"]), ":-1\r\n");
-    assert_eq!(a.cmd(&["SET", "k3", "5", "PX", "50"]), "+OK\r\n");
-    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(a.cmd(&["SET", "k3", "5", "PX", "200"]), "+OK\r\n");
+    std::thread::sleep(Duration::from_millis(400));
     assert_eq!(a.cmd(&["INCR", "k3"]), ":1\r\n");
     assert_eq!(a.cmd(&["TTL", "k3"]), ":-1\r\n");
-    assert_eq!(a.cmd(&["SET", "k4", "v", "PX", "50"]), "+OK\r\n");
-    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(a.cmd(&["SET", "k4", "v", "PX", "200"]), "+OK\r\n");
+    std::thread::sleep(Duration::from_millis(400));
     assert_eq!(a.cmd(&["APPEND", "k4", "x"]), ":1\r\n");
     assert_eq!(a.cmd(&["TTL", "k4"]), ":-1\r\n");
-    assert_eq!(a.cmd(&["SET", "k5", "v", "PX", "50"]), "+OK\r\n");
-    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(a.cmd(&["SET", "k5", "v", "PX", "200"]), "+OK\r\n");
+    std::thread::sleep(Duration::from_millis(400));
     assert_eq!(a.cmd(&["RENAME", "k5", "other"]), "-ERR no such key\r\n");
     assert_eq!(a.cmd(&["RENAMENX", "k5", "other"]), "-ERR no such key\r\n");
 }

@@ -254,14 +254,14 @@ fn discard_and_exec_forget_watches() {
 fn watched_key_that_expires_before_exec() {
     let server = TestServer::start(&[]);
     let mut a = server.raw();
-    assert_eq!(a.cmd(&["SET", "k", "1", "PX", "50"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "k", "1", "PX", "200"]), "+OK\r\n");
     assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
-    std::thread::sleep(Duration::from_millis(120));
+    std::thread::sleep(Duration::from_millis(400));
     assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
     assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
     assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n");
-    assert_eq!(a.cmd(&["SET", "k", "1", "PX", "50"]), "+OK\r\n");
-    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(a.cmd(&["SET", "k", "1", "PX", "200"]), "+OK\r\n");
+    std::thread::sleep(Duration::from_millis(400));
     assert_eq!(a.cmd(&["WATCH", "k"]), "+OK\r\n");
     assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
     assert_eq!(a.cmd(&["PING"]), "+QUEUED\r\n");
