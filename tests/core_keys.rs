@@ -461,7 +461,13 @@ fn active_expiry_removes_untouched_keys_in_every_db_and_counts_them() {
         let mut batch = Vec::new();
         for i in 0..100 {
             let key = format!("k{i}");
-            batch.extend(common::encode(&[b"SET", key.as_bytes(), b"v", b"PX", b"300"]));
+            batch.extend(common::encode(&[
+                b"SET",
+                key.as_bytes(),
+                b"v",
+                b"PX",
+                b"300",
+            ]));
         }
         a.send(&batch);
         for _ in 0..100 {

@@ -7,6 +7,7 @@
 //! state beyond the wake-up handle, so a client that disconnects only has to deregister.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -21,6 +22,9 @@ type Waiters = VecDeque<(ClientId, Arc<Notify>)>;
 #[derive(Debug, Default)]
 pub struct Blocking {
     waiters: DashMap<(usize, Bytes), Waiters>,
+    /// Registrations in `waiters`: every XADD asks, and a DashMap answers "empty?" only by
+    /// read-locking each of its shards.
+    registered: AtomicUsize,
 }
 
 impl Blocking {
@@ -29,19 +33,23 @@ impl Blocking {
             .entry((db, key))
             .or_default()
             .push_back((client, wake));
+        self.registered.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn deregister(&self, db: usize, key: &Bytes, client: ClientId) {
         let k = (db, key.clone());
         if let Some(mut queue) = self.waiters.get_mut(&k) {
+            let before = queue.len();
             queue.retain(|(id, _)| *id != client);
+            self.registered
+                .fetch_sub(before - queue.len(), Ordering::Relaxed);
         }
         self.waiters.remove_if(&k, |_, q| q.is_empty());
     }
 
     /// Wakes every client waiting on `key`, in the order they blocked.
     pub fn signal(&self, db: usize, key: &[u8]) {
-        if self.waiters.is_empty() {
+        if self.registered.load(Ordering::Relaxed) == 0 {
             return;
         }
         if let Some(queue) = self.waiters.get(&(db, Bytes::copy_from_slice(key))) {
