@@ -27,25 +27,9 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-// The pub/sub pair the adapter's README shows for each client library.
-async function redisPair(lib, port, errors) {
-  if (lib === 'ioredis') {
-    const pubClient = new Redis(port, '127.0.0.1', { retryStrategy: () => null, lazyConnect: true });
-    const subClient = pubClient.duplicate();
-    for (const c of [pubClient, subClient]) c.on('error', (e) => errors.push(e));
-    await Promise.all([pubClient.connect(), subClient.connect()]);
-    return {
-      pubClient,
-      subClient,
-      close: async () => {
-        for (const c of [subClient, pubClient]) {
-          await withTimeout(c.quit(), TIMEOUT, 'ioredis QUIT').catch(() => c.disconnect());
-        }
-      },
-    };
-  }
-  const RESP = lib.endsWith('RESP3') ? 3 : 2;
-  const pubClient = createClient({ url: `redis://127.0.0.1:${port}`, RESP, socket: { reconnectStrategy: false } });
+// The pub/sub pair the adapter's README shows for each client library: a client and its
+// duplicate, connected, closed subscriber first with `closeOne`.
+async function connectPair(pubClient, errors, closeOne) {
   const subClient = pubClient.duplicate();
   for (const c of [pubClient, subClient]) c.on('error', (e) => errors.push(e));
   await Promise.all([pubClient.connect(), subClient.connect()]);
@@ -53,14 +37,24 @@ async function redisPair(lib, port, errors) {
     pubClient,
     subClient,
     close: async () => {
-      // close() lets the adapter's last UNSUBSCRIBE/PUNSUBSCRIBE get their replies first.
-      for (const c of [subClient, pubClient]) {
-        await withTimeout(c.close(), TIMEOUT, 'node-redis close').catch(() => {
-          try { c.destroy(); } catch { /* already closed */ }
-        });
-      }
+      for (const c of [subClient, pubClient]) await closeOne(c);
     },
   };
+}
+
+async function redisPair(lib, port, errors) {
+  if (lib === 'ioredis') {
+    const client = new Redis(port, '127.0.0.1', { retryStrategy: () => null, lazyConnect: true });
+    return connectPair(client, errors, (c) =>
+      withTimeout(c.quit(), TIMEOUT, 'ioredis QUIT').catch(() => c.disconnect()));
+  }
+  const RESP = lib.endsWith('RESP3') ? 3 : 2;
+  const client = createClient({ url: `redis://127.0.0.1:${port}`, RESP, socket: { reconnectStrategy: false } });
+  // close() lets the adapter's last UNSUBSCRIBE/PUNSUBSCRIBE get their replies first.
+  return connectPair(client, errors, (c) =>
+    withTimeout(c.close(), TIMEOUT, 'node-redis close').catch(() => {
+      try { c.destroy(); } catch { /* already closed */ }
+    }));
 }
 
 // One Socket.IO server with the redis adapter, listening on a free loopback port. Each socket
