@@ -198,10 +198,6 @@ pub struct IntText {
 }
 
 impl IntText {
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(self.as_bytes()).unwrap_or("0")
-    }
-
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[self.start..]
     }
@@ -297,7 +293,7 @@ mod tests {
 
     #[test]
     fn integers_format_at_the_extremes() {
-        assert_eq!(itoa_buf(i64::MIN).as_str(), "-9223372036854775808");
-        assert_eq!(itoa_buf(0).as_str(), "0");
+        assert_eq!(itoa_buf(i64::MIN).as_bytes(), b"-9223372036854775808");
+        assert_eq!(itoa_buf(0).as_bytes(), b"0");
     }
 }
