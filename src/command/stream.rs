@@ -1355,7 +1355,7 @@ fn xread(
                 resolved_any = true;
             }
             (None, ReadFrom::LastEntry) => {
-                if let Some(last) = s.refs_rev(StreamId::MIN, StreamId::MAX).next() {
+                if let Some(last) = s.last() {
                     let mut reply = StreamReply::new(key, protocol);
                     reply.entry(&last);
                     replies.push(reply);
@@ -1605,7 +1605,7 @@ fn xinfo_stream(ctx: &mut Ctx, out: &mut Reply, key: &[u8], full: Option<usize>)
         return Err(CommandError::WrongType);
     };
     let first = s.first();
-    let recorded_first = first.as_ref().map_or(StreamId::MIN, |e| e.id);
+    let recorded_first = first.map_or(StreamId::MIN, |e| e.id);
     let header = |out: &mut Reply| {
         out.bulk(b"length");
         out.int(s.len() as i64);
@@ -1629,12 +1629,12 @@ fn xinfo_stream(ctx: &mut Ctx, out: &mut Reply, key: &[u8], full: Option<usize>)
         out.int(s.groups.len() as i64);
         out.bulk(b"first-entry");
         match first {
-            Some(e) => write_entry(out, e.id, &e.fields),
+            Some(e) => write_entry_ref(out, &e),
             None => out.null(),
         }
         out.bulk(b"last-entry");
         match s.last() {
-            Some(e) => write_entry(out, e.id, &e.fields),
+            Some(e) => write_entry_ref(out, &e),
             None => out.null(),
         }
         return Ok(());
@@ -1644,11 +1644,9 @@ fn xinfo_stream(ctx: &mut Ctx, out: &mut Reply, key: &[u8], full: Option<usize>)
     out.map(9);
     header(out);
     out.bulk(b"entries");
-    let entries: Vec<_> = s.range(StreamId::MIN, StreamId::MAX).take(limit).collect();
+    let entries: Vec<_> = s.refs(StreamId::MIN, StreamId::MAX).take(limit).collect();
     out.array(entries.len());
-    entries
-        .iter()
-        .for_each(|e| write_entry(out, e.id, &e.fields));
+    entries.iter().for_each(|e| write_entry_ref(out, e));
     out.bulk(b"groups");
     out.array(s.groups.len());
     for (name, g) in &s.groups {

@@ -70,17 +70,17 @@ impl Stream {
 
     /// The first live entry's id, or 0-0.
     pub fn first_id(&self) -> StreamId {
-        self.refs(StreamId::MIN, StreamId::MAX)
-            .next()
-            .map_or(StreamId::MIN, |e| e.id)
+        self.first().map_or(StreamId::MIN, |e| e.id)
     }
 
-    pub fn first(&self) -> Option<Entry> {
-        self.range(StreamId::MIN, StreamId::MAX).next()
+    /// The first live entry, read in place.
+    pub fn first(&self) -> Option<EntryRef<'_>> {
+        self.refs(StreamId::MIN, StreamId::MAX).next()
     }
 
-    pub fn last(&self) -> Option<Entry> {
-        self.range_rev(StreamId::MIN, StreamId::MAX).next()
+    /// The last live entry, read in place.
+    pub fn last(&self) -> Option<EntryRef<'_>> {
+        self.refs_rev(StreamId::MIN, StreamId::MAX).next()
     }
 
     /// Appends an entry whose id the caller checked is greater than `last_id`.
@@ -112,11 +112,6 @@ impl Stream {
     /// Live entries with `start <= id <= end`, in order, copied out of their nodes.
     pub fn range(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = Entry> + '_ {
         self.refs(start, end).map(|e| e.to_entry())
-    }
-
-    /// Live entries with `start <= id <= end`, newest first, copied out of their nodes.
-    pub fn range_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = Entry> + '_ {
-        self.refs_rev(start, end).map(|e| e.to_entry())
     }
 
     /// Live entries with `start <= id <= end`, in order, read in place (for replies).
@@ -304,7 +299,7 @@ mod tests {
             .collect();
         assert_eq!(ids, vec![98, 99, 100, 101, 102]);
         let rev: Vec<u64> = s
-            .range_rev(StreamId::new(98, 0), StreamId::new(102, 0))
+            .refs_rev(StreamId::new(98, 0), StreamId::new(102, 0))
             .map(|e| e.id.ms)
             .collect();
         assert_eq!(rev, vec![102, 101, 100, 99, 98]);
@@ -443,7 +438,7 @@ mod model_tests {
             let all: Vec<(StreamId, u8)> = s.range(StreamId::MIN, StreamId::MAX).map(|e| (e.id, e.fields[1][0])).collect();
             let expected: Vec<(StreamId, u8)> = model.iter().map(|(k, v)| (*k, *v)).collect();
             prop_assert_eq!(&all, &expected);
-            let mut rev: Vec<(StreamId, u8)> = s.range_rev(StreamId::MIN, StreamId::MAX).map(|e| (e.id, e.fields[1][0])).collect();
+            let mut rev: Vec<(StreamId, u8)> = s.refs_rev(StreamId::MIN, StreamId::MAX).map(|e| { let e = e.to_entry(); (e.id, e.fields[1][0]) }).collect();
             rev.reverse();
             prop_assert_eq!(&rev, &expected);
         }
