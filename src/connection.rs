@@ -319,15 +319,12 @@ impl Connection {
     /// Free with the AOF off.
     async fn await_aof(&self) -> Result<(), Close> {
         let persistence = &self.state.persistence;
-        if persistence.release_target().is_none() {
+        let Some(mut target) = persistence.release_target() else {
             return Ok(());
-        }
+        };
         let log = &persistence.log;
         let policy = self.state.settings.appendfsync();
-        let target = if policy == crate::config::FsyncPolicy::Always {
-            let Some(target) = persistence.release_target() else {
-                return Ok(());
-            };
+        if policy == crate::config::FsyncPolicy::Always {
             // The writer is woken when this turn of the event loop ends (`aof::before_park`),
             // so that one fsync covers every client served in it; a turn kept busy longer than
             // a millisecond wakes it from here.
@@ -337,19 +334,18 @@ impl Connection {
                 _ = tokio::time::sleep(Duration::from_millis(1)) => log.kick_now(),
                 _ = self.state.shutdown_requested() => return Err(Close::Normal),
             }
-            target
         } else {
             // Let the other connections ready in this turn of the event loop append too, so
             // that one write covers them all.
             tokio::task::yield_now().await;
-            let Some(target) = persistence.release_target() else {
+            let Some(now_appended) = persistence.release_target() else {
                 return Ok(());
             };
+            target = now_appended;
             if log.write_through(policy) >= target {
                 return Ok(());
             }
-            target
-        };
+        }
         tokio::select! {
             _ = log.wait_released(target) => Ok(()),
             _ = self.state.shutdown_requested() => Err(Close::Normal),
