@@ -683,7 +683,7 @@ impl StreamCommand {
             StreamCommand::Ack(key, group, ids) => {
                 let acked: Vec<StreamId> = write_stream(ctx, &key, |s, _| {
                     Ok(match s.groups.get_mut(&group) {
-                        Some(g) => ids.iter().copied().filter(|id| g.ack(*id)).collect(),
+                        Some(g) => g.ack_all(&ids),
                         None => Vec::new(),
                     })
                 })?
@@ -731,17 +731,17 @@ impl StreamCommand {
                     for id in ids {
                         let exists = s.get(id).map(|e| e.fields);
                         let g = s.groups.get_mut(&group).expect("group checked above");
-                        if !g.pel.contains_key(&id) {
+                        if !g.pel.contains(id) {
                             if force && exists.is_some() {
                                 g.add_pending(id, &consumer, delivery);
-                                if let Some(p) = g.pel.get_mut(&id) {
+                                if let Some(p) = g.pel.get_mut(id) {
                                     p.delivery_count = 0;
                                 }
                             } else {
                                 continue;
                             }
                         }
-                        let Some(pending) = g.pel.get(&id) else {
+                        let Some(pending) = g.pel.get(id) else {
                             continue;
                         };
                         if min_idle > 0 && now.saturating_sub(pending.delivery_time) < min_idle {
@@ -806,12 +806,14 @@ impl StreamCommand {
                     if !s.groups.contains_key(&group) {
                         return Err(no_key_or_group(&key, &group));
                     }
+                    let mut attempts = count.saturating_mul(10);
+                    // The scan stops after `attempts` ids; one more is the cursor it returns.
                     let candidates: Vec<StreamId> = s.groups[&group]
                         .pel
-                        .range(start..)
-                        .map(|(id, _)| *id)
+                        .range_from(start)
+                        .map(|(id, _)| id)
+                        .take(attempts.saturating_add(1))
                         .collect();
-                    let mut attempts = count.saturating_mul(10);
                     let mut effects = Effects::new(recording);
                     if !s.groups[&group].consumers.contains_key(&consumer) {
                         effects.push(|| consumer_effect(&key, &group, &consumer));
@@ -828,7 +830,7 @@ impl StreamCommand {
                         attempts -= 1;
                         let fields = s.get(id).map(|e| e.fields);
                         let g = s.groups.get_mut(&group).expect("group checked above");
-                        let Some(p) = g.pel.get(&id) else { continue };
+                        let Some(p) = g.pel.get(id) else { continue };
                         if min_idle > 0 && now.saturating_sub(p.delivery_time) < min_idle {
                             continue;
                         }
@@ -1386,10 +1388,18 @@ fn xread(
                         .collect(),
                     None => Vec::new(),
                 };
-                let tombstones: Vec<bool> =
-                    new.iter().map(|id| s.has_tombstones_from(*id)).collect();
-                let estimates: Vec<Option<u64>> =
-                    new.iter().map(|id| s.estimate_entries_read(*id)).collect();
+                // Redis counts a read entry past `entries_read` unless deletions (or an
+                // unknown counter) make it estimate instead. Deletions reach at most up to
+                // `max_deleted_id`, so if the first new id is past them, every one is.
+                let estimating = s.groups[group].entries_read.is_none()
+                    || new.first().is_some_and(|id| s.has_tombstones_from(*id));
+                let (tombstones, estimates): (Vec<bool>, Vec<Option<u64>>) = if estimating {
+                    new.iter()
+                        .map(|id| (s.has_tombstones_from(*id), s.estimate_entries_read(*id)))
+                        .unzip()
+                } else {
+                    (Vec::new(), Vec::new())
+                };
                 let entries_added = s.entries_added;
                 let g = s.groups.get_mut(group).expect("group checked above");
                 // As in Redis, a `>` read with nothing to serve does not create its consumer.
@@ -1406,16 +1416,24 @@ fn xread(
                 for (i, id) in new.iter().enumerate() {
                     if *id > g.last_id {
                         match g.entries_read {
-                            Some(n) if !tombstones[i] => g.entries_read = Some(n + 1),
-                            _ if entries_added > 0 => g.entries_read = estimates[i],
+                            Some(n) if !tombstones.get(i).is_some_and(|t| *t) => {
+                                g.entries_read = Some(n + 1)
+                            }
+                            _ if entries_added > 0 => {
+                                g.entries_read = estimates.get(i).copied().flatten()
+                            }
                             _ => {}
                         }
                         g.last_id = *id;
                     }
-                    if !read.noack {
-                        g.add_pending(*id, consumer, now);
-                        if let Some(p) = g.pel.get(id) {
-                            effects.push(|| pending_effect(key, group, *id, p));
+                }
+                if !read.noack {
+                    g.deliver(&new, consumer, now);
+                    if effects.recording() {
+                        for id in &new {
+                            if let Some(p) = g.pel.get(*id) {
+                                effects.push(|| pending_effect(key, group, *id, p));
+                            }
                         }
                     }
                 }
@@ -1433,7 +1451,12 @@ fn xread(
                         effects.push(|| consumer_effect(key, group, consumer));
                     }
                     match after.next() {
-                        Some(start) => c.pending.range(start..).take(count).copied().collect(),
+                        Some(start) => c
+                            .pending
+                            .range_from(start)
+                            .take(count)
+                            .map(|(id, _)| id)
+                            .collect(),
                         None => Vec::new(),
                     }
                 };
@@ -1451,7 +1474,7 @@ fn xread(
                     };
                     if exists {
                         let g = s.groups.get_mut(group).expect("group checked above");
-                        if let Some(p) = g.pel.get_mut(&id) {
+                        if let Some(p) = g.pel.get_mut(id) {
                             p.delivery_time = now;
                             p.delivery_count += 1;
                             effects.push(|| pending_effect(key, group, id, p));
@@ -1557,8 +1580,8 @@ fn xpending(
                 out.null_array();
                 return Ok(());
             }
-            let first = g.pel.keys().next().copied().unwrap_or_default();
-            let last = g.pel.keys().next_back().copied().unwrap_or_default();
+            let first = g.pel.first_id().unwrap_or_default();
+            let last = g.pel.last_id().unwrap_or_default();
             out.bulk(first.to_string().as_bytes());
             out.bulk(last.to_string().as_bytes());
             let owners: Vec<(&Bytes, usize)> = g
@@ -1579,7 +1602,7 @@ fn xpending(
                 Vec::new()
             } else {
                 g.pel
-                    .range(start..=end)
+                    .range(start, end)
                     .filter(|(_, p)| consumer.as_ref().is_none_or(|c| *c == p.consumer))
                     .filter(|(_, p)| now.saturating_sub(p.delivery_time) >= min_idle)
                     .take(count)
@@ -1686,8 +1709,11 @@ fn xinfo_stream(ctx: &mut Ctx, out: &mut Reply, key: &[u8], full: Option<usize>)
             out.bulk(b"pending");
             let own: Vec<_> = c.pending.iter().take(limit).collect();
             out.array(own.len());
-            for id in own {
-                let p = &g.pel[id];
+            for (id, _) in own {
+                let p = g
+                    .pel
+                    .get(id)
+                    .expect("a consumer's pending ids are in the PEL");
                 out.array(3);
                 out.bulk(id.to_string().as_bytes());
                 out.int(p.delivery_time as i64);

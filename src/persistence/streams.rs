@@ -18,7 +18,6 @@ fn text(s: impl ToString) -> Bytes {
     Bytes::from(s.to_string())
 }
 
-/// A pending entry exactly as it is: created if missing, owner, delivery time and count set.
 /// The effects one stream command records, built only while the AOF is on: a group read of
 /// 100 entries would otherwise format 100 XCLAIMs for nobody.
 #[derive(Debug, Default)]
@@ -41,11 +40,18 @@ impl Effects {
         }
     }
 
+    /// Whether effects are being built, for callers that would otherwise look up what to
+    /// record only to have `push` drop it.
+    pub fn recording(&self) -> bool {
+        self.recording
+    }
+
     pub fn iter(&self) -> std::slice::Iter<'_, Vec<Bytes>> {
         self.list.iter()
     }
 }
 
+/// A pending entry exactly as it is: created if missing, owner, delivery time and count set.
 pub fn pending_effect(key: &Bytes, group: &Bytes, id: StreamId, p: &PendingEntry) -> Vec<Bytes> {
     vec![
         Bytes::from_static(b"XCLAIM"),
@@ -155,7 +161,7 @@ pub fn rewrite_stream(tail: &mut Tail, db: usize, key: &[u8], stream: &Stream) {
         for consumer in group.consumers.keys() {
             tail.push(db, &[b"XGROUP", b"CREATECONSUMER", key, name, consumer]);
         }
-        for (id, pending) in &group.pel {
+        for (id, pending) in group.pel.iter() {
             tail.push(
                 db,
                 &[

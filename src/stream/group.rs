@@ -6,11 +6,12 @@
 //!   goes through [`Group::add_pending`], [`Group::claim`] or [`Group::ack`] so both indexes
 //!   move together.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
 use super::id::StreamId;
+use super::id_map::IdMap;
 
 /// A delivered, not yet acknowledged entry.
 #[derive(Debug, Clone)]
@@ -27,7 +28,7 @@ pub struct Consumer {
     pub seen_time: u64,
     /// Unix ms of its last successful interaction (entries read or claimed); `None` if never.
     pub active_time: Option<u64>,
-    pub pending: BTreeSet<StreamId>,
+    pub pending: IdMap<()>,
 }
 
 /// What a claim does to a pending entry's delivery count.
@@ -46,7 +47,7 @@ pub struct Group {
     /// Entries the group has read, when known (Redis's `entries_read`; unknown after some
     /// XDELs or an arbitrary SETID).
     pub entries_read: Option<u64>,
-    pub pel: BTreeMap<StreamId, PendingEntry>,
+    pub pel: IdMap<PendingEntry>,
     pub consumers: BTreeMap<Bytes, Consumer>,
 }
 
@@ -55,7 +56,7 @@ impl Group {
         Group {
             last_id,
             entries_read,
-            pel: BTreeMap::new(),
+            pel: IdMap::new(),
             consumers: BTreeMap::new(),
         }
     }
@@ -69,7 +70,7 @@ impl Group {
             .or_insert_with(|| Consumer {
                 seen_time: now,
                 active_time: None,
-                pending: BTreeSet::new(),
+                pending: IdMap::new(),
             });
         (consumer, created)
     }
@@ -77,21 +78,35 @@ impl Group {
     /// Records a delivery of `id` to `consumer` (creating the pending entry, or moving an
     /// existing one to this consumer with a fresh count, as Redis does for `>` reads).
     pub fn add_pending(&mut self, id: StreamId, consumer: &Bytes, now: u64) {
-        if let Some(previous) = self.pel.get(&id).map(|p| p.consumer.clone()) {
-            if let Some(c) = self.consumers.get_mut(&previous) {
-                c.pending.remove(&id);
+        self.deliver(&[id], consumer, now);
+    }
+
+    /// Records the deliveries of one read: [`Group::add_pending`] for each id, looking the
+    /// consumer up once. Ids past every pending one (the usual `>` read) cannot be pending yet
+    /// and go straight onto the back of both indexes.
+    pub fn deliver(&mut self, ids: &[StreamId], consumer: &Bytes, now: u64) {
+        let mut owner = self.consumers.get_mut(consumer);
+        for &id in ids {
+            if self.pel.last_id().is_some_and(|last| id <= last) {
+                if let Some(previous) = self.pel.get(id).filter(|p| p.consumer != *consumer) {
+                    if let Some(c) = self.consumers.get_mut(&previous.consumer) {
+                        c.pending.remove(id);
+                    }
+                    // The lookup above ended the borrow `owner` held; take it again.
+                    owner = self.consumers.get_mut(consumer);
+                }
             }
-        }
-        self.pel.insert(
-            id,
-            PendingEntry {
-                consumer: consumer.clone(),
-                delivery_time: now,
-                delivery_count: 1,
-            },
-        );
-        if let Some(c) = self.consumers.get_mut(consumer) {
-            c.pending.insert(id);
+            self.pel.insert(
+                id,
+                PendingEntry {
+                    consumer: consumer.clone(),
+                    delivery_time: now,
+                    delivery_count: 1,
+                },
+            );
+            if let Some(c) = owner.as_deref_mut() {
+                c.pending.insert(id, ());
+            }
         }
     }
 
@@ -105,7 +120,7 @@ impl Group {
         count: DeliveryCount,
     ) -> Option<&PendingEntry> {
         self.reassign(id, consumer);
-        let entry = self.pel.get_mut(&id)?;
+        let entry = self.pel.get_mut(id)?;
         entry.delivery_time = delivery_time;
         match count {
             DeliveryCount::Set(n) => entry.delivery_count = n,
@@ -117,37 +132,53 @@ impl Group {
 
     /// Moves a pending entry to `consumer`.
     fn reassign(&mut self, id: StreamId, consumer: &Bytes) {
-        let Some(entry) = self.pel.get_mut(&id) else {
+        let Some(entry) = self.pel.get_mut(id) else {
             return;
         };
         if entry.consumer != *consumer {
             if let Some(c) = self.consumers.get_mut(&entry.consumer) {
-                c.pending.remove(&id);
+                c.pending.remove(id);
             }
             entry.consumer = consumer.clone();
         }
         if let Some(c) = self.consumers.get_mut(consumer) {
-            c.pending.insert(id);
+            c.pending.insert(id, ());
         }
     }
 
     /// Acknowledges `id`; true if it was pending.
     pub fn ack(&mut self, id: StreamId) -> bool {
-        match self.pel.remove(&id) {
-            Some(entry) => {
-                if let Some(c) = self.consumers.get_mut(&entry.consumer) {
-                    c.pending.remove(&id);
-                }
-                true
+        self.ack_all(&[id]).len() == 1
+    }
+
+    /// Acknowledges each id; returns those that were pending. A run of ids owned by one
+    /// consumer (the usual XACK of what one read returned) looks the consumer up once.
+    pub fn ack_all(&mut self, ids: &[StreamId]) -> Vec<StreamId> {
+        let mut acked = Vec::with_capacity(ids.len());
+        let mut owner: Option<(Bytes, Option<&mut Consumer>)> = None;
+        for &id in ids {
+            let Some(entry) = self.pel.remove(id) else {
+                continue;
+            };
+            acked.push(id);
+            if owner
+                .as_ref()
+                .is_none_or(|(name, _)| *name != entry.consumer)
+            {
+                let c = self.consumers.get_mut(&entry.consumer);
+                owner = Some((entry.consumer, c));
             }
-            None => false,
+            if let Some((_, Some(c))) = owner.as_mut() {
+                c.pending.remove(id);
+            }
         }
+        acked
     }
 
     /// Removes a consumer and its pending entries; returns how many were pending.
     pub fn delete_consumer(&mut self, name: &[u8]) -> Option<usize> {
         let consumer = self.consumers.remove(name)?;
-        for id in &consumer.pending {
+        for id in consumer.pending.ids() {
             self.pel.remove(id);
         }
         Some(consumer.pending.len())
@@ -162,6 +193,8 @@ impl Group {
                     .get(&p.consumer)
                     .is_some_and(|c| c.pending.contains(id))
             })
+            && self.pel.well_formed()
+            && self.consumers.values().all(|c| c.pending.well_formed())
     }
 }
 
@@ -197,19 +230,59 @@ mod model_tests {
 
     proptest! {
         #[test]
-        fn pel_and_consumer_sets_always_agree(ops in proptest::collection::vec((0u8..4, 0u8..20, 0u8..4), 1..300)) {
+        fn pel_and_consumer_sets_always_agree(ops in proptest::collection::vec((0u8..6, 0u8..40, 0u8..4), 1..300)) {
             let mut g = Group::new(StreamId::MIN, Some(0));
+            // The model: each pending id and its owner.
+            let mut model: BTreeMap<StreamId, Bytes> = BTreeMap::new();
             let names: Vec<Bytes> = (0..4).map(|i| Bytes::from(format!("c{i}"))).collect();
-            for (kind, id, who) in ops {
-                let id = StreamId::new(u64::from(id), 0);
+            for (kind, n, who) in ops {
+                let id = StreamId::new(u64::from(n), 0);
                 let name = &names[who as usize];
                 match kind {
-                    0 => { g.consumer(name, 1); g.add_pending(id, name, 1); }
-                    1 => { g.consumer(name, 1); g.reassign(id, name); }
-                    2 => { g.ack(id); }
-                    _ => { g.delete_consumer(name); }
+                    0 => {
+                        g.consumer(name, 1);
+                        g.add_pending(id, name, 1);
+                        model.insert(id, name.clone());
+                    }
+                    1 => {
+                        g.consumer(name, 1);
+                        g.reassign(id, name);
+                        if let Some(owner) = model.get_mut(&id) {
+                            *owner = name.clone();
+                        }
+                    }
+                    2 => {
+                        prop_assert_eq!(g.ack(id), model.remove(&id).is_some());
+                    }
+                    3 => {
+                        // One read's worth of ids, some of them pending already.
+                        g.consumer(name, 1);
+                        let ids: Vec<StreamId> =
+                            (n..n.saturating_add(who * 3 + 1)).map(|m| StreamId::new(u64::from(m), 0)).collect();
+                        g.deliver(&ids, name, 1);
+                        for id in ids {
+                            model.insert(id, name.clone());
+                        }
+                    }
+                    4 => {
+                        // One XACK: a span of ids, with a repeat.
+                        let mut ids: Vec<StreamId> =
+                            (n..n.saturating_add(5)).map(|m| StreamId::new(u64::from(m), 0)).collect();
+                        ids.push(id);
+                        let want: Vec<StreamId> = ids.iter().copied().filter(|i| model.remove(i).is_some()).collect();
+                        prop_assert_eq!(g.ack_all(&ids), want);
+                    }
+                    _ => {
+                        let owned = model.values().filter(|o| *o == name).count();
+                        let was = g.consumers.contains_key(name);
+                        prop_assert_eq!(g.delete_consumer(name), was.then_some(owned));
+                        model.retain(|_, o| o != name);
+                    }
                 }
                 prop_assert!(g.indexes_agree());
+                let got: Vec<(StreamId, Bytes)> = g.pel.iter().map(|(id, p)| (id, p.consumer.clone())).collect();
+                let want: Vec<(StreamId, Bytes)> = model.iter().map(|(id, o)| (*id, o.clone())).collect();
+                prop_assert_eq!(got, want);
             }
         }
     }
