@@ -119,8 +119,9 @@ pub enum Command {
 
 impl Command {
     /// Parses arguments already checked against `spec`'s arity.
-    pub fn parse(spec: &CommandSpec, args: &[Bytes]) -> CommandResult<Command> {
+    pub fn parse(spec: &CommandSpec, owned: Vec<Bytes>) -> CommandResult<Command> {
         let name = spec.name.split('|').next().unwrap_or(spec.name);
+        let args = &owned[..];
         Ok(match spec.group {
             "connection" => Command::Connection(connection::ConnectionCommand::parse(name, args)?),
             "server" => Command::Server(server::ServerCommand::parse(name, args)?),
@@ -130,7 +131,7 @@ impl Command {
                 Command::Transaction(transaction::TransactionCommand::parse(name, args)?)
             }
             "pubsub" => Command::PubSub(pubsub::PubSubCommand::parse(name, args)?),
-            "stream" => Command::Stream(stream::StreamCommand::parse(name, args)?),
+            "stream" => Command::Stream(stream::StreamCommand::parse(name, owned)?),
             _ => return Err(unknown_command(args)),
         })
     }
@@ -242,9 +243,12 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
 pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
     let started = ctx.started;
     let ordered = log_order(entry.spec, &args, ctx);
-    let result = Command::parse(entry.spec, &args).and_then(|command| command.execute(ctx, out));
-    drop(ordered);
     let state = ctx.state;
+    let monitored = (!state.monitors.is_empty()
+        && !entry.spec.has(flags::SKIP_MONITOR | flags::ADMIN))
+    .then(|| args.clone());
+    let result = Command::parse(entry.spec, args).and_then(|command| command.execute(ctx, out));
+    drop(ordered);
     state.announce_reaped();
     entry.stats.calls.fetch_add(1, Relaxed);
     let ended = Instant::now();
@@ -258,7 +262,7 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
         entry.stats.failed_calls.fetch_add(1, Relaxed);
         write_error(state, out, &error);
     }
-    if !state.monitors.is_empty() && !entry.spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
+    if let Some(args) = monitored {
         feed_monitors(entry.spec, &args, ctx);
     }
 }

@@ -450,29 +450,38 @@ fn parse_read(a: &[Bytes], group_form: bool) -> CommandResult<ReadArgs> {
     Ok(read)
 }
 
+fn parse_xadd(mut args: Vec<Bytes>) -> CommandResult<StreamCommand> {
+    let (trim, no_mkstream, at) = parse_trim(&args, 2, true)?;
+    let fields = args.len().saturating_sub(at + 1);
+    if fields < 2 || fields % 2 == 1 {
+        return Err(CommandError::WrongArity("xadd".into()));
+    }
+    let id = NewId::parse(&args[at])?;
+    if id == NewId::Exact(StreamId::MIN) {
+        return Err(CommandError::err(
+            "The ID specified in XADD must be greater than 0-0",
+        ));
+    }
+    let key = std::mem::take(&mut args[1]);
+    args.drain(..at + 1);
+    Ok(StreamCommand::Add {
+        key,
+        no_mkstream,
+        trim,
+        id,
+        fields: args,
+    })
+}
+
 impl StreamCommand {
-    pub fn parse(name: &str, a: &[Bytes]) -> CommandResult<Self> {
+    /// Takes the arguments by value: XADD moves its key and fields out rather than cloning
+    /// them (a clone of a freshly read argument allocates its shared count).
+    pub fn parse(name: &str, args: Vec<Bytes>) -> CommandResult<Self> {
+        if name == "xadd" {
+            return parse_xadd(args);
+        }
+        let a = &args[..];
         Ok(match name {
-            "xadd" => {
-                let (trim, no_mkstream, at) = parse_trim(a, 2, true)?;
-                let fields = a.get(at + 1..).unwrap_or(&[]);
-                if fields.len() < 2 || fields.len() % 2 == 1 {
-                    return Err(CommandError::WrongArity("xadd".into()));
-                }
-                let id = NewId::parse(&a[at])?;
-                if id == NewId::Exact(StreamId::MIN) {
-                    return Err(CommandError::err(
-                        "The ID specified in XADD must be greater than 0-0",
-                    ));
-                }
-                StreamCommand::Add {
-                    key: a[1].clone(),
-                    no_mkstream,
-                    trim,
-                    id,
-                    fields: fields.to_vec(),
-                }
-            }
             "xlen" => StreamCommand::Len(a[1].clone()),
             "xrange" | "xrevrange" => {
                 let rev = name == "xrevrange";

@@ -180,6 +180,12 @@ impl<'a> Reply<'a> {
                 .extend_from_slice(&[kind, b'0' + n as u8, b'\r', b'\n']);
             return;
         }
+        if (10..100).contains(&n) {
+            let (tens, ones) = (n as u8 / 10, n as u8 % 10);
+            self.buf
+                .extend_from_slice(&[kind, b'0' + tens, b'0' + ones, b'\r', b'\n']);
+            return;
+        }
         let mut line = [0u8; 23];
         line[21..].copy_from_slice(b"\r\n");
         let digits = itoa_buf(n);

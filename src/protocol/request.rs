@@ -74,6 +74,11 @@ impl RequestParser {
         buf: &mut BytesMut,
         limits: Limits,
     ) -> Result<Option<Vec<Bytes>>, ParseError> {
+        if self.remaining == 0 && buf.first() == Some(&b'*') {
+            if let Some(args) = Self::whole_request(buf, limits) {
+                return Ok(Some(args));
+            }
+        }
         loop {
             if self.remaining == 0 {
                 let Some(&first) = buf.first() else {
@@ -132,6 +137,63 @@ impl RequestParser {
             self.args_bytes = 0;
             return Ok(Some(std::mem::take(&mut self.args)));
         }
+    }
+
+    /// The common case in one pass: a whole multibulk request of a few small arguments, already
+    /// in the buffer. Scans with a cursor and advances the buffer once, where the general path
+    /// below advances after every header and argument and finds each line end with `memchr`.
+    /// Anything else (incomplete, large, or malformed) is left untouched for the general path,
+    /// which keeps its errors and its place between reads.
+    fn whole_request(buf: &mut BytesMut, limits: Limits) -> Option<Vec<Bytes>> {
+        let bytes: &[u8] = buf;
+        let (count, mut at) = small_number(bytes, 1)?;
+        if count == 0 || count > FAST_MAX_ARGS || (count > 10 && limits.unauthenticated) {
+            return None;
+        }
+        let mut spans = [(0usize, 0usize); FAST_MAX_ARGS];
+        for span in spans.iter_mut().take(count) {
+            if *bytes.get(at)? != b'$' {
+                return None;
+            }
+            let (len, start) = small_number(bytes, at + 1)?;
+            if len > FAST_MAX_ARG_LEN || len as i64 > limits.max_bulk_len {
+                return None;
+            }
+            // Redis skips the two bytes after a bulk string without checking them.
+            at = start + len + 2;
+            if at > bytes.len() {
+                return None;
+            }
+            *span = (start, len);
+        }
+        // Arguments are copied out: a slice of the read buffer would keep the whole buffer
+        // alive for as long as a stored key, value or stream field lives. A short request's
+        // arguments share one copy (two allocations instead of one per argument), so a stored
+        // argument keeps at most `SHARED_COPY_MAX` bytes of its siblings alive.
+        let spans = &spans[..count];
+        let total: usize = spans.iter().map(|&(_, len)| len).sum();
+        let args = if total <= SHARED_COPY_MAX {
+            let mut copy = BytesMut::with_capacity(total);
+            for &(start, len) in spans {
+                copy.extend_from_slice(&bytes[start..start + len]);
+            }
+            let copy = copy.freeze();
+            let mut from = 0;
+            spans
+                .iter()
+                .map(|&(_, len)| {
+                    from += len;
+                    copy.slice(from - len..from)
+                })
+                .collect()
+        } else {
+            spans
+                .iter()
+                .map(|&(start, len)| Bytes::copy_from_slice(&bytes[start..start + len]))
+                .collect()
+        };
+        buf.advance(at);
+        Some(args)
     }
 
     /// Reads `*<count>\r\n`. `Ok(None)`: incomplete.
@@ -214,6 +276,36 @@ impl RequestParser {
     }
 }
 
+/// Largest request whose arguments share one copy (see [`RequestParser::whole_request`]).
+const SHARED_COPY_MAX: usize = 512;
+/// Most arguments [`RequestParser::whole_request`] takes; longer requests take the general path.
+const FAST_MAX_ARGS: usize = 16;
+/// Longest argument [`RequestParser::whole_request`] copies; longer ones take the general path,
+/// which splits them off the read buffer without a copy.
+const FAST_MAX_ARG_LEN: usize = 4096;
+
+/// A header number as the fast path accepts it: plain digits without a leading zero (or a lone
+/// `0`), at most six of them, then `\r` and one more byte. Returns the number and where the
+/// line after it starts. Anything else, or a line not yet complete, is `None`, and the general
+/// path decides.
+fn small_number(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut value = 0usize;
+    let mut at = from;
+    loop {
+        let c = *bytes.get(at)?;
+        match c {
+            b'0'..=b'9' if at - from < 6 && !(at > from && value == 0) => {
+                value = value * 10 + usize::from(c - b'0');
+            }
+            b'\r' if at > from => break,
+            _ => return None,
+        }
+        at += 1;
+    }
+    // The byte after `\r` must be there; like Redis, its value is not checked.
+    (at + 1 < bytes.len()).then_some((value, at + 2))
+}
+
 /// Finds `byte` as Redis's `strchr` would: a NUL byte ends the search unsuccessfully.
 fn find_line_end(buf: &[u8], byte: u8) -> Option<usize> {
     let at = memchr::memchr2(byte, 0, buf)?;
@@ -250,6 +342,52 @@ mod tests {
             got,
             vec![vec!["ECHO", "hi"], vec!["PING"], vec!["set", "a", "b c"]]
         );
+    }
+
+    proptest::proptest! {
+        /// Whatever way a pipeline is cut into reads, every request comes out whole: short
+        /// ones through the one-pass path, long, large or cut ones through the general one.
+        #[test]
+        fn requests_come_out_whole_however_the_reads_fall(
+            requests in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12),
+                        proptest::collection::vec(proptest::prelude::any::<u8>(), 100..600),
+                        proptest::collection::vec(proptest::prelude::any::<u8>(), 4090..4100),
+                    ],
+                    1..20,
+                ),
+                1..8,
+            ),
+            cuts in proptest::collection::vec(1usize..3000, 0..6),
+        ) {
+            let mut wire = Vec::new();
+            for args in &requests {
+                wire.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+                for arg in args {
+                    wire.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                    wire.extend_from_slice(arg);
+                    wire.extend_from_slice(b"\r\n");
+                }
+            }
+            let mut parser = RequestParser::default();
+            let mut buf = BytesMut::new();
+            let mut got: Vec<Vec<Vec<u8>>> = Vec::new();
+            let mut fed = 0;
+            for end in cuts.iter().scan(0, |at, step| { *at += step; Some(*at) }).chain([wire.len()]) {
+                let end = end.min(wire.len());
+                if end > fed {
+                    buf.extend_from_slice(&wire[fed..end]);
+                    fed = end;
+                }
+                while let Some(args) = parser.next(&mut buf, OPEN).unwrap() {
+                    got.push(args.iter().map(|a| a.to_vec()).collect());
+                }
+            }
+            proptest::prop_assert_eq!(got, requests);
+            proptest::prop_assert!(buf.is_empty());
+        }
     }
 
     #[test]
