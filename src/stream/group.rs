@@ -3,8 +3,9 @@
 //! # Invariants
 //! - Every pending entry in the group's PEL is owned by exactly one consumer, and that
 //!   consumer's `pending` set holds its id; nothing else is in any consumer's set. Every change
-//!   goes through [`Group::add_pending`], [`Group::claim`] or [`Group::ack`] so both indexes
-//!   move together.
+//!   goes through [`Group::deliver`] (or [`Group::add_pending`]), [`Group::claim`],
+//!   [`Group::ack_all`] (or [`Group::ack`]) or [`Group::delete_consumer`], so both indexes move
+//!   together.
 
 use std::collections::BTreeMap;
 

@@ -96,7 +96,9 @@ impl<V> IdMap<V> {
             match self.runs.back_mut() {
                 Some(run) if run.len() < RUN => run.push_back((id, value)),
                 _ => {
-                    let mut run = VecDeque::with_capacity(RUN);
+                    // Grown as filled, not sized up front: a group with one pending entry (or
+                    // a consumer with one) should not hold a whole run's worth of memory.
+                    let mut run = VecDeque::new();
                     run.push_back((id, value));
                     self.runs.push_back(run);
                 }
