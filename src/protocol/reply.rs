@@ -197,37 +197,60 @@ impl<'a> Reply<'a> {
     }
 }
 
-/// A stack buffer for formatting an integer without allocating.
-pub struct IntText {
-    bytes: [u8; 20],
+/// Text built backwards on the stack, for numbers written on hot paths without allocating:
+/// integers ([`itoa_buf`]) and stream ids (`StreamId::text`).
+pub struct StackText<const N: usize> {
+    bytes: [u8; N],
     start: usize,
 }
 
-impl IntText {
+impl<const N: usize> StackText<N> {
+    pub fn new() -> Self {
+        StackText {
+            bytes: [0; N],
+            start: N,
+        }
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[self.start..]
     }
+
+    /// Puts `v`'s decimal digits in front of what is there.
+    pub fn prepend_digits(&mut self, mut v: u64) {
+        loop {
+            self.start -= 1;
+            self.bytes[self.start] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+    }
+
+    pub fn prepend_byte(&mut self, byte: u8) {
+        self.start -= 1;
+        self.bytes[self.start] = byte;
+    }
 }
+
+impl<const N: usize> Default for StackText<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An integer's text: at most 20 bytes (`i64::MIN`).
+pub type IntText = StackText<20>;
 
 /// Formats `n` in decimal on the stack.
 pub fn itoa_buf(n: i64) -> IntText {
-    let mut bytes = [0u8; 20];
-    let mut pos = bytes.len();
-    let negative = n < 0;
-    let mut v = n.unsigned_abs();
-    loop {
-        pos -= 1;
-        bytes[pos] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+    let mut text = IntText::new();
+    text.prepend_digits(n.unsigned_abs());
+    if n < 0 {
+        text.prepend_byte(b'-');
     }
-    if negative {
-        pos -= 1;
-        bytes[pos] = b'-';
-    }
-    IntText { bytes, start: pos }
+    text
 }
 
 /// Formats a double as Redis does for replies (`%.17g`, with `inf`/`-inf`/`nan`).

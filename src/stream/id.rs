@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::error::CommandError;
 use crate::number::parse_u64;
+use crate::protocol::reply::StackText;
 
 /// An entry's id: milliseconds and a sequence number within them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -86,36 +87,16 @@ impl StreamId {
 }
 
 /// An id's text, `<ms>-<seq>`, formatted on the stack: stream replies write one per entry.
-pub struct IdText {
-    bytes: [u8; 41],
-    start: usize,
-}
-
-impl IdText {
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[self.start..]
-    }
-}
+/// At most 41 bytes (two 20-digit numbers and the dash).
+pub type IdText = StackText<41>;
 
 impl StreamId {
     pub fn text(&self) -> IdText {
-        fn put(bytes: &mut [u8; 41], pos: &mut usize, mut v: u64) {
-            loop {
-                *pos -= 1;
-                bytes[*pos] = b'0' + (v % 10) as u8;
-                v /= 10;
-                if v == 0 {
-                    break;
-                }
-            }
-        }
-        let mut bytes = [0u8; 41];
-        let mut pos = bytes.len();
-        put(&mut bytes, &mut pos, self.seq);
-        pos -= 1;
-        bytes[pos] = b'-';
-        put(&mut bytes, &mut pos, self.ms);
-        IdText { bytes, start: pos }
+        let mut text = IdText::new();
+        text.prepend_digits(self.seq);
+        text.prepend_byte(b'-');
+        text.prepend_digits(self.ms);
+        text
     }
 }
 
