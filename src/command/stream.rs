@@ -1397,18 +1397,19 @@ fn xread(
                         .collect(),
                     None => Vec::new(),
                 };
-                // Redis counts a read entry past `entries_read` unless deletions (or an
-                // unknown counter) make it estimate instead. Deletions reach at most up to
-                // `max_deleted_id`, so if the first new id is past them, every one is.
-                let estimating = s.groups[group].entries_read.is_none()
-                    || new.first().is_some_and(|id| s.has_tombstones_from(*id));
-                let (tombstones, estimates): (Vec<bool>, Vec<Option<u64>>) = if estimating {
-                    new.iter()
-                        .map(|id| (s.has_tombstones_from(*id), s.estimate_entries_read(*id)))
-                        .unzip()
-                } else {
-                    (Vec::new(), Vec::new())
-                };
+                // Redis counts a read entry past `entries_read`, but estimates the counter
+                // for an entry at or before a deletion, or while the counter is unknown.
+                // `new` rises, so the entries at or before a deletion are a prefix of it.
+                let before_deletion = new
+                    .iter()
+                    .take_while(|id| s.has_tombstones_from(**id))
+                    .count();
+                let estimates: Vec<Option<u64>> =
+                    if before_deletion > 0 || s.groups[group].entries_read.is_none() {
+                        new.iter().map(|id| s.estimate_entries_read(*id)).collect()
+                    } else {
+                        Vec::new()
+                    };
                 let entries_added = s.entries_added;
                 let g = s.groups.get_mut(group).expect("group checked above");
                 // As in Redis, a `>` read with nothing to serve does not create its consumer.
@@ -1425,9 +1426,7 @@ fn xread(
                 for (i, id) in new.iter().enumerate() {
                     if *id > g.last_id {
                         match g.entries_read {
-                            Some(n) if !tombstones.get(i).is_some_and(|t| *t) => {
-                                g.entries_read = Some(n + 1)
-                            }
+                            Some(n) if i >= before_deletion => g.entries_read = Some(n + 1),
                             _ if entries_added > 0 => {
                                 g.entries_read = estimates.get(i).copied().flatten()
                             }

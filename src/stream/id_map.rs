@@ -156,7 +156,7 @@ impl<V> IdMap<V> {
             .get(r)
             .map_or(0, |run| run.partition_point(|(k, _)| *k < start));
         self.runs
-            .range(r.min(self.runs.len())..)
+            .range(r..)
             .flatten()
             .skip(skip)
             .map(|(id, v)| (*id, v))
