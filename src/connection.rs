@@ -137,7 +137,14 @@ impl Connection {
                     self.state.stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
                     last_activity = Instant::now();
                 }
-                _ = handle.wake.notified() => {}
+                _ = handle.wake.notified() => {
+                    // Frames were pushed. While several connections publish, the others ready
+                    // in this turn of the event loop publish first, and one write carries all
+                    // their messages (see `pubsub::Publishers`).
+                    if self.state.hub.publishers.several(now_ms()) {
+                        tokio::task::yield_now().await;
+                    }
+                }
                 _ = self.state.shutdown_requested() => return Ok(()),
                 _ = sleep_until_opt(idle_deadline) => return Ok(()),
             }

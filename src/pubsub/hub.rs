@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use dashmap::DashMap;
 
-use super::MessageFrames;
+use super::{MessageFrames, Publishers};
 use crate::client::{ClientHandle, ClientId};
 use crate::config::OutputLimit;
 use crate::glob;
@@ -55,6 +55,8 @@ pub struct Hub {
     channels: DashMap<Bytes, Subscribers>,
     shard_channels: DashMap<Bytes, Subscribers>,
     patterns: RwLock<HashMap<Bytes, Subscribers>>,
+    /// Who has been publishing lately; subscribers' connections read it (see `Publishers`).
+    pub publishers: Publishers,
 }
 
 impl std::fmt::Debug for Hub {

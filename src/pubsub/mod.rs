@@ -9,10 +9,12 @@
 
 mod frame;
 mod hub;
+mod publishers;
 mod run;
 mod subscriptions;
 
 pub use frame::MessageFrames;
 pub use hub::{Hub, Kind};
+pub use publishers::Publishers;
 pub use run::PublishRun;
 pub use subscriptions::Subscriptions;
