@@ -50,7 +50,7 @@ impl Server {
             "--bind".into(),
             "127.0.0.1".into(),
         ];
-        if name == "redis" {
+        if program.ends_with("redis-server") {
             args.extend(["--save", "", "--appendonly", "no"].map(String::from));
         } else {
             args.extend(["--loglevel", "warning"].map(String::from));
@@ -729,7 +729,11 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// This tree's release build, or the binary HERALD_BIN names.
 fn herald_binary(root: &Path) -> PathBuf {
+    if let Some(bin) = std::env::var_os("HERALD_BIN") {
+        return PathBuf::from(bin);
+    }
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "--bin", "herald"])
         .current_dir(root)
@@ -759,7 +763,10 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let Some(redis_bin) = which("redis-server") else {
+    // HERALD_BASELINE=<a herald binary> puts that build in Redis's column: an A/B of two
+    // Herald builds under the same scenarios.
+    let baseline = std::env::var_os("HERALD_BASELINE").map(PathBuf::from);
+    let Some(redis_bin) = baseline.or_else(|| which("redis-server")) else {
         eprintln!("redis-server is not installed: apt-get install redis-server");
         std::process::exit(1);
     };
