@@ -140,9 +140,16 @@ impl Connection {
                 _ = handle.wake.notified() => {
                     // Frames were pushed. While several connections publish, the others ready
                     // in this turn of the event loop publish first, and one write carries all
-                    // their messages (see `pubsub::Publishers`).
+                    // their messages (see `pubsub::Publishers`): turns are waited out while
+                    // they bring more, a few at most.
                     if self.state.hub.publishers.several(now_ms()) {
-                        tokio::task::yield_now().await;
+                        for _ in 0..4 {
+                            let before = handle.outbox.len();
+                            tokio::task::yield_now().await;
+                            if handle.outbox.len() == before {
+                                break;
+                            }
+                        }
                     }
                 }
                 _ = self.state.shutdown_requested() => return Ok(()),
