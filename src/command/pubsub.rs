@@ -259,7 +259,7 @@ impl PubSubCommand {
                     return join_run(ctx, out, kind, channel, message);
                 }
                 let limit = ctx.state.settings.output_limits().pubsub;
-                hub.publishers.published(ctx.session.handle.id, ctx.now);
+                hub.publishers.published(ctx.session.handle.id, || ctx.now);
                 let messages = [message];
                 let receivers = match kind {
                     Kind::ShardChannel => hub.spublish(&channel, &messages, &limit),
@@ -393,7 +393,7 @@ pub fn deliver_run(state: &ServerState, session: &mut Session, out: &mut Reply) 
     state
         .hub
         .publishers
-        .published(session.handle.id, crate::keyspace::now_ms());
+        .published(session.handle.id, crate::keyspace::now_ms);
     let (published, receivers) = run.deliver(&state.hub, &limit);
     for _ in 0..published {
         out.int(receivers as i64);
