@@ -158,33 +158,35 @@ fn encode(args: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+/// The end of the line starting at `from` (past its `\n`). Header lines are a few bytes:
+/// a plain loop beats a vectorised search on them, and the load generator is on the critical
+/// path of every fan-out scenario.
+fn line_end(buf: &[u8], from: usize) -> Option<usize> {
+    buf.get(from..)?
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| from + i + 1)
+}
+
+/// The integer of a header line `<type><digits>\r\n` (`from` after the type byte).
+fn number(buf: &[u8], from: usize, to: usize) -> i64 {
+    let digits = &buf[from..to.saturating_sub(2)];
+    let (negative, digits) = match digits.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, digits),
+    };
+    let n = digits
+        .iter()
+        .fold(0i64, |n, &d| n * 10 + i64::from(d.wrapping_sub(b'0')));
+    if negative {
+        -n
+    } else {
+        n
+    }
+}
+
 /// Length of the complete frame at the start of `buf`, if it is all there.
 fn frame_len(buf: &[u8]) -> Option<usize> {
-    /// The end of the line starting at `from` (past its `\n`). Header lines are a few bytes:
-    /// a plain loop beats a vectorised search on them, and the load generator is on the
-    /// critical path of every fan-out scenario.
-    fn line_end(buf: &[u8], from: usize) -> Option<usize> {
-        buf[from..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|i| from + i + 1)
-    }
-    /// The integer of a header line `<type><digits>\r\n` (`from` after the type byte).
-    fn number(buf: &[u8], from: usize, to: usize) -> i64 {
-        let digits = &buf[from..to.saturating_sub(2)];
-        let (negative, digits) = match digits.split_first() {
-            Some((b'-', rest)) => (true, rest),
-            _ => (false, digits),
-        };
-        let n = digits
-            .iter()
-            .fold(0i64, |n, &d| n * 10 + i64::from(d.wrapping_sub(b'0')));
-        if negative {
-            -n
-        } else {
-            n
-        }
-    }
     fn at(buf: &[u8], pos: usize) -> Option<usize> {
         let end = line_end(buf, pos)?;
         match buf.get(pos)? {
@@ -215,28 +217,21 @@ fn frame_len(buf: &[u8]) -> Option<usize> {
 /// of bulk strings only: everything before it (the headers, every other element, the last
 /// one's length) is the frame's *shape*.
 fn shape_len(frame: &[u8]) -> Option<usize> {
-    let line = |from: usize| memchr::memchr(b'\n', &frame[from..]).map(|i| from + i + 1);
-    let number = |from: usize, to: usize| -> Option<usize> {
-        std::str::from_utf8(frame.get(from..to.checked_sub(2)?)?)
-            .ok()?
-            .parse()
-            .ok()
-    };
     if !matches!(frame.first(), Some(b'*' | b'>')) {
         return None;
     }
-    let end = line(0)?;
-    let count = number(1, end)?;
+    let end = line_end(frame, 0)?;
+    let count = usize::try_from(number(frame, 1, end)).ok()?;
     let mut pos = end;
     for i in 0..count {
         if frame.get(pos) != Some(&b'$') {
             return None;
         }
-        let end = line(pos)?;
+        let end = line_end(frame, pos)?;
         if i + 1 == count {
             return Some(end);
         }
-        pos = end + number(pos + 1, end)? + 2;
+        pos = end + usize::try_from(number(frame, pos + 1, end)).ok()? + 2;
     }
     None
 }
