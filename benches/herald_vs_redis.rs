@@ -815,6 +815,8 @@ fn main() {
     // HERALD_BASELINE=<a herald binary> puts that build in Redis's column: an A/B of two
     // Herald builds under the same scenarios.
     let baseline = std::env::var_os("HERALD_BASELINE").map(PathBuf::from);
+    // Such a run only prints: its table would name a Herald build as Redis.
+    let write = write && baseline.is_none();
     let Some(redis_bin) = baseline.or_else(|| which("redis-server")) else {
         eprintln!("redis-server is not installed: apt-get install redis-server");
         std::process::exit(1);
