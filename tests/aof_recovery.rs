@@ -1,7 +1,8 @@
 //! Start-up on a damaged AOF, with the real binary (its log and exit status are the interface):
 //! a command cut off at the end is truncated away with a log line and the rest loads; a MULTI
 //! without its EXEC at the end is dropped whole; corruption anywhere else stops start-up with
-//! the byte offset and leaves the file exactly as it was.
+//! the byte offset and leaves the file exactly as it was; newlines written ahead of the last
+//! command by a server that did not stop gracefully are not commands.
 
 mod aof_support;
 mod common;
@@ -51,6 +52,49 @@ fn a_command_cut_off_at_the_end_is_truncated_away_with_a_log_line() {
     let server = running(spawn_binary(&["--appendonly", "yes", "--dir", dir.path()]));
     let mut raw = connect(server.port);
     assert_eq!(raw.cmd(&["MGET", "a", "c"]), "*2\r\n$1\r\n1\r\n$1\r\n3\r\n");
+}
+
+/// What a killed Herald leaves: commands, then newlines written ahead of them (see
+/// `persistence::prealloc`). Nothing to repair: the file loads as it is and new writes go
+/// where the commands end. A write cut off inside that space is truncated away like any other.
+#[test]
+fn newlines_written_ahead_of_the_commands_are_not_commands() {
+    let dir = Scratch::new("filler");
+    let whole = file_of(&[&["SELECT", "0"], &["SET", "a", "1"]]);
+    let mut killed = whole.clone();
+    killed.extend_from_slice(&[b'\n'; 100_000]);
+    std::fs::write(dir.aof(), &killed).unwrap();
+
+    let server = running(spawn_binary(&["--appendonly", "yes", "--dir", dir.path()]));
+    assert!(!server.log.join("").contains("short read"));
+    assert_eq!(read(&dir.aof()), killed, "left as it was");
+    let mut raw = connect(server.port);
+    assert_eq!(raw.cmd(&["SET", "b", "2"]), "+OK\r\n");
+    let mut with_b = whole.clone();
+    with_b.extend(file_of(&[&["SELECT", "0"], &["SET", "b", "2"]]));
+    assert_eq!(
+        read(&dir.aof())[..with_b.len()],
+        with_b[..],
+        "written where they end"
+    );
+    drop(raw);
+    drop(server);
+
+    // A write cut off in the space written ahead: the filler follows the cut.
+    let mut cut = whole.clone();
+    cut.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$5\r\nab");
+    cut.extend_from_slice(&[b'\n'; 1000]);
+    std::fs::write(dir.aof(), &cut).unwrap();
+    let server = running(spawn_binary(&["--appendonly", "yes", "--dir", dir.path()]));
+    let log = server.log.join("");
+    assert!(log.contains(&format!("offset {}", whole.len())), "{log}");
+    assert_eq!(
+        read(&dir.aof()),
+        whole,
+        "truncated to the last whole command"
+    );
+    let mut raw = connect(server.port);
+    assert_eq!(raw.cmd(&["MGET", "a", "z"]), "*2\r\n$1\r\n1\r\n$-1\r\n");
 }
 
 #[test]

@@ -1,6 +1,8 @@
-//! The migration path: a Herald AOF fed to a real `redis-server` with `redis-cli --pipe` gives
-//! Redis the same state: strings with their deadlines, streams with their entries, counters,
-//! groups and pending entries. Skipped (with a note) where redis-server is not installed.
+//! The migration path: a Herald AOF fed to a real `redis-server` gives Redis the same state:
+//! strings with their deadlines, streams with their entries, counters, groups and pending
+//! entries — with `redis-cli --pipe` from a copy taken while Herald runs (the space it writes
+//! ahead is still there), and with Redis's own loader from the file a graceful stop leaves.
+//! Skipped (with a note) where redis-server is not installed.
 //! The redis-server is our own child on a free loopback port, stopped by its PID.
 
 mod aof_support;
@@ -25,10 +27,19 @@ impl Drop for Redis {
     }
 }
 
-fn start_redis(dir: &Path, port: u16) -> Redis {
+/// A redis-server on `dir`; with `appendonly`, it loads `dir/appendonly.aof` with its own loader.
+fn start_redis(dir: &Path, port: u16, appendonly: bool) -> Redis {
+    let appendonly = if appendonly { "yes" } else { "no" };
     let child = Command::new(REDIS_SERVER)
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .args([
+            "--save",
+            "",
+            "--appendonly",
+            appendonly,
+            "--daemonize",
+            "no",
+        ])
         .arg("--dir")
         .arg(dir)
         .stdout(Stdio::null())
@@ -78,6 +89,7 @@ fn a_herald_aof_loads_into_redis_server_with_the_same_state() {
         return;
     }
     let dir = Scratch::new("redis-compat");
+    let live = dir.0.join("live.aof");
     let herald_state = {
         let server = start(&dir, &[]);
         let mut raw = server.raw();
@@ -121,24 +133,49 @@ fn a_herald_aof_loads_into_redis_server_with_the_same_state() {
         let first = raw.cmd(&["XRANGE", "s", "-", "+", "COUNT", "1"]);
         let first_id = first.split("\r\n").nth(3).unwrap().to_owned();
         raw.cmd(&["XACK", "s", "g", &first_id]);
+        // The file as a running (or killed) Herald leaves it: the space written ahead of its
+        // end is still there.
+        std::fs::copy(dir.aof(), &live).expect("copy the live aof");
         state(&mut raw)
     };
+    let live = std::fs::read(&live).expect("live copy");
+    let stopped = std::fs::read(dir.aof()).expect("aof");
+    assert!(
+        live.len() > stopped.len() && live.ends_with(b"\n\n"),
+        "no space written ahead"
+    );
+    assert!(stopped.ends_with(b"\r\n") && !stopped.ends_with(b"\n\n"));
+    assert_eq!(
+        live[..stopped.len()],
+        stopped[..],
+        "a graceful stop trims, nothing else"
+    );
 
+    // `redis-cli --pipe` of the live copy: the filler passes as empty inline commands.
     let port = free_port();
-    let _redis = start_redis(&dir.0, port);
-    let file = std::fs::File::open(dir.aof()).expect("aof");
+    let _redis = start_redis(&dir.0, port, false);
     let piped = Command::new(REDIS_CLI)
         .args(["-p", &port.to_string(), "--pipe"])
-        .stdin(file)
+        .stdin(std::fs::File::open(dir.0.join("live.aof")).expect("live copy"))
         .output()
         .expect("redis-cli --pipe");
     let report = String::from_utf8_lossy(&piped.stdout);
     assert!(piped.status.success(), "{report}");
     assert!(report.contains("errors: 0"), "{report}");
-
     let mut raw = Raw::connect(([127, 0, 0, 1], port).into());
-    let redis_state = state(&mut raw);
-    for (i, (h, r)) in herald_state.iter().zip(&redis_state).enumerate() {
-        assert_eq!(h, r, "query {i}");
+    let piped_state = state(&mut raw);
+    for (i, (h, r)) in herald_state.iter().zip(&piped_state).enumerate() {
+        assert_eq!(h, r, "query {i} after redis-cli --pipe");
+    }
+
+    // Redis's own loader, on the file a graceful stop left.
+    let own = Scratch::new("redis-own-loader");
+    std::fs::write(own.aof(), &stopped).expect("copy for redis");
+    let port = free_port();
+    let _redis = start_redis(&own.0, port, true);
+    let mut raw = Raw::connect(([127, 0, 0, 1], port).into());
+    let loaded_state = state(&mut raw);
+    for (i, (h, r)) in herald_state.iter().zip(&loaded_state).enumerate() {
+        assert_eq!(h, r, "query {i} after Redis loaded the file itself");
     }
 }

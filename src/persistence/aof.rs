@@ -55,6 +55,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::watch;
 
+use super::prealloc::AofFile;
 use super::resp::encode_into;
 use crate::config::FsyncPolicy;
 use crate::state::ServerState;
@@ -151,7 +152,7 @@ pub struct Log {
     released: watch::Sender<u64>,
     pub stats: LogStats,
     /// The open file, once the writer has started.
-    file: Mutex<Option<File>>,
+    file: Mutex<Option<AofFile>>,
     /// Written since the last fsync (for `everysec`).
     unsynced: AtomicBool,
     /// The file's path, for error messages.
@@ -270,7 +271,7 @@ impl Log {
         kicks.push(Arc::downgrade(self));
     }
 
-    fn lock_file(&self) -> MutexGuard<'_, Option<File>> {
+    fn lock_file(&self) -> MutexGuard<'_, Option<AofFile>> {
         self.file.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -291,7 +292,7 @@ impl Log {
             (std::mem::take(&mut p.main.buf), p.seq)
         };
         if !batch.is_empty() {
-            if let Err(e) = file.write_all(&batch) {
+            if let Err(e) = file.append(&batch, policy == FsyncPolicy::Always) {
                 fail(self, "writing", path, &e);
             }
             self.stats.writes.fetch_add(1, Relaxed);
@@ -369,7 +370,7 @@ pub struct Writer {
 
 impl Writer {
     /// Hands `file` to the log, where every writer finds it.
-    pub fn new(file: File, path: PathBuf, state: Arc<ServerState>) -> Writer {
+    pub fn new(file: AofFile, path: PathBuf, state: Arc<ServerState>) -> Writer {
         let log = &state.persistence.log;
         *log.lock_file() = Some(file);
         let _ = log.path.set(path.clone());
@@ -427,6 +428,7 @@ impl Writer {
                 }
             }
             if stop {
+                self.trim(log);
                 return;
             }
         }
@@ -436,7 +438,7 @@ impl Writer {
     /// connections writing under `everysec` never wait for the disk (Redis fsyncs in a
     /// background thread for the same reason).
     fn fsync(&mut self, log: &Log) {
-        let handle = log.lock_file().as_ref().map(File::try_clone);
+        let handle = log.lock_file().as_ref().map(AofFile::try_clone);
         let Some(handle) = handle else {
             return;
         };
@@ -445,6 +447,19 @@ impl Writer {
             fail(log, "fsyncing", &self.path, &e);
         }
         log.stats.fsyncs.fetch_add(1, Relaxed);
+    }
+
+    /// Leaves only the commands in the file (see [`AofFile::trim`]). Failing leaves filler
+    /// behind, which the next start-up reads past: logged, not fatal.
+    fn trim(&self, log: &Log) {
+        if let Some(file) = log.lock_file().as_mut() {
+            if let Err(e) = file.trim() {
+                tracing::warn!(
+                    "Could not trim the space written ahead in the append only file {}: {e}",
+                    self.path.display()
+                );
+            }
+        }
     }
 
     /// The last step of a rewrite: with appends paused, write what arrived since the snapshot to
@@ -475,7 +490,7 @@ impl Writer {
             fail(log, "fsyncing the directory of", &self.path, &e);
         }
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        *current = Some(file);
+        *current = Some(AofFile::new(file, size, size));
         log.unsynced.store(false, Relaxed);
         // Everything queued for the old file is in the new one (it is in `rest`).
         p.main = Tail {

@@ -1,7 +1,8 @@
 //! Start-up replay of the AOF: every command is run as a client would run it, through the same
 //! command path, by a session of its own that no connection owns.
 //!
-//! What the end of the file may look like decides what happens:
+//! What the end of the file may look like decides what happens (newlines written ahead of the
+//! last command, [`super::prealloc`]'s filler, are not part of it):
 //! - a whole command (or nothing): loaded;
 //! - a command cut off by the end of the data, or a MULTI without its EXEC (a crash during a
 //!   write): with `aof-load-truncated yes` the file is truncated to the last whole command (the
@@ -16,6 +17,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
+use super::prealloc::logical_len;
 use super::resp::{decode, Decoded};
 use super::PersistenceError;
 use crate::command::table::{flags, Lookup};
@@ -40,14 +42,17 @@ struct Replayed {
     end: End,
 }
 
-/// Loads the file at `path` into the keyspace; returns the file's size once loaded (after any
-/// truncation). A missing file is an empty one.
+/// Loads the file at `path` into the keyspace; returns where its commands end once loaded
+/// (after any truncation; filler may follow, see [`super::prealloc`]). A missing file is an
+/// empty one.
 pub fn load(state: &Arc<ServerState>, path: &Path) -> Result<u64, PersistenceError> {
     let data = match std::fs::read(path) {
         Ok(data) => Bytes::from(data),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(PersistenceError::io("reading", path, e)),
     };
+    // Filler written ahead by a writer that did not shut down gracefully: not commands.
+    let data = data.slice(..logical_len(&data));
     if data.is_empty() {
         return Ok(0);
     }

@@ -5,6 +5,7 @@
 //!   (fsync policies, group commit).
 //! - [`loader`]: replay at start; a cut-off tail is truncated, corruption elsewhere refuses to
 //!   start and leaves the file as it is.
+//! - [`prealloc`]: the open file, written ahead of its end so that an fsync carries only data.
 //! - [`rewrite`]: BGREWRITEAOF and the automatic trigger: the live state as a minimal command
 //!   set, swapped in atomically.
 //! - [`keylock`]: per-key ordering of writes and their log entries.
@@ -56,6 +57,7 @@
 pub mod aof;
 pub mod keylock;
 pub mod loader;
+pub mod prealloc;
 pub mod resp;
 pub mod rewrite;
 pub mod streams;
@@ -162,9 +164,15 @@ impl Persistence {
         me.log.stats.base_size.store(size, Ordering::Relaxed);
         let file = std::fs::OpenOptions::new()
             .create(true)
-            .append(true)
+            .truncate(false)
+            .write(true)
             .open(&path)
             .map_err(|e| PersistenceError::io("opening", &path, e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| PersistenceError::io("opening", &path, e))?
+            .len();
+        let file = prealloc::AofFile::new(file, size, len);
         if size == 0 {
             aof::fsync_dir(&path)
                 .map_err(|e| PersistenceError::io("syncing the directory of", &path, e))?;
