@@ -8,7 +8,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -28,7 +27,9 @@ struct Queue {
     frames: VecDeque<Bytes>,
     /// Bytes queued plus bytes taken but not yet written.
     pending: usize,
-    over_soft_since: Option<Instant>,
+    /// The Unix second the soft limit was first found reached, in the run of pushes that has
+    /// kept it reached since.
+    over_soft_since: Option<u64>,
     closed: bool,
 }
 
@@ -41,6 +42,21 @@ pub struct Outbox {
 impl Outbox {
     /// Queues `frame` unless doing so breaks `limit`.
     pub fn push(&self, frame: Bytes, limit: &OutputLimit) -> Pushed {
+        self.push_at(frame, limit, || crate::keyspace::now_ms() / 1000)
+    }
+
+    /// [`Outbox::push`] with the clock (Unix seconds) given, read only over the soft limit.
+    ///
+    /// Redis's rules (`checkClientOutputBufferLimits`): a limit is reached at `>=` its bytes;
+    /// the soft limit breaks only once it has stayed reached for *more than* its seconds,
+    /// counted in whole seconds of the clock, and never at the push that first reaches it — so
+    /// `soft_seconds` 0 disconnects at the first push over it in a later second, not at once.
+    fn push_at(
+        &self,
+        frame: Bytes,
+        limit: &OutputLimit,
+        unix_secs: impl FnOnce() -> u64,
+    ) -> Pushed {
         let Ok(mut q) = self.queue.lock() else {
             return Pushed::OverLimit;
         };
@@ -48,17 +64,21 @@ impl Outbox {
             return Pushed::OverLimit;
         }
         let pending = q.pending + frame.len();
-        if limit.hard_bytes > 0 && pending as u64 > limit.hard_bytes {
+        if limit.hard_bytes > 0 && pending as u64 >= limit.hard_bytes {
             q.closed = true;
             q.frames.clear();
             return Pushed::OverLimit;
         }
-        if limit.soft_bytes > 0 && pending as u64 > limit.soft_bytes {
-            let since = *q.over_soft_since.get_or_insert_with(Instant::now);
-            if since.elapsed() > Duration::from_secs(limit.soft_seconds) {
-                q.closed = true;
-                q.frames.clear();
-                return Pushed::OverLimit;
+        if limit.soft_bytes > 0 && pending as u64 >= limit.soft_bytes {
+            let now = unix_secs();
+            match q.over_soft_since {
+                None => q.over_soft_since = Some(now),
+                Some(since) if now.saturating_sub(since) > limit.soft_seconds => {
+                    q.closed = true;
+                    q.frames.clear();
+                    return Pushed::OverLimit;
+                }
+                Some(_) => {}
             }
         } else {
             q.over_soft_since = None;
@@ -159,25 +179,49 @@ mod tests {
     }
 
     #[test]
-    fn soft_limit_allows_a_burst_within_its_time() {
+    fn the_hard_limit_is_reached_at_its_bytes() {
         let outbox = Outbox::default();
-        let soft = OutputLimit {
+        let ten = Bytes::from_static(b"0123456789");
+        assert_eq!(outbox.push(ten, &LIMIT), Pushed::OverLimit);
+        let outbox = Outbox::default();
+        let nine = Bytes::from_static(b"012345678");
+        assert!(matches!(outbox.push(nine, &LIMIT), Pushed::Queued { .. }));
+    }
+
+    #[test]
+    fn the_soft_limit_breaks_only_after_staying_reached_past_its_seconds() {
+        let soft = |soft_seconds| OutputLimit {
             hard_bytes: 0,
             soft_bytes: 4,
-            soft_seconds: 60,
+            soft_seconds,
         };
-        assert!(matches!(
-            outbox.push(Bytes::from_static(b"123456"), &soft),
-            Pushed::Queued { .. }
-        ));
-        let instant = OutputLimit {
-            soft_seconds: 0,
-            ..soft
-        };
-        std::thread::sleep(Duration::from_millis(5));
+        let frame = || Bytes::from_static(b"1234");
+        let queued = |p: Pushed| matches!(p, Pushed::Queued { .. });
+        // 60 s: reached at second 100, still fine through second 160, broken at 161.
+        let outbox = Outbox::default();
+        assert!(queued(outbox.push_at(frame(), &soft(60), || 100)));
+        assert!(queued(outbox.push_at(frame(), &soft(60), || 160)));
         assert_eq!(
-            outbox.push(Bytes::from_static(b"1"), &instant),
+            outbox.push_at(frame(), &soft(60), || 161),
             Pushed::OverLimit
         );
+        // 0 s: never at the push that first reaches it, nor within the same second.
+        let outbox = Outbox::default();
+        assert!(queued(outbox.push_at(frame(), &soft(0), || 100)));
+        assert!(queued(outbox.push_at(frame(), &soft(0), || 100)));
+        assert_eq!(outbox.push_at(frame(), &soft(0), || 101), Pushed::OverLimit);
+        // Dropping back under the limit starts the count again.
+        let outbox = Outbox::default();
+        assert!(queued(outbox.push_at(frame(), &soft(0), || 100)));
+        let mut taken = Vec::new();
+        outbox.take(&mut taken);
+        outbox.written(4);
+        assert!(queued(outbox.push_at(
+            Bytes::from_static(b"1"),
+            &soft(0),
+            || 105
+        )));
+        assert!(queued(outbox.push_at(frame(), &soft(0), || 105)));
+        assert_eq!(outbox.push_at(frame(), &soft(0), || 106), Pushed::OverLimit);
     }
 }
