@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -105,7 +105,15 @@ impl Connection {
             self.collect_pushed();
             if !self.output.is_empty() {
                 self.await_aof().await?;
-                self.flush().await?;
+                // A command may only run after the replies before it are written when it
+                // would otherwise run past one that blocks or ends the connection.
+                let read_meanwhile =
+                    self.session.blocked.is_none() && !self.session.close_after_reply;
+                self.flush(read_meanwhile).await?;
+                if !self.output.is_empty() {
+                    // Input arrived while the socket was full: run it, then write on.
+                    continue;
+                }
             }
             if self.session.blocked.is_some() {
                 self.wait_blocked().await?;
@@ -115,19 +123,19 @@ impl Connection {
                 return Ok(());
             }
             // Frames pushed while `flush` was writing spent their wake-up there: collect them
-            // now rather than sleep on a wake-up that already came.
+            // now rather than sleep on a wake-up that already came — after taking what input
+            // has arrived, so that a subscriber whose channel never goes quiet still has its
+            // commands (UNSUBSCRIBE) read, as Redis reads input whatever the output.
             if !handle.outbox.is_empty() {
+                if !self.read_arrived()? {
+                    return Ok(());
+                }
                 continue;
             }
             let timeout = self.state.settings.timeout.load(Relaxed);
             let idle_deadline = (timeout > 0 && self.session.pubsub.total() == 0)
                 .then(|| last_activity + Duration::from_secs(timeout));
-            let wanted = self.parser.bytes_wanted(self.input.len());
-            if wanted > 0 {
-                self.input.reserve(wanted.min(64 * 1024 * 1024));
-            } else if self.input.capacity() - self.input.len() < 4096 {
-                self.input.reserve(16 * 1024);
-            }
+            self.reserve_input();
             tokio::select! {
                 read = self.stream.read_buf(&mut self.input) => {
                     let n = read.map_err(Close::Io)?;
@@ -155,6 +163,34 @@ impl Connection {
                 _ = self.state.shutdown_requested() => return Ok(()),
                 _ = sleep_until_opt(idle_deadline) => return Ok(()),
             }
+        }
+    }
+
+    /// Room for the next read: what the request being parsed still needs, or a few KB.
+    fn reserve_input(&mut self) {
+        let wanted = self.parser.bytes_wanted(self.input.len());
+        if wanted > 0 {
+            self.input.reserve(wanted.min(64 * 1024 * 1024));
+        } else if self.input.capacity() - self.input.len() < 4096 {
+            self.input.reserve(16 * 1024);
+        }
+    }
+
+    /// Reads what input has arrived, without waiting (no system call unless the socket was
+    /// reported readable); `false` once the client has closed.
+    fn read_arrived(&mut self) -> Result<bool, Close> {
+        self.reserve_input();
+        match self.stream.try_read_buf(&mut self.input) {
+            Ok(0) => Ok(false),
+            Ok(n) => {
+                self.state
+                    .stats
+                    .total_net_input_bytes
+                    .fetch_add(n as u64, Relaxed);
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(true),
+            Err(e) => Err(Close::Io(e)),
         }
     }
 
@@ -283,7 +319,7 @@ impl Connection {
                         break Err(Close::Normal);
                     }
                     self.collect_pushed();
-                    if let Err(e) = self.flush().await {
+                    if let Err(e) = self.flush(false).await {
                         break Err(e);
                     }
                 }
@@ -366,11 +402,13 @@ impl Connection {
         }
     }
 
-    /// Writes the output queue, watching for a kill while the socket is full.
-    async fn flush(&mut self) -> Result<(), Close> {
+    /// Writes the output queue, watching for a kill while the socket is full. With
+    /// `read_meanwhile`, input arriving while the socket is full ends the flush early (with
+    /// output left), so that the caller runs it: a client is served whatever its output.
+    async fn flush(&mut self, read_meanwhile: bool) -> Result<(), Close> {
         let handle = self.session.handle.clone();
         while !self.output.is_empty() {
-            let written = {
+            let attempt = {
                 let mut slices = [IoSlice::new(&[]); MAX_IOV];
                 let n = self
                     .output
@@ -379,23 +417,36 @@ impl Connection {
                     .map(|(b, slice)| *slice = IoSlice::new(b))
                     .count();
                 // One buffer (a subscriber's message, most replies) goes out with `write`.
-                let write = async {
-                    match &slices[..n] {
-                        [one] => self.stream.write(one).await,
-                        many => self.stream.write_vectored(many).await,
-                    }
-                };
-                tokio::select! {
-                    r = write => r.map_err(Close::Io)?,
-                    _ = handle.wake.notified() => {
-                        if handle.is_killed() {
-                            return Err(Close::Normal);
-                        }
-                        // More frames were pushed; they are picked up after this write.
-                        continue;
-                    }
-                    _ = self.state.shutdown_requested() => return Err(Close::Normal),
+                match &slices[..n] {
+                    [one] => self.stream.try_write(one),
+                    many => self.stream.try_write_vectored(many),
                 }
+            };
+            let written = match attempt {
+                Ok(written) => written,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    tokio::select! {
+                        r = self.stream.writable() => r.map_err(Close::Io)?,
+                        r = self.stream.readable(), if read_meanwhile => {
+                            r.map_err(Close::Io)?;
+                            if !self.read_arrived()? {
+                                return Err(Close::Normal);
+                            }
+                            if !self.input.is_empty() {
+                                return Ok(());
+                            }
+                        }
+                        _ = handle.wake.notified() => {
+                            if handle.is_killed() {
+                                return Err(Close::Normal);
+                            }
+                            // More frames were pushed; they are picked up after this write.
+                        }
+                        _ = self.state.shutdown_requested() => return Err(Close::Normal),
+                    }
+                    continue;
+                }
+                Err(e) => return Err(Close::Io(e)),
             };
             if written == 0 {
                 return Err(Close::Io(io::ErrorKind::WriteZero.into()));

@@ -302,3 +302,58 @@ fn a_pathological_pattern_does_not_stall_publishing() {
     assert!(sub.reply().starts_with("*4\r\n$8\r\npmessage\r\n"));
     assert_eq!(publisher.cmd(&["PUBSUB", "CHANNELS", &pattern]), "*0\r\n");
 }
+
+/// A subscriber that reads slowly while its channel never goes quiet: its socket stays full,
+/// so there is always more queued for it after each write. Its commands must still be read, as
+/// Redis reads a client's input whatever its output: the UNSUBSCRIBE takes effect (PUBSUB
+/// NUMSUB, asked elsewhere, drops to 0) while the flood goes on and the backlog is still
+/// being read.
+#[test]
+fn a_subscriber_whose_channel_never_goes_quiet_still_has_its_commands_read() {
+    use std::io::Read;
+    let server = TestServer::start(&["--client-output-buffer-limit", "pubsub", "0", "0", "0"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut sub = server.raw();
+    sub.cmd(&["SUBSCRIBE", "busy"]);
+    let publishers: Vec<_> = (0..3)
+        .map(|_| flood(&server, "busy", stop.clone()))
+        .collect();
+    // A small read every millisecond, slower than the flood, keeps the socket full.
+    let mut reading = sub.stream.try_clone().expect("clone");
+    let reader = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 1024];
+            let until = Instant::now() + Duration::from_secs(10);
+            while !stop.load(Ordering::Relaxed) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(1));
+                match reading.read(&mut chunk) {
+                    Ok(n) if n > 0 => {}
+                    _ => break,
+                }
+            }
+        })
+    };
+    // Past what the socket buffers hold (a few MB on loopback).
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut observer = server.raw();
+    let numsub = "*2\r\n$4\r\nbusy\r\n:1\r\n";
+    assert_eq!(observer.cmd(&["PUBSUB", "NUMSUB", "busy"]), numsub);
+    sub.send(b"UNSUBSCRIBE busy\r\n");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = false;
+    while Instant::now() < deadline {
+        if observer.cmd(&["PUBSUB", "NUMSUB", "busy"]) == numsub.replace(":1", ":0") {
+            left = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    publishers.into_iter().for_each(|p| p.join().unwrap());
+    reader.join().unwrap();
+    assert!(
+        left,
+        "UNSUBSCRIBE not read within 5 s while the channel kept publishing"
+    );
+}
