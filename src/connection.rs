@@ -53,6 +53,8 @@ pub struct Connection {
     taken: Vec<Bytes>,
     /// Where small pushed frames are gathered before writing.
     pushed: BytesMut,
+    /// When input last arrived (the idle `timeout` counts from here).
+    last_input: Instant,
 }
 
 impl Connection {
@@ -73,6 +75,7 @@ impl Connection {
             outbox_bytes_in_output: 0,
             taken: Vec::new(),
             pushed: BytesMut::new(),
+            last_input: Instant::now(),
         }
     }
 
@@ -94,7 +97,6 @@ impl Connection {
 
     async fn serve(&mut self) -> Result<(), Close> {
         let handle = self.session.handle.clone();
-        let mut last_activity = Instant::now();
         loop {
             if handle.is_killed() {
                 return Ok(());
@@ -127,14 +129,12 @@ impl Connection {
             // has arrived, so that a subscriber whose channel never goes quiet still has its
             // commands (UNSUBSCRIBE) read, as Redis reads input whatever the output.
             if !handle.outbox.is_empty() {
-                if !self.read_arrived()? {
-                    return Ok(());
-                }
+                self.read_arrived()?;
                 continue;
             }
             let timeout = self.state.settings.timeout.load(Relaxed);
             let idle_deadline = (timeout > 0 && self.session.pubsub.total() == 0)
-                .then(|| last_activity + Duration::from_secs(timeout));
+                .then(|| self.last_input + Duration::from_secs(timeout));
             self.reserve_input();
             tokio::select! {
                 read = self.stream.read_buf(&mut self.input) => {
@@ -142,8 +142,7 @@ impl Connection {
                     if n == 0 {
                         return Ok(());
                     }
-                    self.state.stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
-                    last_activity = Instant::now();
+                    self.took_input(n);
                 }
                 _ = handle.wake.notified() => {
                     // Frames were pushed. While several connections publish, the others ready
@@ -177,21 +176,27 @@ impl Connection {
     }
 
     /// Reads what input has arrived, without waiting (no system call unless the socket was
-    /// reported readable); `false` once the client has closed.
-    fn read_arrived(&mut self) -> Result<bool, Close> {
+    /// reported readable); returns how many bytes, and closes once the client has.
+    fn read_arrived(&mut self) -> Result<usize, Close> {
         self.reserve_input();
         match self.stream.try_read_buf(&mut self.input) {
-            Ok(0) => Ok(false),
+            Ok(0) => Err(Close::Normal),
             Ok(n) => {
-                self.state
-                    .stats
-                    .total_net_input_bytes
-                    .fetch_add(n as u64, Relaxed);
-                Ok(true)
+                self.took_input(n);
+                Ok(n)
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
             Err(e) => Err(Close::Io(e)),
         }
+    }
+
+    /// Accounts for `n` bytes read (INFO `total_net_input_bytes`, the idle timeout).
+    fn took_input(&mut self, n: usize) {
+        self.state
+            .stats
+            .total_net_input_bytes
+            .fetch_add(n as u64, Relaxed);
+        self.last_input = Instant::now();
     }
 
     /// Runs every complete request in the input buffer, writing replies into `replies`.
@@ -308,9 +313,7 @@ impl Connection {
                 read = self.stream.read_buf(&mut self.input) => {
                     match read {
                         Ok(0) => break Err(Close::Normal),
-                        Ok(n) => {
-                            self.state.stats.total_net_input_bytes.fetch_add(n as u64, Relaxed);
-                        }
+                        Ok(n) => self.took_input(n),
                         Err(e) => break Err(Close::Io(e)),
                     }
                 }
@@ -429,10 +432,7 @@ impl Connection {
                         r = self.stream.writable() => r.map_err(Close::Io)?,
                         r = self.stream.readable(), if read_meanwhile => {
                             r.map_err(Close::Io)?;
-                            if !self.read_arrived()? {
-                                return Err(Close::Normal);
-                            }
-                            if !self.input.is_empty() {
+                            if self.read_arrived()? > 0 {
                                 return Ok(());
                             }
                         }
