@@ -51,7 +51,7 @@ pub fn logical_len(data: &[u8]) -> usize {
     }
 }
 
-/// The open AOF: written at [`AofFile::end`], with the bytes from there to `allocated` being
+/// The open AOF: written at its logical end, with the bytes from there to `allocated` being
 /// filler.
 #[derive(Debug)]
 pub struct AofFile {
@@ -70,11 +70,6 @@ impl AofFile {
             end,
             allocated: len.max(end),
         }
-    }
-
-    /// Where the next command goes (INFO `aof_current_size` counts up to here).
-    pub fn end(&self) -> u64 {
-        self.end
     }
 
     /// Writes `buf` at the logical end, first extending the file when `buf` would pass it;
