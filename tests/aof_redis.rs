@@ -174,6 +174,15 @@ fn a_herald_aof_loads_into_redis_server_with_the_same_state() {
     let port = free_port();
     let _redis = start_redis(&own.0, port, true);
     let mut raw = Raw::connect(([127, 0, 0, 1], port).into());
+    // Redis accepts clients while it loads and answers them -LOADING until it is done.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !raw.cmd(&["INFO", "persistence"]).contains("loading:0") {
+        assert!(
+            Instant::now() < deadline,
+            "redis-server did not finish loading"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let loaded_state = state(&mut raw);
     for (i, (h, r)) in herald_state.iter().zip(&loaded_state).enumerate() {
         assert_eq!(h, r, "query {i} after Redis loaded the file itself");
