@@ -58,6 +58,11 @@ pub struct Session {
     /// Effects of the commands EXEC is running, appended to the AOF as one unit when it ends:
     /// (database, command).
     pub exec_effects: Vec<(usize, Vec<Bytes>)>,
+    /// The command and time last written to the handle's `cmd=` and `idle=`, so that a
+    /// pipeline of one command takes the handle's lock once per millisecond, not per request.
+    pub reported: (&'static str, u64),
+    /// This connection's last command lookup (see `CommandTable::lookup_after`).
+    pub last_lookup: crate::command::table::LastLookup,
 }
 
 impl Session {
@@ -79,6 +84,8 @@ impl Session {
             publish_run: None,
             blocked: None,
             exec_effects: Vec::new(),
+            reported: ("", 0),
+            last_lookup: Default::default(),
         }
     }
 

@@ -25,7 +25,7 @@ use crate::persistence::keylock::KeyGuard;
 use crate::protocol::Reply;
 use crate::session::Session;
 use crate::state::{monitor_line, ServerState};
-use table::{flags, CommandSpec, Entry, Lookup};
+use table::{flags, CommandSpec, Entry, Family, Lookup};
 
 /// What a handler works with.
 pub struct Ctx<'a> {
@@ -118,21 +118,22 @@ pub enum Command {
 }
 
 impl Command {
-    /// Parses arguments already checked against `spec`'s arity.
-    pub fn parse(spec: &CommandSpec, owned: Vec<Bytes>) -> CommandResult<Command> {
-        let name = spec.name.split('|').next().unwrap_or(spec.name);
+    /// Parses arguments already checked against `entry`'s arity.
+    pub fn parse(entry: &Entry, owned: Vec<Bytes>) -> CommandResult<Command> {
+        let name = entry.command_name;
         let args = &owned[..];
-        Ok(match spec.group {
-            "connection" => Command::Connection(connection::ConnectionCommand::parse(name, args)?),
-            "server" => Command::Server(server::ServerCommand::parse(name, args)?),
-            "generic" => Command::Keys(keys::KeysCommand::parse(name, args)?),
-            "string" => Command::Strings(strings::StringCommand::parse(name, args)?),
-            "transactions" => {
+        Ok(match entry.family {
+            Family::Connection => {
+                Command::Connection(connection::ConnectionCommand::parse(name, args)?)
+            }
+            Family::Server => Command::Server(server::ServerCommand::parse(name, args)?),
+            Family::Keys => Command::Keys(keys::KeysCommand::parse(name, args)?),
+            Family::Strings => Command::Strings(strings::StringCommand::parse(name, args)?),
+            Family::Transaction => {
                 Command::Transaction(transaction::TransactionCommand::parse(name, args)?)
             }
-            "pubsub" => Command::PubSub(pubsub::PubSubCommand::parse(name, args)?),
-            "stream" => Command::Stream(stream::StreamCommand::parse(name, owned)?),
-            _ => return Err(unknown_command(args)),
+            Family::PubSub => Command::PubSub(pubsub::PubSubCommand::parse(name, args)?),
+            Family::Stream => Command::Stream(stream::StreamCommand::parse(name, owned)?),
         })
     }
 
@@ -172,7 +173,10 @@ pub fn dispatch(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
 
 fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
     let state = ctx.state;
-    let entry = match state.commands.lookup(&args) {
+    let entry = match state
+        .commands
+        .lookup_after(&args, &mut ctx.session.last_lookup)
+    {
         Lookup::Found(entry) => entry,
         Lookup::Unknown => return reject(ctx, out, None, unknown_command(&args)),
         Lookup::UnknownSubcommand(spec) => {
@@ -185,10 +189,14 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
     };
     let spec = entry.spec;
     let now = ctx.now;
-    ctx.session.handle.update(|m| {
-        m.last_command = spec.name;
-        m.last_interaction_ms = now;
-    });
+    let (reported_name, reported_ms) = ctx.session.reported;
+    if !(std::ptr::eq(reported_name, spec.name) && reported_ms == now) {
+        ctx.session.reported = (spec.name, now);
+        ctx.session.handle.update(|m| {
+            m.last_command = spec.name;
+            m.last_interaction_ms = now;
+        });
+    }
     if !spec.arity_ok(args.len()) {
         return reject(
             ctx,
@@ -247,7 +255,7 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     let monitored = (!state.monitors.is_empty()
         && !entry.spec.has(flags::SKIP_MONITOR | flags::ADMIN))
     .then(|| args.clone());
-    let result = Command::parse(entry.spec, args).and_then(|command| command.execute(ctx, out));
+    let result = Command::parse(entry, args).and_then(|command| command.execute(ctx, out));
     drop(ordered);
     state.announce_reaped();
     entry.stats.calls.fetch_add(1, Relaxed);
@@ -256,7 +264,7 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     entry
         .stats
         .usec
-        .fetch_add(ended.duration_since(started).as_micros() as u64, Relaxed);
+        .fetch_add(whole_micros(ended.duration_since(started)), Relaxed);
     state.stats.total_commands_processed.fetch_add(1, Relaxed);
     if let Err(error) = result {
         entry.stats.failed_calls.fetch_add(1, Relaxed);
@@ -265,6 +273,13 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     if let Some(args) = monitored {
         feed_monitors(entry.spec, &args, ctx);
     }
+}
+
+/// `Duration::as_micros` without its 128-bit division, once per command.
+fn whole_micros(d: std::time::Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(u64::from(d.subsec_micros()))
 }
 
 /// While the AOF is on, locks the keys a write command names, so that its change and the

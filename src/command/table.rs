@@ -379,12 +379,55 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     FAMILIES.iter().flat_map(|family| family.iter())
 }
 
+/// The module that parses and runs a command, from its COMMAND DOCS group. Resolved once when
+/// the table is built, so that dispatch does not compare group names per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Connection,
+    Server,
+    Keys,
+    Strings,
+    Transaction,
+    PubSub,
+    Stream,
+}
+
+impl Family {
+    fn of(group: &str) -> Family {
+        match group {
+            "connection" => Family::Connection,
+            "server" => Family::Server,
+            "generic" => Family::Keys,
+            "string" => Family::Strings,
+            "transactions" => Family::Transaction,
+            "pubsub" => Family::PubSub,
+            "stream" => Family::Stream,
+            other => unreachable!("command group {other} has no family module"),
+        }
+    }
+}
+
 /// A command's place in the table and its counters.
 #[derive(Debug)]
 pub struct Entry {
     pub spec: &'static CommandSpec,
+    pub family: Family,
+    /// The top-level command's name (`config` for `config|get`), which the family parses.
+    pub command_name: &'static str,
     pub stats: CommandStats,
     subcommands: NameMap,
+}
+
+impl Entry {
+    fn new(spec: &'static CommandSpec) -> Entry {
+        Entry {
+            spec,
+            family: Family::of(spec.group),
+            command_name: spec.name.split('|').next().unwrap_or(spec.name),
+            stats: CommandStats::default(),
+            subcommands: NameMap::default(),
+        }
+    }
 }
 
 /// Name lookup over [`FAMILIES`], built once at start.
@@ -395,8 +438,9 @@ pub struct CommandTable {
 }
 
 /// Command names to table indexes. Looked up once per request, so hashed with FNV-1a rather
-/// than SipHash: the names are ours, not an attacker's keys.
-type NameMap = HashMap<&'static str, usize, std::hash::BuildHasherDefault<Fnv1a>>;
+/// than SipHash: the names are ours, not an attacker's keys. Keyed by bytes, as requests
+/// name them, so that a lookup needs no UTF-8 check.
+type NameMap = HashMap<&'static [u8], usize, std::hash::BuildHasherDefault<Fnv1a>>;
 
 #[derive(Default)]
 struct Fnv1a(u64);
@@ -419,6 +463,15 @@ impl std::hash::Hasher for Fnv1a {
     }
 }
 
+/// The last command name a connection looked up, as the client spelled it, and where it
+/// led. Only commands without subcommands are kept: their name alone decides the entry.
+#[derive(Debug, Default)]
+pub struct LastLookup {
+    name: [u8; 16],
+    len: usize,
+    index: usize,
+}
+
 /// What looking a request up found.
 pub enum Lookup<'t> {
     Found(&'t Entry),
@@ -434,22 +487,14 @@ impl Default for CommandTable {
         let mut by_name = NameMap::default();
         for spec in all() {
             let index = entries.len();
-            entries.push(Entry {
-                spec,
-                stats: CommandStats::default(),
-                subcommands: NameMap::default(),
-            });
-            by_name.insert(spec.name, index);
+            entries.push(Entry::new(spec));
+            by_name.insert(spec.name.as_bytes(), index);
             for sub in spec.subcommands {
                 let sub_index = entries.len();
-                entries.push(Entry {
-                    spec: sub,
-                    stats: CommandStats::default(),
-                    subcommands: NameMap::default(),
-                });
+                entries.push(Entry::new(sub));
                 entries[index]
                     .subcommands
-                    .insert(sub.short_name(), sub_index);
+                    .insert(sub.short_name().as_bytes(), sub_index);
             }
         }
         CommandTable { entries, by_name }
@@ -459,11 +504,29 @@ impl Default for CommandTable {
 impl CommandTable {
     /// Finds the command (or subcommand) a request names, ignoring case.
     pub fn lookup(&self, args: &[bytes::Bytes]) -> Lookup<'_> {
-        let Some(index) = name_index(&self.by_name, &args[0]) else {
+        self.lookup_after(args, &mut LastLookup::default())
+    }
+
+    /// [`Self::lookup`] for a connection's next request: a name spelled exactly as the last
+    /// one found (a pipeline of one command) takes one comparison instead of a hash lookup.
+    pub fn lookup_after(&self, args: &[bytes::Bytes], last: &mut LastLookup) -> Lookup<'_> {
+        let name = &args[0][..];
+        if last.len > 0 && name == &last.name[..last.len] {
+            return Lookup::Found(&self.entries[last.index]);
+        }
+        let Some(index) = name_index(&self.by_name, name) else {
             return Lookup::Unknown;
         };
         let entry = &self.entries[index];
-        if entry.spec.subcommands.is_empty() || args.len() < 2 {
+        if entry.spec.subcommands.is_empty() {
+            if name.len() <= last.name.len() {
+                last.name[..name.len()].copy_from_slice(name);
+                last.len = name.len();
+                last.index = index;
+            }
+            return Lookup::Found(entry);
+        }
+        if args.len() < 2 {
             return Lookup::Found(entry);
         }
         match name_index(&entry.subcommands, &args[1]) {
@@ -501,8 +564,7 @@ fn name_index(map: &NameMap, name: &[u8]) -> Option<usize> {
     for (d, s) in lower.iter_mut().zip(name) {
         *d = s.to_ascii_lowercase();
     }
-    let lower = std::str::from_utf8(&lower[..name.len()]).ok()?;
-    map.get(lower).copied()
+    map.get(&lower[..name.len()]).copied()
 }
 
 #[cfg(test)]
@@ -530,6 +592,58 @@ mod tests {
             matches!(table.lookup(&args(&["config", "nope"])), Lookup::UnknownSubcommand(s) if s.name == "config")
         );
         assert!(matches!(table.lookup(&args(&["nope"])), Lookup::Unknown));
+    }
+
+    #[test]
+    fn a_connection_finds_its_last_command_again_and_nothing_else() {
+        let table = CommandTable::default();
+        let mut last = LastLookup::default();
+        let name = |l: Lookup| match l {
+            Lookup::Found(e) => e.spec.name,
+            Lookup::Unknown => "?",
+            Lookup::UnknownSubcommand(_) => "?sub",
+        };
+        for _ in 0..2 {
+            assert_eq!(
+                name(table.lookup_after(&args(&["PUBLISH", "c", "m"]), &mut last)),
+                "publish"
+            );
+        }
+        assert_eq!(
+            name(table.lookup_after(&args(&["publish", "c", "m"]), &mut last)),
+            "publish"
+        );
+        assert_eq!(
+            name(table.lookup_after(&args(&["PUBLIS", "c", "m"]), &mut last)),
+            "?"
+        );
+        assert_eq!(
+            name(table.lookup_after(&args(&["PUBLISHX", "c"]), &mut last)),
+            "?"
+        );
+        assert_eq!(
+            name(table.lookup_after(&args(&["ping"]), &mut last)),
+            "ping"
+        );
+        // A container's name alone does not decide the entry, so it is not kept.
+        for sub in ["get", "set", "get", "nope"] {
+            let found = name(table.lookup_after(&args(&["config", sub, "x"]), &mut last));
+            let want = match sub {
+                "nope" => "?sub",
+                "get" => "config|get",
+                _ => "config|set",
+            };
+            assert_eq!(found, want);
+        }
+        assert_eq!(
+            name(table.lookup_after(&args(&["ping"]), &mut last)),
+            "ping"
+        );
+        // After a plain command, a container's subcommand is still told apart.
+        assert_eq!(
+            name(table.lookup_after(&args(&["client", "list"]), &mut last)),
+            "client|list"
+        );
     }
 
     #[test]
