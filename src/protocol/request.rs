@@ -173,11 +173,14 @@ impl RequestParser {
         let spans = &spans[..count];
         let total: usize = spans.iter().map(|&(_, len)| len).sum();
         let args = if total <= SHARED_COPY_MAX {
-            let mut copy = BytesMut::with_capacity(total);
-            for &(start, len) in spans {
-                copy.extend_from_slice(&bytes[start..start + len]);
-            }
-            let copy = copy.freeze();
+            let copy = match total {
+                0..=16 => Packed::<16>::copy(bytes, spans),
+                17..=32 => Packed::<32>::copy(bytes, spans),
+                33..=64 => Packed::<64>::copy(bytes, spans),
+                65..=128 => Packed::<128>::copy(bytes, spans),
+                129..=256 => Packed::<256>::copy(bytes, spans),
+                _ => Packed::<SHARED_COPY_MAX>::copy(bytes, spans),
+            };
             let mut from = 0;
             spans
                 .iter()
@@ -278,6 +281,35 @@ impl RequestParser {
 
 /// Largest request whose arguments share one copy (see [`RequestParser::whole_request`]).
 const SHARED_COPY_MAX: usize = 512;
+
+/// A short request's arguments in one allocation that also holds the count of the `Bytes`
+/// sharing it (`Bytes::from_owner`): a frozen `BytesMut` takes two, its buffer and then the
+/// shared header its first slice allocates. Sized by powers of two up to `SHARED_COPY_MAX`.
+struct Packed<const N: usize> {
+    len: usize,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> Packed<N> {
+    /// The spans of `from`, one after another (their total must fit in `N`).
+    fn copy(from: &[u8], spans: &[(usize, usize)]) -> Bytes {
+        let mut packed = Packed {
+            len: 0,
+            bytes: [0; N],
+        };
+        for &(start, len) in spans {
+            packed.bytes[packed.len..packed.len + len].copy_from_slice(&from[start..start + len]);
+            packed.len += len;
+        }
+        Bytes::from_owner(packed)
+    }
+}
+
+impl<const N: usize> AsRef<[u8]> for Packed<N> {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
 /// Most arguments [`RequestParser::whole_request`] takes; longer requests take the general path.
 const FAST_MAX_ARGS: usize = 16;
 /// Longest argument [`RequestParser::whole_request`] copies; longer ones take the general path,
@@ -387,6 +419,30 @@ mod tests {
             }
             proptest::prop_assert_eq!(got, requests);
             proptest::prop_assert!(buf.is_empty());
+        }
+    }
+
+    #[test]
+    fn short_requests_share_one_copy_of_every_size() {
+        // Totals at each edge of the packed copy's sizes, split over one and three arguments.
+        for total in [0, 1, 16, 17, 32, 33, 64, 65, 128, 129, 256, 257, 511, 512, 513] {
+            let bytes: Vec<u8> = (0..total).map(|i| b'a' + (i % 26) as u8).collect();
+            let third = total / 3;
+            for args in [
+                vec![&bytes[..]],
+                vec![&bytes[..third], &bytes[third..2 * third], &bytes[2 * third..]],
+            ] {
+                let mut wire = format!("*{}\r\n", args.len()).into_bytes();
+                for arg in &args {
+                    wire.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                    wire.extend_from_slice(arg);
+                    wire.extend_from_slice(b"\r\n");
+                }
+                let mut buf = BytesMut::from(&wire[..]);
+                let got = RequestParser::default().next(&mut buf, OPEN).unwrap().unwrap();
+                assert_eq!(got, args, "total {total}");
+                assert!(buf.is_empty());
+            }
         }
     }
 
