@@ -425,12 +425,18 @@ mod tests {
     #[test]
     fn short_requests_share_one_copy_of_every_size() {
         // Totals at each edge of the packed copy's sizes, split over one and three arguments.
-        for total in [0, 1, 16, 17, 32, 33, 64, 65, 128, 129, 256, 257, 511, 512, 513] {
+        for total in [
+            0, 1, 16, 17, 32, 33, 64, 65, 128, 129, 256, 257, 511, 512, 513,
+        ] {
             let bytes: Vec<u8> = (0..total).map(|i| b'a' + (i % 26) as u8).collect();
             let third = total / 3;
             for args in [
                 vec![&bytes[..]],
-                vec![&bytes[..third], &bytes[third..2 * third], &bytes[2 * third..]],
+                vec![
+                    &bytes[..third],
+                    &bytes[third..2 * third],
+                    &bytes[2 * third..],
+                ],
             ] {
                 let mut wire = format!("*{}\r\n", args.len()).into_bytes();
                 for arg in &args {
@@ -439,7 +445,10 @@ mod tests {
                     wire.extend_from_slice(b"\r\n");
                 }
                 let mut buf = BytesMut::from(&wire[..]);
-                let got = RequestParser::default().next(&mut buf, OPEN).unwrap().unwrap();
+                let got = RequestParser::default()
+                    .next(&mut buf, OPEN)
+                    .unwrap()
+                    .unwrap();
                 assert_eq!(got, args, "total {total}");
                 assert!(buf.is_empty());
             }
