@@ -344,12 +344,10 @@ mod tests {
     #[test]
     fn integers_format_as_std_does() {
         // Every digit count, odd and even, and each pair boundary.
-        let mut n: i64 = 1;
-        for _ in 0..19 {
+        for n in (0..19).map(|k| 10i64.pow(k)) {
             for v in [n - 1, n, n + 1, n * 5 + 3, -n, -(n * 7) - 1] {
                 assert_eq!(itoa_buf(v).as_bytes(), v.to_string().as_bytes(), "{v}");
             }
-            n *= 10;
         }
         for v in 0..1000 {
             assert_eq!(itoa_buf(v).as_bytes(), v.to_string().as_bytes());
