@@ -348,6 +348,8 @@ fn find_line_end(buf: &[u8], byte: u8) -> Option<usize> {
 mod tests {
     use super::*;
 
+    use crate::persistence::resp::encode_into;
+
     const OPEN: Limits = Limits {
         max_bulk_len: 512 * 1024 * 1024,
         unauthenticated: false,
@@ -396,12 +398,8 @@ mod tests {
         ) {
             let mut wire = Vec::new();
             for args in &requests {
-                wire.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-                for arg in args {
-                    wire.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-                    wire.extend_from_slice(arg);
-                    wire.extend_from_slice(b"\r\n");
-                }
+                let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+                encode_into(&mut wire, &args);
             }
             let mut parser = RequestParser::default();
             let mut buf = BytesMut::new();
@@ -438,12 +436,8 @@ mod tests {
                     &bytes[2 * third..],
                 ],
             ] {
-                let mut wire = format!("*{}\r\n", args.len()).into_bytes();
-                for arg in &args {
-                    wire.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-                    wire.extend_from_slice(arg);
-                    wire.extend_from_slice(b"\r\n");
-                }
+                let mut wire = Vec::new();
+                encode_into(&mut wire, &args);
                 let mut buf = BytesMut::from(&wire[..]);
                 let got = RequestParser::default()
                     .next(&mut buf, OPEN)
