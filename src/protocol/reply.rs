@@ -220,18 +220,21 @@ impl<const N: usize> StackText<N> {
     /// 13-digit milliseconds take 7 divisions rather than 13.
     pub fn prepend_digits(&mut self, mut v: u64) {
         while v >= 100 {
-            let pair = (v % 100) as usize * 2;
+            self.prepend_pair(v % 100);
             v /= 100;
-            self.start -= 2;
-            self.bytes[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
         }
         if v >= 10 {
-            let pair = v as usize * 2;
-            self.start -= 2;
-            self.bytes[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+            self.prepend_pair(v);
         } else {
             self.prepend_byte(b'0' + v as u8);
         }
+    }
+
+    /// Puts the two digits of `v` (below 100) in front.
+    fn prepend_pair(&mut self, v: u64) {
+        let at = v as usize * 2;
+        self.start -= 2;
+        self.bytes[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[at..at + 2]);
     }
 
     pub fn prepend_byte(&mut self, byte: u8) {
