@@ -129,8 +129,16 @@ pub struct Clients {
 
 impl Clients {
     pub fn register(&self, addr: String, laddr: String, fd: i32, now_ms: u64) -> Arc<ClientHandle> {
+        let handle = self.unlisted(addr, laddr, fd, now_ms);
+        self.by_id.insert(handle.id, handle.clone());
+        handle
+    }
+
+    /// A client with the next id that CLIENT LIST, INFO and CLIENT KILL never see: the AOF
+    /// loader's, as Redis's fake AOF client takes an id but no place in the client list.
+    pub fn unlisted(&self, addr: String, laddr: String, fd: i32, now_ms: u64) -> Arc<ClientHandle> {
         let id = ClientId(self.next_id.fetch_add(1, Ordering::Relaxed) + 1);
-        let handle = Arc::new(ClientHandle {
+        Arc::new(ClientHandle {
             id,
             addr,
             laddr,
@@ -145,9 +153,7 @@ impl Clients {
             wake: Notify::new(),
             killed: AtomicBool::new(false),
             resp3: AtomicBool::new(false),
-        });
-        self.by_id.insert(id, handle.clone());
-        handle
+        })
     }
 
     pub fn unregister(&self, id: ClientId) {

@@ -53,6 +53,10 @@ pub enum CommandError {
     SubscribedContext(String),
     #[error("NOPROTO unsupported protocol version")]
     NoProto,
+    /// A command without Redis's `loading` flag while the AOF is replayed. Redis's text, word
+    /// for word: client libraries match it (redis-py's `BusyLoadingError`).
+    #[error("LOADING Redis is loading the dataset in memory")]
+    Loading,
     /// Any other `ERR <text>` reply.
     #[error("ERR {0}")]
     Err(String),

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use herald::config::Options;
-use herald::server::{Server, StartError};
+use herald::server::Server;
 
 /// Requests allocate many small, short-lived buffers; glibc's malloc spent a fifth of a
 /// pipelined XADD consolidating them (perf). Redis ships with jemalloc for the same reason.
@@ -34,25 +34,14 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
-        let server = match Server::bind(options.clone()).await {
-            Ok(server) => server,
-            Err(StartError::Persistence(e)) => {
-                tracing::error!("{e}");
-                return Err(e).context("loading the append only file");
-            }
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("binding {:?} port {}", options.bind, options.port))
-            }
-        };
-        tracing::info!(
-            "Herald {} (Redis {} compatible) ready to accept connections on {} (pid {})",
-            env!("CARGO_PKG_VERSION"),
-            herald::command::connection::REDIS_VERSION,
-            server.local_addr(),
-            std::process::id()
-        );
-        server.run(shutdown_signal()).await;
+        let server = Server::bind(options.clone())
+            .await
+            .with_context(|| format!("binding {:?} port {}", options.bind, options.port))?;
+        // Logs "ready to accept connections" once the append only file is loaded.
+        if let Err(e) = server.run(shutdown_signal()).await {
+            tracing::error!("{e}");
+            return Err(e).context("loading the append only file");
+        }
         anyhow::Ok(())
     })
 }

@@ -22,20 +22,11 @@ pub struct Server {
     listeners: Vec<TcpListener>,
 }
 
-/// Why the server could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("binding: {0}")]
-    Bind(#[from] std::io::Error),
-    #[error(transparent)]
-    Persistence(#[from] PersistenceError),
-}
-
 impl Server {
     /// Binds every `--bind` address on `--port` (port 0 picks a free port, shared by all
-    /// addresses), then loads the append-only file if `appendonly` is on. Clients are accepted
-    /// only once `run` starts, after the load: until then they wait in the listen backlog.
-    pub async fn bind(options: Options) -> Result<Server, StartError> {
+    /// addresses). Clients are accepted once `run` starts, which loads the append-only file
+    /// if `appendonly` is on; the server counts as loading from here.
+    pub async fn bind(options: Options) -> std::io::Result<Server> {
         let mut listeners = Vec::new();
         let mut port = options.port;
         for address in &options.bind {
@@ -46,8 +37,7 @@ impl Server {
         }
         let state = ServerState::new(options);
         state.port.store(port, Relaxed);
-        // The replay blocks this thread; nothing else runs on the server yet.
-        Persistence::start(&state)?;
+        state.persistence.begin_loading(&state.settings.aof_path());
         Ok(Server { state, listeners })
     }
 
@@ -62,22 +52,58 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves or a client runs SHUTDOWN, then closes every connection.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+    ///
+    /// With the AOF on, clients are accepted while the file is replayed, as Redis accepts them
+    /// during loading: INFO, CLIENT, CONFIG, SUBSCRIBE and the other commands Redis flags
+    /// `loading` answer, the rest `-LOADING` (see `command::process`). A file that cannot be
+    /// loaded ends the server with the error, the file untouched.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), PersistenceError> {
         let state = self.state;
-        let background = tokio::spawn(background(state.clone()));
+        let addr = self.listeners[0].local_addr().ok();
         let mut accepts = Vec::new();
         for listener in self.listeners {
             accepts.push(tokio::spawn(accept_loop(state.clone(), listener)));
         }
-        tokio::select! {
-            _ = shutdown => {}
-            _ = state.shutdown_requested() => {}
+        tokio::pin!(shutdown);
+        // Its own thread, not the runtime's: the replay is long CPU work, and it stops by
+        // itself (every `loader::PROGRESS_EVERY` commands) once a shutdown is asked for.
+        let loader = state.clone();
+        let mut loading = tokio::task::spawn_blocking(move || Persistence::start(&loader));
+        let loaded = tokio::select! {
+            loaded = &mut loading => Some(loaded),
+            _ = &mut shutdown => None,
+            _ = state.shutdown_requested() => None,
+        };
+        let loaded = match loaded {
+            Some(loaded) => loaded,
+            None => {
+                state.request_shutdown();
+                loading.await
+            }
+        };
+        let loaded = loaded.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        let mut background = None;
+        if loaded.is_ok() {
+            tracing::info!(
+                "Herald {} (Redis {} compatible) ready to accept connections on {} (pid {})",
+                env!("CARGO_PKG_VERSION"),
+                crate::command::connection::REDIS_VERSION,
+                addr.map_or_else(String::new, |a| a.to_string()),
+                std::process::id()
+            );
+            background = Some(tokio::spawn(background_work(state.clone())));
+            tokio::select! {
+                _ = &mut shutdown => {}
+                _ = state.shutdown_requested() => {}
+            }
         }
         state.request_shutdown();
         for task in accepts {
             task.abort();
         }
-        background.abort();
+        if let Some(background) = background {
+            background.abort();
+        }
         // Give connections a moment to see the signal and close their sockets.
         for _ in 0..100 {
             if state.clients.is_empty() {
@@ -89,6 +115,11 @@ impl Server {
         let flushing = state.clone();
         let _ = tokio::task::spawn_blocking(move || flushing.persistence.shutdown()).await;
         tracing::info!("Herald is now ready to exit, bye bye...");
+        match loaded {
+            // Asked to stop before the file was loaded: a shutdown like any other.
+            Err(PersistenceError::Interrupted { .. }) => Ok(()),
+            other => other,
+        }
     }
 }
 
@@ -160,7 +191,7 @@ fn expire_db(state: &ServerState, db: usize, now: u64) -> Vec<bytes::Bytes> {
 
 /// Redis's `serverCron`, reduced to what Herald needs: active expiry, ops/sec sampling and the
 /// automatic AOF rewrite.
-async fn background(state: Arc<ServerState>) {
+async fn background_work(state: Arc<ServerState>) {
     loop {
         let hz = state.settings.hz.load(Relaxed).clamp(1, 500);
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;

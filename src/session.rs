@@ -63,6 +63,9 @@ pub struct Session {
     pub reported: (&'static str, u64),
     /// This connection's last command lookup (see `CommandTable::lookup_after`).
     pub last_lookup: crate::command::table::LastLookup,
+    /// The AOF loader's session: runs while the server is loading, and its commands are
+    /// replay, not traffic (no INFO stats, no MONITOR lines).
+    pub replaying: bool,
 }
 
 impl Session {
@@ -86,6 +89,7 @@ impl Session {
             exec_effects: Vec::new(),
             reported: ("", 0),
             last_lookup: Default::default(),
+            replaying: false,
         }
     }
 

@@ -2,6 +2,8 @@
 //! strings with their deadlines, streams with their entries, counters, groups and pending
 //! entries — with `redis-cli --pipe` from a copy taken while Herald runs (the space it writes
 //! ahead is still there), and with Redis's own loader from the file a graceful stop leaves.
+//! And while a file loads, a client sees from Herald what Redis shows it: `-LOADING`, the
+//! commands allowed meanwhile, INFO's loading fields.
 //! Skipped (with a note) where redis-server is not installed.
 //! The redis-server is our own child on a free loopback port, stopped by its PID.
 
@@ -186,5 +188,77 @@ fn a_herald_aof_loads_into_redis_server_with_the_same_state() {
     let loaded_state = state(&mut raw);
     for (i, (h, r)) in herald_state.iter().zip(&loaded_state).enumerate() {
         assert_eq!(h, r, "query {i} after Redis loaded the file itself");
+    }
+}
+
+/// What a client sees while a file of `entries` XADDs loads: the replies to commands Redis
+/// refuses and accepts then, and INFO's loading fields (their names in order; the values that
+/// do not move with time). Read at once after connecting, so both servers are mid-replay.
+fn seen_while_loading(raw: &mut Raw) -> Vec<String> {
+    let mut out = Vec::new();
+    for q in [
+        &["PING"][..],
+        &["GET", "done"],
+        &["MULTI"],
+        &["XLEN", "s"],
+        &["EXEC"],
+        &["CLIENT", "SETNAME", "loader-watch"],
+        &["CLIENT", "GETNAME"],
+    ] {
+        out.push(raw.cmd(q));
+    }
+    let info = raw.cmd(&["INFO", "persistence"]);
+    let fields: Vec<&str> = info.split("\r\n").collect();
+    for name in [
+        "loading",
+        "aof_enabled",
+        "loading_total_bytes",
+        "loading_rdb_used_mem",
+    ] {
+        let line = fields.iter().find(|l| l.starts_with(&format!("{name}:")));
+        out.push(line.map_or(format!("no {name}"), |l| l.to_string()));
+    }
+    let progress: Vec<&str> = fields
+        .iter()
+        .filter(|l| l.starts_with("loading_"))
+        .map(|l| l.split(':').next().unwrap_or_default())
+        .collect();
+    out.push(progress.join(","));
+    out
+}
+
+#[test]
+fn clients_see_what_redis_shows_them_while_an_aof_loads() {
+    if !Path::new(REDIS_SERVER).exists() {
+        eprintln!("skipped: {REDIS_SERVER} is not installed");
+        return;
+    }
+    // A second of replay for redis-server, several for a debug build of Herald.
+    let entries = 500_000;
+    let mut file = Vec::with_capacity(entries * 70);
+    for i in 1..=entries {
+        let id = format!("{i}-0");
+        file.extend(common::encode(&[b"XADD", b"s", id.as_bytes(), b"f", b"v"]));
+    }
+    file.extend(common::encode(&[b"SET", b"done", b"yes"]));
+    let for_redis = Scratch::new("redis-loading");
+    std::fs::write(for_redis.aof(), &file).expect("file for redis");
+    let for_herald = Scratch::new("herald-loading");
+    std::fs::write(for_herald.aof(), &file).expect("file for herald");
+
+    let port = free_port();
+    let _redis = start_redis(&for_redis.0, port, true);
+    let mut raw = Raw::connect(([127, 0, 0, 1], port).into());
+    let redis_seen = seen_while_loading(&mut raw);
+    let herald =
+        common::TestServer::start_loading(&["--appendonly", "yes", "--dir", for_herald.path()]);
+    let herald_seen = seen_while_loading(&mut herald.raw());
+    assert_eq!(
+        redis_seen[7], "loading:1",
+        "redis-server finished before the client looked: {redis_seen:?}"
+    );
+    assert_eq!(herald_seen.len(), redis_seen.len());
+    for (i, (h, r)) in herald_seen.iter().zip(&redis_seen).enumerate() {
+        assert_eq!(h, r, "reply {i} while loading");
     }
 }

@@ -234,6 +234,11 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
             CommandError::err("Replica can't interact with the keyspace"),
         );
     }
+    // Redis's `CMD_LOADING`: while the AOF is replayed only the commands that touch no keys
+    // run (INFO, CLIENT, CONFIG, SUBSCRIBE, ...); the loader's own session is the replay.
+    if !spec.has(flags::LOADING) && state.persistence.is_loading() && !ctx.session.replaying {
+        return reject(ctx, out, Some(entry), CommandError::Loading);
+    }
     if let Some(multi) = &mut ctx.session.multi {
         if !matches!(
             spec.name,
@@ -253,22 +258,29 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     let ordered = log_order(entry.spec, &args, ctx);
     let state = ctx.state;
     let monitored = (!state.monitors.is_empty()
-        && !entry.spec.has(flags::SKIP_MONITOR | flags::ADMIN))
-    .then(|| args.clone());
+        && !entry.spec.has(flags::SKIP_MONITOR | flags::ADMIN)
+        && !ctx.session.replaying)
+        .then(|| args.clone());
     let result = Command::parse(entry, args).and_then(|command| command.execute(ctx, out));
     drop(ordered);
     state.announce_reaped();
-    entry.stats.calls.fetch_add(1, Relaxed);
     let ended = Instant::now();
     ctx.started = ended;
-    entry
-        .stats
-        .usec
-        .fetch_add(whole_micros(ended.duration_since(started)), Relaxed);
-    state.stats.total_commands_processed.fetch_add(1, Relaxed);
+    // The AOF's replay is not traffic: Redis's loader bypasses `call()` and its stats.
+    let counted = !ctx.session.replaying;
+    if counted {
+        entry.stats.calls.fetch_add(1, Relaxed);
+        entry
+            .stats
+            .usec
+            .fetch_add(whole_micros(ended.duration_since(started)), Relaxed);
+        state.stats.total_commands_processed.fetch_add(1, Relaxed);
+    }
     if let Err(error) = result {
-        entry.stats.failed_calls.fetch_add(1, Relaxed);
-        write_error(state, out, &error);
+        if counted {
+            entry.stats.failed_calls.fetch_add(1, Relaxed);
+        }
+        error_reply(ctx, out, &error);
     }
     if let Some(args) = monitored {
         feed_monitors(entry.spec, &args, ctx);
@@ -325,7 +337,9 @@ pub fn write_keys<'b>(spec: &CommandSpec, args: &'b [Bytes]) -> Vec<&'b [u8]> {
 
 /// Refuses a request before it runs; inside MULTI this also dooms the transaction.
 fn reject(ctx: &mut Ctx, out: &mut Reply, entry: Option<&Entry>, error: CommandError) {
-    if let Some(entry) = entry {
+    // The AOF's replay is not traffic (see `execute`).
+    let counted = !ctx.session.replaying;
+    if let (Some(entry), true) = (entry, counted) {
         entry.stats.rejected_calls.fetch_add(1, Relaxed);
     }
     if let Some(multi) = &mut ctx.session.multi {
@@ -339,7 +353,16 @@ fn reject(ctx: &mut Ctx, out: &mut Reply, entry: Option<&Entry>, error: CommandE
         }
         _ => error,
     };
-    write_error(ctx.state, out, &error);
+    error_reply(ctx, out, &error);
+}
+
+/// Answers with `error`, counted in INFO errorstats unless the AOF's replay ran the command.
+fn error_reply(ctx: &Ctx, out: &mut Reply, error: &CommandError) {
+    if ctx.session.replaying {
+        out.error(error.to_string().as_bytes());
+    } else {
+        write_error(ctx.state, out, error);
+    }
 }
 
 pub fn write_error(state: &ServerState, out: &mut Reply, error: &CommandError) {

@@ -27,12 +27,18 @@ use crate::protocol::Reply;
 use crate::session::Session;
 use crate::state::ServerState;
 
+/// Commands replayed between two updates of the progress INFO reports and two looks at
+/// whether a shutdown was asked for (Redis's loader does both every 1024 commands).
+pub const PROGRESS_EVERY: u64 = 1024;
+
 /// How a replay ended.
 #[derive(Debug, PartialEq, Eq)]
 enum End {
     Complete,
     /// Everything from this offset on is an unfinished write.
     CutAt(u64),
+    /// A shutdown was asked for before the end.
+    Interrupted,
 }
 
 #[derive(Debug)]
@@ -57,17 +63,16 @@ pub fn load(state: &Arc<ServerState>, path: &Path) -> Result<u64, PersistenceErr
         return Ok(0);
     }
     let started = Instant::now();
+    // Redis's fake AOF client: it takes a client id but is not listed, and (being `replaying`)
+    // is not counted in INFO's stats, which clients accepted meanwhile already fill.
     let handle = state
         .clients
-        .register("aof-loader".into(), String::new(), -1, now_ms());
-    let mut session = Session::new(handle.clone(), true);
+        .unlisted("aof-loader".into(), String::new(), -1, now_ms());
+    let mut session = Session::new(handle, true);
+    session.replaying = true;
     let replayed = replay(state, &mut session, &data, path);
     crate::command::pubsub::unsubscribe_everything(state, &mut session);
-    state.clients.unregister(handle.id);
     let replayed = replayed?;
-    // The replay is not client traffic.
-    state.stats.reset();
-    state.commands.reset_stats();
     if replayed.failed > 0 {
         tracing::warn!(
             "{} commands in the append only file replied with an error while loading",
@@ -75,6 +80,11 @@ pub fn load(state: &Arc<ServerState>, path: &Path) -> Result<u64, PersistenceErr
         );
     }
     let size = match replayed.end {
+        End::Interrupted => {
+            return Err(PersistenceError::Interrupted {
+                path: path.to_owned(),
+            })
+        }
         End::Complete => data.len() as u64,
         End::CutAt(offset) => {
             if !state.settings.aof_load_truncated.load(Relaxed) {
@@ -126,7 +136,15 @@ fn replay(
         failed: 0,
         end: End::Complete,
     };
+    let progress = &state.persistence.progress;
     while at < data.len() {
+        if replayed.commands % PROGRESS_EVERY == 0 {
+            progress.loaded_bytes.store(at as u64, Relaxed);
+            if state.is_shutting_down() {
+                replayed.end = End::Interrupted;
+                return Ok(replayed);
+            }
+        }
         let (args, next) = match decode(data, at, max_bulk) {
             Decoded::Command(args, next) => (args, next),
             Decoded::Incomplete => {
@@ -178,6 +196,10 @@ fn replay(
         replies.clear();
         at = next;
     }
+    // The whole file, filler written ahead of the commands included.
+    progress
+        .loaded_bytes
+        .store(progress.total_bytes.load(Relaxed), Relaxed);
     if let Some(start) = multi_at {
         tracing::warn!("Revert incomplete MULTI/EXEC transaction in AOF file");
         replayed.end = End::CutAt(start as u64);

@@ -63,9 +63,10 @@ pub mod rewrite;
 pub mod streams;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::keyspace::now_ms;
 use crate::state::ServerState;
 
 /// Why the AOF could not be loaded or opened.
@@ -92,6 +93,12 @@ pub enum PersistenceError {
         offset: u64,
         name: String,
     },
+    /// A shutdown was asked for (SIGTERM, SHUTDOWN) while the file was being replayed: the
+    /// server stops without writing to the file.
+    #[error(
+        "Shutdown requested while loading the append only file {path}; the file was not modified"
+    )]
+    Interrupted { path: PathBuf },
 }
 
 impl PersistenceError {
@@ -104,6 +111,18 @@ impl PersistenceError {
     }
 }
 
+/// How far the replay of the file has come, for INFO's `loading_*` fields (Redis's
+/// `loading_start_time`, `loading_total_bytes`, `loading_loaded_bytes`).
+#[derive(Debug, Default)]
+pub struct LoadingProgress {
+    /// Unix seconds when the replay began.
+    pub started_s: AtomicU64,
+    /// The file's size when loading began.
+    pub total_bytes: AtomicU64,
+    /// Bytes replayed so far; moved on every [`loader::PROGRESS_EVERY`] commands.
+    pub loaded_bytes: AtomicU64,
+}
+
 /// The server's persistence: the log, its writer, the rewrite, the loading flag.
 #[derive(Debug)]
 pub struct Persistence {
@@ -113,8 +132,10 @@ pub struct Persistence {
     active: AtomicBool,
     /// The writer has been told to stop (shutdown): nothing appended from now on is written.
     stopped: AtomicBool,
-    /// Replaying the file (INFO `loading`).
+    /// Replaying the file (INFO `loading`): commands without Redis's `loading` flag are
+    /// refused with `-LOADING` meanwhile.
     loading: AtomicBool,
+    pub progress: LoadingProgress,
     /// Shared with the keyspace, which logs expiries into it as they happen.
     pub log: Arc<aof::Log>,
     pub keys: keylock::KeyLocks,
@@ -129,6 +150,7 @@ impl Persistence {
             active: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             loading: AtomicBool::new(false),
+            progress: LoadingProgress::default(),
             log: Arc::default(),
             keys: keylock::KeyLocks::default(),
             rewrite: rewrite::RewriteStatus::default(),
@@ -142,24 +164,48 @@ impl Persistence {
     }
 
     pub fn is_loading(&self) -> bool {
-        self.loading.load(Ordering::Relaxed)
+        self.loading.load(Ordering::Acquire)
     }
 
-    /// Loads the file (creating it if missing) and starts the writer. Called once, before the
-    /// server accepts clients; blocks for the length of the replay.
+    /// Marks the server as loading from the moment it is bound, when the file is on: clients
+    /// accepted before the replay thread starts must already be told `-LOADING`, and INFO
+    /// the file's size (Redis's `loading_total_bytes`, counted before any byte is read).
+    pub fn begin_loading(&self, path: &std::path::Path) {
+        if !self.enabled || self.is_loading() {
+            return;
+        }
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        self.progress
+            .started_s
+            .store(now_ms() / 1000, Ordering::Relaxed);
+        self.progress.total_bytes.store(size, Ordering::Relaxed);
+        self.progress.loaded_bytes.store(0, Ordering::Relaxed);
+        self.loading.store(true, Ordering::Release);
+    }
+
+    /// Loads the file (creating it if missing) and starts the writer. Called once, on a thread
+    /// of its own, while clients are already accepted (and refused with `-LOADING` until it
+    /// returns, as Redis does); blocks for the length of the replay.
     pub fn start(state: &Arc<ServerState>) -> Result<(), PersistenceError> {
         let me = &state.persistence;
         if !me.enabled {
             return Ok(());
         }
+        me.begin_loading(&state.settings.aof_path());
+        state.keyspace.pause_expiry(true);
+        let loaded = Persistence::load_and_open(state);
+        state.keyspace.pause_expiry(false);
+        // Released only once the writer runs and effects are recorded: a write accepted after
+        // this must reach the file.
+        me.loading.store(false, Ordering::Release);
+        loaded
+    }
+
+    fn load_and_open(state: &Arc<ServerState>) -> Result<(), PersistenceError> {
+        let me = &state.persistence;
         let path = state.settings.aof_path();
         rewrite::remove_stale_temp_files(&state.settings.options.dir);
-        me.loading.store(true, Ordering::Relaxed);
-        state.keyspace.pause_expiry(true);
-        let loaded = loader::load(state, &path);
-        state.keyspace.pause_expiry(false);
-        me.loading.store(false, Ordering::Relaxed);
-        let size = loaded?;
+        let size = loader::load(state, &path)?;
         me.log.stats.current_size.store(size, Ordering::Relaxed);
         me.log.stats.base_size.store(size, Ordering::Relaxed);
         let file = std::fs::OpenOptions::new()

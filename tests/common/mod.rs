@@ -21,8 +21,24 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts a server with redis-server style options, e.g. `&["--requirepass", "pw"]`.
+    /// Starts a server with redis-server style options, e.g. `&["--requirepass", "pw"]`, and
+    /// waits (bounded) until its append only file, if any, is loaded.
     pub fn start(extra: &[&str]) -> TestServer {
+        let server = TestServer::start_loading(extra);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while server.state.persistence.is_loading() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the append only file took over a minute to load"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        server
+    }
+
+    /// Starts a server and returns as soon as it accepts clients, which may be while it still
+    /// loads its append only file.
+    pub fn start_loading(extra: &[&str]) -> TestServer {
         let mut args = vec!["herald", "--port", "0", "--bind", "127.0.0.1"];
         args.extend_from_slice(extra);
         let options = Options::from_args(args).expect("test options parse");
@@ -39,11 +55,14 @@ impl TestServer {
                 ready_tx
                     .send((server.local_addr(), server.state()))
                     .expect("ready");
-                server
+                if let Err(e) = server
                     .run(async {
                         let _ = stop_rx.await;
                     })
-                    .await;
+                    .await
+                {
+                    eprintln!("test server stopped: {e}");
+                }
             });
         });
         let (addr, state) = ready_rx
