@@ -9,7 +9,9 @@
 //! block, 1.0–1.1 ms for one that allocated a block, about 0.3 ms once the bytes overwritten had
 //! already been written and fsynced. So the writer extends the file [`AHEAD`] bytes at a time,
 //! fsyncs the extension once, and overwrites it as effects arrive: each later fsync only carries
-//! data. PostgreSQL fills its WAL segments ahead for the same reason.
+//! data. PostgreSQL fills its WAL segments ahead for the same reason. Only under `always`:
+//! under `everysec` and `no` no reply waits for an fsync, the file grows as Redis's does, and
+//! the filler would only double what the background fsync writes out.
 //!
 //! What it costs: a write torn by a power loss inside that space (a later sector of it on disk,
 //! an earlier one not) leaves filler *between* commands, which the loader reports as corruption
@@ -72,28 +74,30 @@ impl AofFile {
         }
     }
 
-    /// Writes `buf` at the logical end, first extending the file when `buf` would pass it;
-    /// `sync` fsyncs an extension at once, so that the next fsync carries only `buf`.
+    /// Writes `buf` at the logical end. With `sync` (`appendfsync always`, where the caller
+    /// fsyncs next), the file is first extended [`AHEAD`] when `buf` would pass its end, and
+    /// the extension fsynced at once, so that the caller's fsync carries only `buf`. Without
+    /// it the file simply grows, as Redis's does: nobody waits for that policy's fsync, and
+    /// filler would only be one more copy of every page for it to write out.
     pub fn append(&mut self, buf: &[u8], sync: bool) -> io::Result<()> {
         let needed = self.end + buf.len() as u64;
-        if needed > self.allocated {
-            self.extend(needed + AHEAD, sync)?;
+        if needed > self.allocated && sync {
+            self.extend(needed + AHEAD)?;
         }
         self.file.write_all_at(buf, self.end)?;
         self.end = needed;
+        self.allocated = self.allocated.max(needed);
         Ok(())
     }
 
-    fn extend(&mut self, to: u64, sync: bool) -> io::Result<()> {
+    fn extend(&mut self, to: u64) -> io::Result<()> {
         let mut at = self.allocated.max(self.end);
         while at < to {
             let piece = FILLER_PIECE.len().min((to - at) as usize);
             self.file.write_all_at(&FILLER_PIECE[..piece], at)?;
             at += piece as u64;
         }
-        if sync {
-            self.file.sync_data()?;
-        }
+        self.file.sync_data()?;
         self.allocated = to;
         Ok(())
     }
@@ -170,6 +174,17 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 14 + AHEAD);
         aof.trim().unwrap();
         assert_eq!(std::fs::read(&path).unwrap().len(), 32);
+        // Without an fsync to follow (`everysec`, `no`), the file grows by the commands alone.
+        aof.append(b"+y\r\n", false).unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nECHO\r\n+x\r\n+y\r\n"
+        );
+        // Back under `always`, the next append extends ahead again.
+        aof.append(b"+z\r\n", true).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 40 + AHEAD);
+        aof.trim().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap().len(), 40);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
