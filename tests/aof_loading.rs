@@ -12,19 +12,14 @@ mod common;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use aof_support::{info_field, read, Scratch};
+use aof_support::{info_field, read, xadd_file, Scratch};
 use common::{encode, Raw, TestServer};
 
 const ENTRIES: usize = 300_000;
 
-/// Writes an AOF of `ENTRIES` XADDs to stream `s`, then `SET done yes`; returns its bytes.
+/// Writes [`xadd_file`] of `ENTRIES` entries as the AOF in `dir`; returns its bytes.
 fn write_big_file(dir: &Scratch) -> Vec<u8> {
-    let mut file = Vec::with_capacity(ENTRIES * 70);
-    for i in 1..=ENTRIES {
-        let id = format!("{i}-0");
-        file.extend(encode(&[b"XADD", b"s", id.as_bytes(), b"f", b"v"]));
-    }
-    file.extend(encode(&[b"SET", b"done", b"yes"]));
+    let file = xadd_file(ENTRIES);
     std::fs::write(dir.aof(), &file).expect("write the file");
     file
 }

@@ -235,13 +235,7 @@ fn clients_see_what_redis_shows_them_while_an_aof_loads() {
         return;
     }
     // A second of replay for redis-server, several for a debug build of Herald.
-    let entries = 500_000;
-    let mut file = Vec::with_capacity(entries * 70);
-    for i in 1..=entries {
-        let id = format!("{i}-0");
-        file.extend(common::encode(&[b"XADD", b"s", id.as_bytes(), b"f", b"v"]));
-    }
-    file.extend(common::encode(&[b"SET", b"done", b"yes"]));
+    let file = aof_support::xadd_file(500_000);
     let for_redis = Scratch::new("redis-loading");
     std::fs::write(for_redis.aof(), &file).expect("file for redis");
     let for_herald = Scratch::new("herald-loading");

@@ -156,3 +156,22 @@ pub fn running(started: Started) -> Binary {
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).expect("read file")
 }
+
+/// An AOF of `entries` XADDs to stream `s` (ids `1-0`, `2-0`, ...), then `SET done yes`: large
+/// enough, at a few hundred thousand entries, that a client connecting at once finds its replay
+/// running, in Herald and in redis-server alike.
+pub fn xadd_file(entries: usize) -> Vec<u8> {
+    let mut file = Vec::with_capacity(entries * 70);
+    for i in 1..=entries {
+        let id = format!("{i}-0");
+        file.extend(crate::common::encode(&[
+            b"XADD",
+            b"s",
+            id.as_bytes(),
+            b"f",
+            b"v",
+        ]));
+    }
+    file.extend(crate::common::encode(&[b"SET", b"done", b"yes"]));
+    file
+}
