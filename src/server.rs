@@ -65,23 +65,11 @@ impl Server {
             accepts.push(tokio::spawn(accept_loop(state.clone(), listener)));
         }
         tokio::pin!(shutdown);
-        // Its own thread, not the runtime's: the replay is long CPU work, and it stops by
-        // itself (every `loader::PROGRESS_EVERY` commands) once a shutdown is asked for.
-        let loader = state.clone();
-        let mut loading = tokio::task::spawn_blocking(move || Persistence::start(&loader));
-        let loaded = tokio::select! {
-            loaded = &mut loading => Some(loaded),
-            _ = &mut shutdown => None,
-            _ = state.shutdown_requested() => None,
+        let loaded = if state.persistence.enabled {
+            load(&state, shutdown.as_mut()).await
+        } else {
+            Ok(())
         };
-        let loaded = match loaded {
-            Some(loaded) => loaded,
-            None => {
-                state.request_shutdown();
-                loading.await
-            }
-        };
-        let loaded = loaded.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         let mut background = None;
         if loaded.is_ok() {
             tracing::info!(
@@ -121,6 +109,30 @@ impl Server {
             other => other,
         }
     }
+}
+
+/// Replays the AOF while clients are served, on a thread of its own, not the runtime's: the
+/// replay is long CPU work, and it stops by itself (every `loader::PROGRESS_EVERY` commands)
+/// once a shutdown is asked for, which `shutdown` resolving does.
+async fn load(
+    state: &Arc<ServerState>,
+    shutdown: std::pin::Pin<&mut impl Future<Output = ()>>,
+) -> Result<(), PersistenceError> {
+    let loader = state.clone();
+    let mut loading = tokio::task::spawn_blocking(move || Persistence::start(&loader));
+    let loaded = tokio::select! {
+        loaded = &mut loading => Some(loaded),
+        _ = shutdown => None,
+        _ = state.shutdown_requested() => None,
+    };
+    let loaded = match loaded {
+        Some(loaded) => loaded,
+        None => {
+            state.request_shutdown();
+            loading.await
+        }
+    };
+    loaded.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
