@@ -148,13 +148,10 @@ fn cpu_seconds(stat_path: &str) -> f64 {
 // A small RESP client: pre-encoded requests, replies counted (or parsed) without allocation
 // where the scenario does not need their contents.
 
+/// A command as a RESP array of bulk strings, by Herald's own encoder (its AOF's).
 fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    let mut out = Vec::new();
+    herald::persistence::resp::encode_into(&mut out, args);
     out
 }
 

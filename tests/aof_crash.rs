@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use aof_support::{running, spawn_binary, Binary, Scratch};
+use aof_support::Scratch;
+use common::{running, spawn_binary, Binary};
 use redis::{Connection, Value};
 
 const WRITERS: usize = 3;

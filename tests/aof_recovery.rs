@@ -7,8 +7,8 @@
 mod aof_support;
 mod common;
 
-use aof_support::{read, running, spawn_binary, Binary, Scratch, Started};
-use common::{encode, Raw};
+use aof_support::{read, Scratch};
+use common::{encode, running, spawn_binary, Binary, Raw, Started};
 
 fn file_of(commands: &[&[&str]]) -> Vec<u8> {
     let mut out = Vec::new();

@@ -2,15 +2,11 @@
 //! the real binary, stopped by their own PID), and small readers for replies and INFO fields.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::{Raw, TestServer};
-
-pub const BIN: &str = env!("CARGO_BIN_EXE_herald");
 
 /// A directory removed when the test ends (kept when it fails, for a look).
 pub struct Scratch(pub PathBuf);
@@ -69,87 +65,6 @@ pub fn wait_rewrite_done(raw: &mut Raw, rewrites_at_least: u64) {
         }
         assert!(Instant::now() < deadline, "rewrite did not finish");
         std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// The real binary, killed by its PID when dropped.
-pub struct Binary {
-    pub child: Child,
-    pub port: u16,
-    /// Log lines up to and including the start-up line.
-    pub log: Vec<String>,
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// What starting the binary came to.
-pub enum Started {
-    Running(Binary),
-    /// It exited: its status and everything it printed.
-    Exited(std::process::ExitStatus, String),
-}
-
-/// Starts `herald --port 0 <args>` and waits for its start-up line (or its exit).
-pub fn spawn_binary(args: &[&str]) -> Started {
-    // Owned by a `Binary` from the start, so any early return still kills and reaps it.
-    let mut binary = Binary {
-        child: Command::new(BIN)
-            .args(["--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn herald"),
-        port: 0,
-        log: Vec::new(),
-    };
-    let stdout = binary.child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut log = Vec::new();
-    loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line).unwrap_or(0);
-        if n == 0 {
-            let status = binary.child.wait().expect("wait");
-            let mut err = String::new();
-            if let Some(mut e) = binary.child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut e, &mut err);
-            }
-            return Started::Exited(status, log.join("") + &err);
-        }
-        if let Some(at) = line.find("ready to accept connections on ") {
-            let rest = &line[at + "ready to accept connections on ".len()..];
-            let addr = rest.split_whitespace().next().unwrap_or_default();
-            let port = addr
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("port");
-            log.push(line);
-            // Keep draining stdout so the child never blocks on a full pipe.
-            std::thread::spawn(move || {
-                let mut sink = String::new();
-                while reader.read_line(&mut sink).unwrap_or(0) > 0 {
-                    sink.clear();
-                }
-            });
-            binary.port = port;
-            binary.log = log;
-            return Started::Running(binary);
-        }
-        log.push(line);
-    }
-}
-
-pub fn running(started: Started) -> Binary {
-    match started {
-        Started::Running(b) => b,
-        Started::Exited(status, out) => panic!("herald exited ({status}): {out}"),
     }
 }
 

@@ -3,8 +3,9 @@
 //! exact-byte assertions and `redis` crate connections for the client's view.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -206,13 +207,10 @@ impl Raw {
     }
 }
 
+/// A command as a RESP array of bulk strings, by Herald's own encoder (its AOF's).
 pub fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    let mut out = Vec::new();
+    herald::persistence::resp::encode_into(&mut out, args);
     out
 }
 
@@ -291,4 +289,88 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port()
+}
+
+/// The herald binary cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_herald");
+
+/// The real binary, killed by its PID when dropped.
+pub struct Binary {
+    pub child: Child,
+    pub port: u16,
+    /// Log lines up to and including the start-up line.
+    pub log: Vec<String>,
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What starting the binary came to.
+pub enum Started {
+    Running(Binary),
+    /// It exited: its status and everything it printed.
+    Exited(std::process::ExitStatus, String),
+}
+
+/// Starts `herald --port 0 <args>` and waits for its start-up line (or its exit).
+pub fn spawn_binary(args: &[&str]) -> Started {
+    // Owned by a `Binary` from the start, so any early return still kills and reaps it.
+    let mut binary = Binary {
+        child: Command::new(BIN)
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn herald"),
+        port: 0,
+        log: Vec::new(),
+    };
+    let stdout = binary.child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut log = Vec::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).unwrap_or(0);
+        if n == 0 {
+            let status = binary.child.wait().expect("wait");
+            let mut err = String::new();
+            if let Some(mut e) = binary.child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            return Started::Exited(status, log.join("") + &err);
+        }
+        if let Some(at) = line.find("ready to accept connections on ") {
+            let rest = &line[at + "ready to accept connections on ".len()..];
+            let addr = rest.split_whitespace().next().unwrap_or_default();
+            let port = addr
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("port");
+            log.push(line);
+            // Keep draining stdout so the child never blocks on a full pipe.
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                while reader.read_line(&mut sink).unwrap_or(0) > 0 {
+                    sink.clear();
+                }
+            });
+            binary.port = port;
+            binary.log = log;
+            return Started::Running(binary);
+        }
+        log.push(line);
+    }
+}
+
+pub fn running(started: Started) -> Binary {
+    match started {
+        Started::Running(b) => b,
+        Started::Exited(status, out) => panic!("herald exited ({status}): {out}"),
+    }
 }
