@@ -196,8 +196,11 @@ impl Persistence {
         let loaded = Persistence::load_and_open(state);
         state.keyspace.pause_expiry(false);
         // Released only once the writer runs and effects are recorded: a write accepted after
-        // this must reach the file.
-        me.loading.store(false, Ordering::Release);
+        // this must reach the file. A server whose file did not load stays loading until it
+        // exits, so that no write is acknowledged that nothing records.
+        if loaded.is_ok() {
+            me.loading.store(false, Ordering::Release);
+        }
         loaded
     }
 

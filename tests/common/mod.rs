@@ -27,7 +27,8 @@ impl TestServer {
     pub fn start(extra: &[&str]) -> TestServer {
         let server = TestServer::start_loading(extra);
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while server.state.persistence.is_loading() {
+        let stopped = |s: &TestServer| s.thread.as_ref().is_none_or(|t| t.is_finished());
+        while server.state.persistence.is_loading() && !stopped(&server) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the append only file took over a minute to load"
