@@ -4,14 +4,12 @@
 
 mod common;
 
-use common::free_port;
+use common::{free_port, BIN};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_herald");
 
 /// A started server; killed by PID if a test fails before it exits.
 struct Running(Child);

@@ -310,6 +310,7 @@ impl<const N: usize> AsRef<[u8]> for Packed<N> {
         &self.bytes[..self.len]
     }
 }
+
 /// Most arguments [`RequestParser::whole_request`] takes; longer requests take the general path.
 const FAST_MAX_ARGS: usize = 16;
 /// Longest argument [`RequestParser::whole_request`] copies; longer ones take the general path,

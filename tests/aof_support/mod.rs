@@ -1,5 +1,6 @@
-//! What the AOF tests share: a scratch directory per test, servers started on it (in-process or
-//! the real binary, stopped by their own PID), and small readers for replies and INFO fields.
+//! What the AOF tests share: a scratch directory per test, in-process servers started on it
+//! (the real binary is `common::spawn_binary`), small readers for replies and INFO fields, and
+//! a large file to catch a replay in progress.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! The harness every integration test uses: a real Herald on a free loopback port (port 0), in
 //! its own runtime thread so a test's own runtime cannot starve it, plus a raw RESP client for
-//! exact-byte assertions and `redis` crate connections for the client's view.
+//! exact-byte assertions and `redis` crate connections for the client's view; and the real
+//! binary as a child process ([`spawn_binary`]), killed by its PID when dropped, for what only
+//! a process shows (its log, exit status, memory).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
