@@ -17,11 +17,14 @@ use common::{encode, Raw, TestServer};
 
 const ENTRIES: usize = 300_000;
 
-/// Writes [`xadd_file`] of `ENTRIES` entries as the AOF in `dir`; returns its bytes.
-fn write_big_file(dir: &Scratch) -> Vec<u8> {
+/// A server started on a directory whose AOF is [`xadd_file`] of `ENTRIES` entries, returned
+/// as soon as it accepts clients (mid-replay), with the directory and the file's bytes.
+fn start_on_big_file(name: &str) -> (Scratch, Vec<u8>, TestServer) {
+    let dir = Scratch::new(name);
     let file = xadd_file(ENTRIES);
     std::fs::write(dir.aof(), &file).expect("write the file");
-    file
+    let server = TestServer::start_loading(&["--appendonly", "yes", "--dir", dir.path()]);
+    (dir, file, server)
 }
 
 fn field<'a>(info: &'a str, name: &str) -> &'a str {
@@ -43,9 +46,7 @@ fn wait_loaded(raw: &mut Raw) {
 
 #[test]
 fn while_the_file_loads_only_loading_commands_run_and_info_shows_the_progress() {
-    let dir = Scratch::new("loading");
-    let file = write_big_file(&dir);
-    let server = TestServer::start_loading(&["--appendonly", "yes", "--dir", dir.path()]);
+    let (_dir, file, server) = start_on_big_file("loading");
     let mut raw = server.raw();
 
     let loading = "-LOADING Redis is loading the dataset in memory\r\n";
@@ -101,9 +102,7 @@ fn while_the_file_loads_only_loading_commands_run_and_info_shows_the_progress() 
 
 #[test]
 fn a_shutdown_while_the_file_loads_stops_the_replay_and_leaves_the_file_as_it_was() {
-    let dir = Scratch::new("loading-shutdown");
-    let file = write_big_file(&dir);
-    let server = TestServer::start_loading(&["--appendonly", "yes", "--dir", dir.path()]);
+    let (dir, file, server) = start_on_big_file("loading-shutdown");
     let mut raw = server.raw();
     assert_eq!(info_field(&mut raw, "loading"), "1");
     let state = server.state.clone();
