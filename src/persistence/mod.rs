@@ -171,7 +171,7 @@ impl Persistence {
     /// accepted before the replay thread starts must already be told `-LOADING`, and INFO
     /// the file's size (Redis's `loading_total_bytes`, counted before any byte is read).
     pub fn begin_loading(&self, path: &std::path::Path) {
-        if !self.enabled || self.is_loading() {
+        if !self.enabled {
             return;
         }
         let size = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -183,15 +183,15 @@ impl Persistence {
         self.loading.store(true, Ordering::Release);
     }
 
-    /// Loads the file (creating it if missing) and starts the writer. Called once, on a thread
-    /// of its own, while clients are already accepted (and refused with `-LOADING` until it
-    /// returns, as Redis does); blocks for the length of the replay.
+    /// Loads the file (creating it if missing) and starts the writer. Called once, after
+    /// [`Persistence::begin_loading`], on a thread of its own, while clients are already
+    /// accepted (and refused with `-LOADING` until it returns, as Redis does); blocks for the
+    /// length of the replay.
     pub fn start(state: &Arc<ServerState>) -> Result<(), PersistenceError> {
         let me = &state.persistence;
         if !me.enabled {
             return Ok(());
         }
-        me.begin_loading(&state.settings.aof_path());
         state.keyspace.pause_expiry(true);
         let loaded = Persistence::load_and_open(state);
         state.keyspace.pause_expiry(false);
