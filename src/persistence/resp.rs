@@ -7,23 +7,22 @@
 
 use bytes::Bytes;
 
-use crate::protocol::reply::itoa_buf;
+use crate::protocol::reply::put_header;
 
-/// Appends `args` as one RESP command (`*<n>\r\n$<len>\r\n<arg>\r\n...`).
+/// Appends `args` as one RESP command (`*<n>\r\n$<len>\r\n<arg>\r\n...`), growing `out`
+/// once for the whole command.
 pub fn encode_into(out: &mut Vec<u8>, args: &[&[u8]]) {
-    push_header(out, b'*', args.len());
+    // A header line is at most 23 bytes: its kind, 20 digits and CRLF.
+    const HEADER_MAX: usize = 23;
+    let bulks: usize = args.iter().map(|arg| HEADER_MAX + arg.len() + 2).sum();
+    out.reserve(HEADER_MAX + bulks);
+    // An argument count or length never nears i64::MAX.
+    put_header(out, b'*', args.len() as i64);
     for arg in args {
-        push_header(out, b'$', arg.len());
+        put_header(out, b'$', arg.len() as i64);
         out.extend_from_slice(arg);
         out.extend_from_slice(b"\r\n");
     }
-}
-
-fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
-    out.push(kind);
-    // An argument count or length never nears i64::MAX.
-    out.extend_from_slice(itoa_buf(n as i64).as_bytes());
-    out.extend_from_slice(b"\r\n");
 }
 
 /// What decoding one command at an offset found.

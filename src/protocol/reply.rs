@@ -172,28 +172,8 @@ impl<'a> Reply<'a> {
         self.buf.extend_from_slice(b"\r\n");
     }
 
-    /// `<kind><n>\r\n`, assembled on the stack and copied once: headers are most of what a
-    /// reply of many small values (stream entries) writes.
     fn header(&mut self, kind: u8, n: i64) {
-        if (0..10).contains(&n) {
-            self.buf
-                .extend_from_slice(&[kind, b'0' + n as u8, b'\r', b'\n']);
-            return;
-        }
-        if (10..100).contains(&n) {
-            let (tens, ones) = (n as u8 / 10, n as u8 % 10);
-            self.buf
-                .extend_from_slice(&[kind, b'0' + tens, b'0' + ones, b'\r', b'\n']);
-            return;
-        }
-        let mut line = [0u8; 23];
-        line[21..].copy_from_slice(b"\r\n");
-        let digits = itoa_buf(n);
-        let text = digits.as_bytes();
-        let start = 21 - text.len() - 1;
-        line[start] = kind;
-        line[start + 1..21].copy_from_slice(text);
-        self.buf.extend_from_slice(&line[start..]);
+        put_header(&mut self.buf, kind, n);
     }
 }
 
@@ -259,6 +239,29 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 
 /// An integer's text: at most 20 bytes (`i64::MIN`).
 pub type IntText = StackText<20>;
+
+/// Writes the RESP header line `<kind><n>\r\n`, assembled on the stack and copied once:
+/// headers are most of what a reply of many small values (stream entries) writes, and of what
+/// the AOF records for each command.
+pub fn put_header<B: BufMut>(buf: &mut B, kind: u8, n: i64) {
+    if (0..10).contains(&n) {
+        buf.put_slice(&[kind, b'0' + n as u8, b'\r', b'\n']);
+        return;
+    }
+    if (10..100).contains(&n) {
+        let (tens, ones) = (n as u8 / 10, n as u8 % 10);
+        buf.put_slice(&[kind, b'0' + tens, b'0' + ones, b'\r', b'\n']);
+        return;
+    }
+    let mut line = [0u8; 23];
+    line[21..].copy_from_slice(b"\r\n");
+    let digits = itoa_buf(n);
+    let text = digits.as_bytes();
+    let start = 21 - text.len() - 1;
+    line[start] = kind;
+    line[start + 1..21].copy_from_slice(text);
+    buf.put_slice(&line[start..]);
+}
 
 /// Formats `n` in decimal on the stack.
 pub fn itoa_buf(n: i64) -> IntText {
