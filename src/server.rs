@@ -71,7 +71,9 @@ impl Server {
             Ok(())
         };
         let mut background = None;
-        if loaded.is_ok() {
+        // A shutdown asked for while the file loaded ends the run even when the load got to
+        // its end meanwhile: `shutdown` has resolved then and must not be polled again.
+        if loaded.is_ok() && !state.is_shutting_down() {
             tracing::info!(
                 "Herald {} (Redis {} compatible) ready to accept connections on {} (pid {})",
                 env!("CARGO_PKG_VERSION"),

@@ -116,3 +116,35 @@ fn a_shutdown_while_the_file_loads_stops_the_replay_and_leaves_the_file_as_it_wa
     // ...and the file was not written to: no filler written ahead, nothing truncated.
     assert_eq!(read(&dir.aof()), file);
 }
+
+#[test]
+fn a_shutdown_as_the_replay_ends_is_a_clean_one() {
+    // The last whole command's keyspace event tells the moment the replay ends; the stop
+    // arrives while the loader is still finishing (here, cutting off and fsyncing a torn last
+    // write), which is where a shutdown once found the server serving again and polled its
+    // finished signal a second time.
+    let dir = Scratch::new("loading-end");
+    let mut file = xadd_file(ENTRIES);
+    file.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1");
+    std::fs::write(dir.aof(), file).expect("write the file");
+    let server = TestServer::start_loading(&[
+        "--appendonly",
+        "yes",
+        "--dir",
+        dir.path(),
+        "--notify-keyspace-events",
+        "E$",
+    ]);
+    let mut raw = server.raw();
+    raw.cmd(&["HELLO", "3"]);
+    raw.cmd(&["SUBSCRIBE", "__keyevent@0__:set"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while raw.is_silent(Duration::from_millis(100)) {
+        assert!(
+            Instant::now() < deadline,
+            "the replay did not end in 2 minutes"
+        );
+    }
+    assert!(raw.reply().contains("done"));
+    assert!(server.stop(), "the server panicked while stopping");
+}

@@ -102,6 +102,18 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Stops the server as dropping it does; true if its thread ended without a panic.
+    pub fn stop(mut self) -> bool {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.thread
+            .take()
+            .is_none_or(|thread| thread.join().is_ok())
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
