@@ -31,6 +31,10 @@ impl Drop for Redis {
 
 /// A redis-server on `dir`; with `appendonly`, it loads `dir/appendonly.aof` with its own loader.
 fn start_redis(dir: &Path, port: u16, appendonly: bool) -> Redis {
+    start_redis_with(dir, port, appendonly, &[])
+}
+
+fn start_redis_with(dir: &Path, port: u16, appendonly: bool, extra: &[&str]) -> Redis {
     let appendonly = if appendonly { "yes" } else { "no" };
     let child = Command::new(REDIS_SERVER)
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -44,6 +48,7 @@ fn start_redis(dir: &Path, port: u16, appendonly: bool) -> Redis {
         ])
         .arg("--dir")
         .arg(dir)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -256,4 +261,65 @@ fn clients_see_what_redis_shows_them_while_an_aof_loads() {
     for (i, (h, r)) in herald_seen.iter().zip(&redis_seen).enumerate() {
         assert_eq!(h, r, "reply {i} while loading");
     }
+}
+
+/// What a RESP3 subscriber connected while a file loads receives: the confirmations, INFO's
+/// `loading` line, then every keyspace event of the replay up to the last command's
+/// (`set finished`), read for at most a minute.
+fn events_while_loading(raw: &mut Raw) -> Vec<String> {
+    raw.cmd(&["HELLO", "3"]);
+    raw.send_cmd(&[b"SUBSCRIBE", b"__keyevent@0__:del", b"__keyevent@0__:set"]);
+    let mut out = vec![raw.reply(), raw.reply()];
+    let info = raw.cmd(&["INFO", "persistence"]);
+    let loading = info.split("\r\n").find(|l| l.starts_with("loading:"));
+    out.push(loading.unwrap_or("no loading field").to_string());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if raw.is_silent(Duration::from_millis(200)) {
+            continue;
+        }
+        let event = raw.reply();
+        let last = event.contains("__keyevent@0__:set") && event.contains("finished");
+        out.push(event);
+        if last {
+            break;
+        }
+    }
+    out
+}
+
+#[test]
+fn keyspace_events_of_the_replay_reach_subscribers_as_in_redis() {
+    if !Path::new(REDIS_SERVER).exists() {
+        eprintln!("skipped: {REDIS_SERVER} is not installed");
+        return;
+    }
+    // The stream's XADDs, then the events subscribed to: Redis's loader runs each command's
+    // own code, notifications included.
+    let mut file = aof_support::xadd_file(500_000);
+    for args in [
+        &[&b"SET"[..], b"gone", b"1"][..],
+        &[b"DEL", b"gone", b"s"],
+        &[b"SET", b"finished", b"1"],
+    ] {
+        file.extend(common::encode(args));
+    }
+    let for_redis = Scratch::new("redis-loading-events");
+    std::fs::write(for_redis.aof(), &file).expect("file for redis");
+    let for_herald = Scratch::new("herald-loading-events");
+    std::fs::write(for_herald.aof(), &file).expect("file for herald");
+    let events = ["--notify-keyspace-events", "Eg$"];
+
+    let port = free_port();
+    let _redis = start_redis_with(&for_redis.0, port, true, &events);
+    let redis_seen = events_while_loading(&mut Raw::connect(([127, 0, 0, 1], port).into()));
+    let mut args = vec!["--appendonly", "yes", "--dir", for_herald.path()];
+    args.extend(events);
+    let herald = common::TestServer::start_loading(&args);
+    let herald_seen = events_while_loading(&mut herald.raw());
+    assert_eq!(
+        redis_seen[2], "loading:1",
+        "redis-server finished before the client looked: {redis_seen:?}"
+    );
+    assert_eq!(herald_seen, redis_seen);
 }
