@@ -323,3 +323,31 @@ fn keyspace_events_of_the_replay_reach_subscribers_as_in_redis() {
     );
     assert_eq!(herald_seen, redis_seen);
 }
+
+/// The names of INFO persistence's fields, in order, without Herald's own group-commit
+/// counters (`aof_appends`, `aof_writes`, `aof_fsyncs`), which Redis does not have.
+fn persistence_fields(raw: &mut Raw) -> Vec<String> {
+    let own = ["aof_appends", "aof_writes", "aof_fsyncs"];
+    raw.cmd(&["INFO", "persistence"])
+        .split("\r\n")
+        .filter_map(|line| line.split_once(':').map(|(name, _)| name.to_owned()))
+        .filter(|name| !own.contains(&name.as_str()))
+        .collect()
+}
+
+#[test]
+fn info_persistence_has_redis_fields_in_redis_order() {
+    if !Path::new(REDIS_SERVER).exists() {
+        eprintln!("skipped: {REDIS_SERVER} is not installed");
+        return;
+    }
+    let for_redis = Scratch::new("redis-info");
+    let port = free_port();
+    let _redis = start_redis(&for_redis.0, port, true);
+    let redis_fields = persistence_fields(&mut Raw::connect(([127, 0, 0, 1], port).into()));
+    let for_herald = Scratch::new("herald-info");
+    let herald = start(&for_herald, &[]);
+    let herald_fields = persistence_fields(&mut herald.raw());
+    assert!(redis_fields.contains(&"aof_current_size".to_string()));
+    assert_eq!(herald_fields, redis_fields);
+}

@@ -189,3 +189,44 @@ fn bgrewriteaof_inside_a_transaction_runs_after_it() {
     let mut raw = server.raw();
     assert_eq!(raw.cmd(&["GET", "a"]), "$3\r\n123\r\n");
 }
+
+/// Waits (bounded) until no rewrite runs.
+fn wait_no_rewrite(raw: &mut Raw) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while info_field(raw, "aof_rewrite_in_progress") == "1" {
+        assert!(std::time::Instant::now() < deadline, "rewrite did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn failed_rewrites_are_counted_until_one_succeeds() {
+    let dir = Scratch::new("rewrite-failures");
+    let server = start(&dir, &[]);
+    let mut raw = server.raw();
+    raw.cmd(&["SET", "k", "v"]);
+    // A directory where the rewrite's temp file goes (the server runs in this process, so
+    // the name carries this process's id) makes creating that file fail.
+    let blocker = dir
+        .0
+        .join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+    std::fs::create_dir(&blocker).expect("blocking directory");
+    for failures in 1..=2 {
+        raw.cmd(&["BGREWRITEAOF"]);
+        wait_no_rewrite(&mut raw);
+        assert_eq!(info_field(&mut raw, "aof_last_bgrewrite_status"), "err");
+        assert_eq!(
+            info_field(&mut raw, "aof_rewrites_consecutive_failures"),
+            failures.to_string()
+        );
+    }
+    std::fs::remove_dir(&blocker).expect("unblock");
+    raw.cmd(&["BGREWRITEAOF"]);
+    wait_rewrite_done(&mut raw, 1);
+    assert_eq!(info_field(&mut raw, "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(
+        info_field(&mut raw, "aof_rewrites_consecutive_failures"),
+        "0"
+    );
+    assert_eq!(raw.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+}

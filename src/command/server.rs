@@ -742,9 +742,32 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
             line!("# Persistence");
             line!("loading:{}", loading as u8);
             line!("async_loading:0");
-            line!("rdb_changes_since_last_save:0");
-            line!("rdb_bgsave_in_progress:0");
+            // Herald never forks and never writes an RDB: these read as they do in a Redis
+            // started with `save ""` that never saved.
+            for no_fork in [
+                "current_cow_peak:0",
+                "current_cow_size:0",
+                "current_cow_size_age:0",
+                "current_fork_perc:0.00",
+                "current_save_keys_processed:0",
+                "current_save_keys_total:0",
+                "rdb_changes_since_last_save:0",
+                "rdb_bgsave_in_progress:0",
+            ] {
+                line!("{no_fork}");
+            }
             line!("rdb_last_save_time:{}", state.started_ms / 1000);
+            for no_rdb in [
+                "rdb_last_bgsave_status:ok",
+                "rdb_last_bgsave_time_sec:-1",
+                "rdb_current_bgsave_time_sec:-1",
+                "rdb_saves:0",
+                "rdb_last_cow_size:0",
+                "rdb_last_load_keys_expired:0",
+                "rdb_last_load_keys_loaded:0",
+            ] {
+                line!("{no_rdb}");
+            }
             // Redis turns the AOF off while it replays the file (so that the replay is not
             // appended to it again) and reports it so.
             line!("aof_enabled:{}", (p.enabled && !loading) as u8);
@@ -755,9 +778,16 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
             line!("aof_last_bgrewrite_status:{}", ok(p.rewrite.last_ok()));
             line!("aof_rewrites:{}", p.rewrite.rewrites.load(Relaxed));
             line!(
+                "aof_rewrites_consecutive_failures:{}",
+                p.rewrite.consecutive_failures.load(Relaxed)
+            );
+            line!(
                 "aof_last_write_status:{}",
                 ok(!log.write_failed.load(Relaxed))
             );
+            line!("aof_last_cow_size:0");
+            line!("module_fork_in_progress:0");
+            line!("module_fork_last_cow_size:0");
             if p.enabled {
                 line!("aof_current_size:{}", log.current_size.load(Relaxed));
                 line!("aof_base_size:{}", log.base_size.load(Relaxed));

@@ -32,6 +32,8 @@ pub struct RewriteStatus {
     /// Asked for inside EXEC: started by the background cycle once the transaction is over.
     scheduled: AtomicBool,
     pub rewrites: AtomicU64,
+    /// Failed rewrites since the last one that succeeded.
+    pub consecutive_failures: AtomicU64,
     last_ok: AtomicBool,
     /// Seconds the last rewrite took; -1 before the first.
     last_secs: AtomicI64,
@@ -44,6 +46,7 @@ impl Default for RewriteStatus {
             in_progress: AtomicBool::new(false),
             scheduled: AtomicBool::new(false),
             rewrites: AtomicU64::new(0),
+            consecutive_failures: AtomicU64::new(0),
             last_ok: AtomicBool::new(true),
             last_secs: AtomicI64::new(-1),
             started: Mutex::new(None),
@@ -193,6 +196,9 @@ fn finish(state: &ServerState, ok: bool) {
     status.last_ok.store(ok, Relaxed);
     if ok {
         status.rewrites.fetch_add(1, Relaxed);
+        status.consecutive_failures.store(0, Relaxed);
+    } else {
+        status.consecutive_failures.fetch_add(1, Relaxed);
     }
     status.in_progress.store(false, Relaxed);
 }
