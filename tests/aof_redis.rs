@@ -230,6 +230,7 @@ fn seen_while_loading(raw: &mut Raw) -> Vec<String> {
         .map(|l| l.split(':').next().unwrap_or_default())
         .collect();
     out.push(progress.join(","));
+    out.push(persistence_fields(raw).join(","));
     out
 }
 
