@@ -230,3 +230,36 @@ fn failed_rewrites_are_counted_until_one_succeeds() {
     );
     assert_eq!(raw.cmd(&["GET", "k"]), "$1\r\nv\r\n");
 }
+
+#[test]
+fn a_shutdown_during_a_rewrite_stops_it_and_removes_its_temp_file() {
+    let dir = Scratch::new("rewrite-shutdown");
+    // Enough keys that the rewrite is still writing when the shutdown comes.
+    let keys = 200_000;
+    let mut file = Vec::new();
+    for i in 0..keys {
+        file.extend(common::encode(&[
+            b"SET",
+            format!("key:{i}").as_bytes(),
+            b"value",
+        ]));
+    }
+    std::fs::write(dir.aof(), &file).expect("write the file");
+    let server = start(&dir, &[]);
+    let mut raw = server.raw();
+    assert_eq!(
+        raw.cmd(&["BGREWRITEAOF"]),
+        "+Background append only file rewriting started\r\n"
+    );
+    assert!(server.stop(), "the server panicked while stopping");
+    let temp_files: Vec<String> = std::fs::read_dir(&dir.0)
+        .expect("list the directory")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("temp-rewriteaof-"))
+        .collect();
+    assert!(temp_files.is_empty(), "left behind: {temp_files:?}");
+    // The file the rewrite was to replace is still whole.
+    let restarted = start(&dir, &[]);
+    assert_eq!(restarted.raw().cmd(&["DBSIZE"]), format!(":{keys}\r\n"));
+}

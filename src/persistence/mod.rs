@@ -248,7 +248,18 @@ impl Persistence {
     /// Recording stays on: a straggling connection's effects still queue, so under `always`
     /// its client waits (and is disconnected by the shutdown) rather than being acknowledged
     /// for a write no writer will make.
+    ///
+    /// A rewrite still running gives up first and removes its temp file, as Redis kills a
+    /// rewriting child at shutdown; one already handing its file to the writer finishes.
     pub fn shutdown(&self) {
+        if self.rewrite.in_progress() {
+            tracing::warn!("There is a background rewrite of the AOF running. Stopping it!");
+            // It looks for the shutdown every 64 KB it writes.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while self.rewrite.in_progress() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
         self.stopped.store(true, Ordering::Release);
         let handle = self.writer.lock().ok().and_then(|mut w| w.take());
         if let Some(handle) = handle {

@@ -10,7 +10,8 @@
 //!
 //! A crash at any point leaves a loadable file: until the rename the old file is complete and
 //! still written; after it the new file is complete (fsynced before the rename). A temp file
-//! left by a crash is removed at the next start.
+//! left by a crash is removed at the next start; a shutdown stops a running rewrite and removes
+//! its temp file, as Redis kills its rewriting child.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -207,7 +208,7 @@ fn finish(state: &ServerState, ok: bool) {
 fn write_file(state: &Arc<ServerState>, temp: &Path, snapshot: Snapshot) -> io::Result<u64> {
     let path = state.settings.aof_path();
     let mut out = BufWriter::with_capacity(1 << 16, File::create(temp)?);
-    write_snapshot(&mut out, snapshot)?;
+    write_snapshot(&mut out, snapshot, || state.is_shutting_down())?;
     let mut file = out.into_inner().map_err(|e| e.into_error())?;
     let persistence = &state.persistence;
     if !persistence.is_active() {
@@ -243,13 +244,22 @@ fn write_file(state: &Arc<ServerState>, temp: &Path, snapshot: Snapshot) -> io::
 }
 
 /// Serializes a snapshot as commands: per database a SELECT, then per key the commands that
-/// rebuild it.
-fn write_snapshot(out: &mut impl Write, snapshot: Snapshot) -> io::Result<()> {
+/// rebuild it. Gives up, between two 64 KB writes, once `stopping` says the server is shutting
+/// down: Redis kills a rewriting child at shutdown and removes its temp file, and the caller
+/// removes this one.
+fn write_snapshot(
+    out: &mut impl Write,
+    snapshot: Snapshot,
+    stopping: impl Fn() -> bool,
+) -> io::Result<()> {
     let mut tail = Tail::default();
     for (db, keys) in snapshot {
         for (key, entry) in keys {
             rewrite_entry(&mut tail, db, &key, &entry);
             if tail.buf.len() >= 1 << 16 {
+                if stopping() {
+                    return Err(io::Error::other("the server is shutting down"));
+                }
                 out.write_all(&tail.buf)?;
                 tail.buf.clear();
             }
