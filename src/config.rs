@@ -132,7 +132,7 @@ fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
         "always" => Ok(FsyncPolicy::Always),
         "everysec" => Ok(FsyncPolicy::EverySec),
         "no" => Ok(FsyncPolicy::No),
-        _ => Err("argument(s) must be one of the following: always, everysec, no".into()),
+        _ => Err("argument(s) must be one of the following: everysec, always, no".into()),
     }
 }
 
