@@ -20,6 +20,15 @@ use common::{free_port, Raw};
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 const REDIS_CLI: &str = "/usr/bin/redis-cli";
 
+/// True (with a note) where redis-server is not installed: the test is skipped.
+fn redis_missing() -> bool {
+    let missing = !Path::new(REDIS_SERVER).exists();
+    if missing {
+        eprintln!("skipped: {REDIS_SERVER} is not installed");
+    }
+    missing
+}
+
 struct Redis(Child);
 
 impl Drop for Redis {
@@ -236,8 +245,7 @@ fn seen_while_loading(raw: &mut Raw) -> Vec<String> {
 
 #[test]
 fn clients_see_what_redis_shows_them_while_an_aof_loads() {
-    if !Path::new(REDIS_SERVER).exists() {
-        eprintln!("skipped: {REDIS_SERVER} is not installed");
+    if redis_missing() {
         return;
     }
     // A second of replay for redis-server, several for a debug build of Herald.
@@ -291,8 +299,7 @@ fn events_while_loading(raw: &mut Raw) -> Vec<String> {
 
 #[test]
 fn keyspace_events_of_the_replay_reach_subscribers_as_in_redis() {
-    if !Path::new(REDIS_SERVER).exists() {
-        eprintln!("skipped: {REDIS_SERVER} is not installed");
+    if redis_missing() {
         return;
     }
     // The stream's XADDs, then the events subscribed to: Redis's loader runs each command's
@@ -338,8 +345,7 @@ fn persistence_fields(raw: &mut Raw) -> Vec<String> {
 
 #[test]
 fn info_persistence_has_redis_fields_in_redis_order() {
-    if !Path::new(REDIS_SERVER).exists() {
-        eprintln!("skipped: {REDIS_SERVER} is not installed");
+    if redis_missing() {
         return;
     }
     let for_redis = Scratch::new("redis-info");
