@@ -9,7 +9,9 @@
 //! - `@B SUBSCRIBE ch` — a command on connection B (opened on first use; C, D... likewise);
 //! - `!raw <bytes>` / `@B !raw <bytes>` — raw bytes with `\r`, `\n`, `\xHH` escapes;
 //! - `!sleep <ms>`, `!close B`, `!proto 2` (the script runs in RESP2 only), `# comment`;
-//! - a trailing `#!times` compares the reply with its integers blanked (idle times).
+//! - a trailing `#!times` compares the reply with its integers blanked (idle times); `#!idles`
+//!   blanks only every other integer, from the first: XPENDING's idle times, not its delivery
+//!   counts.
 //!
 //! After each step the runner waits for the connection's first reply (unless the step ends in
 //! `#!noreply`), then collects every frame any connection receives until the servers go quiet,
@@ -154,8 +156,18 @@ struct Line {
     text: String,
     step: Step,
     known: Option<String>,
-    /// `#!times`: the reply carries durations (idle times); integers are not compared.
-    times: bool,
+    /// What of the reply is not compared.
+    scrub: Scrub,
+}
+
+/// Integers a reply carries that move with the clock.
+#[derive(Clone, Copy, PartialEq)]
+enum Scrub {
+    Nothing,
+    /// `#!times`: every integer.
+    Integers,
+    /// `#!idles`: the first, third, fifth... integer (XPENDING's idle time before each count).
+    Alternate,
 }
 
 fn unescape(text: &str) -> Vec<u8> {
@@ -210,10 +222,15 @@ fn parse_script(path: &Path) -> (Vec<Line>, bool) {
             expect_reply = false;
             body.truncate(at);
         }
-        let mut times = false;
-        if let Some(at) = body.find(" #!times") {
-            times = true;
-            body.truncate(at);
+        let mut scrub = Scrub::Nothing;
+        for (marker, kind) in [
+            (" #!times", Scrub::Integers),
+            (" #!idles", Scrub::Alternate),
+        ] {
+            if let Some(at) = body.find(marker) {
+                scrub = kind;
+                body.truncate(at);
+            }
         }
         let trimmed = body.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -259,7 +276,7 @@ fn parse_script(path: &Path) -> (Vec<Line>, bool) {
             text: trimmed.to_owned(),
             step,
             known,
-            times,
+            scrub,
         });
     }
     (lines, resp2_only)
@@ -310,11 +327,23 @@ fn normalise(frame: &str, ids: &mut HashMap<String, usize>) -> String {
     lines.join("\r\n")
 }
 
-/// Replaces every RESP integer (`:123`) with `:<n>`, for replies that carry durations.
-fn scrub_integers(frame: &str) -> String {
+/// Replaces RESP integers (`:123`) with `:<n>`, for replies that carry durations: every one,
+/// or (`Scrub::Alternate`) every other one from the first.
+fn scrub_integers(frame: &str, scrub: Scrub) -> String {
+    let mut seen = 0;
     frame
         .split("\r\n")
-        .map(|l| if l.starts_with(':') { ":<n>" } else { l })
+        .map(|l| {
+            if !l.starts_with(':') || scrub == Scrub::Nothing {
+                return l;
+            }
+            seen += 1;
+            if scrub == Scrub::Integers || seen % 2 == 1 {
+                ":<n>"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\r\n")
 }
@@ -396,7 +425,7 @@ fn run_script(
                     let empty = Vec::new();
                     let r = redis_replies.get(name).unwrap_or(&empty);
                     let h = herald_replies.get(name).unwrap_or(&empty);
-                    let scrub = |f: String| if line.times { scrub_integers(&f) } else { f };
+                    let scrub = |f: String| scrub_integers(&f, line.scrub);
                     let rn: Vec<String> = r
                         .iter()
                         .map(|f| scrub(normalise(f, &mut sides[0].ids)))

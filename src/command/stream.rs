@@ -232,7 +232,8 @@ pub enum StreamCommand {
         consumer: Bytes,
         min_idle: u64,
         ids: Vec<StreamId>,
-        delivery_time: Option<u64>,
+        /// As IDLE or TIME gave it; outside `0..=now` it becomes now, as in Redis.
+        delivery_time: Option<i64>,
         retry_count: Option<u64>,
         force: bool,
         just_id: bool,
@@ -653,21 +654,28 @@ impl StreamCommand {
                 max_deleted,
             } => {
                 let done = write_stream(ctx, &key, |s, _| {
-                    if let Some(n) = entries_added {
-                        if n < s.len() {
-                            return Err(CommandError::err("The entries_added specified in XSETID is smaller than the target stream length"));
-                        }
+                    // Redis's order of checks, so that the first problem found is the one named.
+                    if last < s.max_deleted_id {
+                        return Err(CommandError::err(
+                            "The ID specified in XSETID is smaller than current max_deleted_entry_id",
+                        ));
                     }
                     if !s.is_empty() && last < s.last().map_or(StreamId::MIN, |e| e.id) {
                         return Err(CommandError::err(
                             "The ID specified in XSETID is smaller than the target stream top item",
                         ));
                     }
+                    if let Some(n) = entries_added {
+                        if n < s.len() {
+                            return Err(CommandError::err("The entries_added specified in XSETID is smaller than the target stream length"));
+                        }
+                    }
                     s.last_id = last;
                     if let Some(n) = entries_added {
                         s.entries_added = n;
                     }
-                    if let Some(id) = max_deleted {
+                    // MAXDELETEDID 0-0 leaves it as it is, as in Redis.
+                    if let Some(id) = max_deleted.filter(|&id| id != StreamId::MIN) {
                         s.max_deleted_id = id;
                     }
                     Ok((s.last_id, s.entries_added, s.max_deleted_id))
@@ -729,7 +737,10 @@ impl StreamCommand {
                             effects.push(|| group_position_effect(&key, &group, g));
                         }
                     }
-                    let delivery = delivery_time.unwrap_or(now);
+                    let delivery = delivery_time
+                        .and_then(|t| u64::try_from(t).ok())
+                        .filter(|&t| t <= now)
+                        .unwrap_or(now);
                     let (c, created) = g.consumer(&consumer, now);
                     c.seen_time = now;
                     if created {
@@ -742,10 +753,9 @@ impl StreamCommand {
                         let g = s.groups.get_mut(&group).expect("group checked above");
                         if !g.pel.contains(id) {
                             if force && exists.is_some() {
+                                // One delivery already, as Redis's new NACK has; the claim
+                                // below counts another unless JUSTID or RETRYCOUNT says not.
                                 g.add_pending(id, &consumer, delivery);
-                                if let Some(p) = g.pel.get_mut(id) {
-                                    p.delivery_count = 0;
-                                }
                             } else {
                                 continue;
                             }
@@ -1812,19 +1822,20 @@ fn parse_claim(a: &[Bytes]) -> CommandResult<StreamCommand> {
                     let n = args::int(opts.value()?).map_err(|_| {
                         CommandError::err("Invalid IDLE option argument for XCLAIM")
                     })?;
-                    *delivery_time = Some(now.saturating_sub(n.max(0) as u64));
+                    *delivery_time = Some((now as i64).saturating_sub(n));
                 }
                 "time" => {
                     let n = args::int(opts.value()?).map_err(|_| {
                         CommandError::err("Invalid TIME option argument for XCLAIM")
                     })?;
-                    *delivery_time = Some(n.max(0) as u64);
+                    *delivery_time = Some(n);
                 }
                 "retrycount" => {
                     let n = args::int(opts.value()?).map_err(|_| {
                         CommandError::err("Invalid RETRYCOUNT option argument for XCLAIM")
                     })?;
-                    *retry_count = Some(n.max(0) as u64);
+                    // A negative count is taken as none given, as Redis takes it.
+                    *retry_count = u64::try_from(n).ok();
                 }
                 "lastid" => *last_id = Some(parse_id(opts.value()?)?),
                 _ => {
@@ -1834,9 +1845,6 @@ fn parse_claim(a: &[Bytes]) -> CommandResult<StreamCommand> {
                     )))
                 }
             }
-        }
-        if delivery_time.is_some_and(|t| t > now) {
-            *delivery_time = Some(now);
         }
     }
     Ok(claim)
