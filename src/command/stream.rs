@@ -1964,8 +1964,9 @@ fn parse_xinfo(a: &[Bytes]) -> CommandResult<StreamCommand> {
                 3 => None,
                 4 if args::is(&a[3], "full") => Some(10),
                 6 if args::is(&a[3], "full") && args::is(&a[4], "count") => {
+                    // 0 is every entry; a negative count is the default, as in Redis.
                     let n = args::int(&a[5])?;
-                    Some(n.max(0) as usize)
+                    Some(usize::try_from(n).unwrap_or(10))
                 }
                 _ => {
                     return Err(CommandError::err(format!(
