@@ -132,15 +132,22 @@ impl ServerCommand {
             "time" => ServerCommand::Time,
             "shutdown" => {
                 let mut abort = false;
-                let mut others = 0;
+                let (mut others, mut nosave, mut save) = (0, false, false);
                 for arg in &a[1..] {
                     match args::lower(arg).as_str() {
-                        "nosave" | "save" | "now" | "force" => others += 1,
-                        "abort" => abort = true,
+                        "nosave" => nosave = true,
+                        "save" => save = true,
+                        "now" | "force" => {}
+                        "abort" => {
+                            abort = true;
+                            continue;
+                        }
                         _ => return Err(CommandError::Syntax),
                     }
+                    others += 1;
                 }
-                if abort && others > 0 {
+                // Redis's illegal combinations: ABORT with anything, SAVE with NOSAVE.
+                if (abort && others > 0) || (save && nosave) {
                     return Err(CommandError::Syntax);
                 }
                 ServerCommand::Shutdown { abort }
