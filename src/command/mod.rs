@@ -311,16 +311,19 @@ fn log_order<'a>(spec: &CommandSpec, args: &[Bytes], ctx: &Ctx<'a>) -> KeyGuard<
 /// The keys a write command names: from the table's key positions, or, for the commands whose
 /// keys are not at fixed positions, from their syntax.
 pub fn write_keys<'b>(spec: &CommandSpec, args: &'b [Bytes]) -> Vec<&'b [u8]> {
-    if spec.name == "xreadgroup" {
-        // XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS k1 k2 ... id1 id2 ...
-        let Some(at) = args.iter().position(|a| args::is(a, "streams")) else {
-            return Vec::new();
-        };
+    keys_of(spec, args).unwrap_or_default()
+}
+
+/// The keys a command names (COMMAND GETKEYS, and [`write_keys`]); `None` when a command
+/// whose keys follow a keyword (XREAD, XREADGROUP: `STREAMS k1 k2 ... id1 id2 ...`) lacks it.
+pub fn keys_of<'b>(spec: &CommandSpec, args: &'b [Bytes]) -> Option<Vec<&'b [u8]>> {
+    if matches!(spec.name, "xread" | "xreadgroup") {
+        let at = args.iter().position(|a| args::is(a, "streams"))?;
         let rest = &args[at + 1..];
-        return rest[..rest.len() / 2].iter().map(|k| &k[..]).collect();
+        return Some(rest[..rest.len() / 2].iter().map(|k| &k[..]).collect());
     }
     if spec.first_key <= 0 {
-        return Vec::new();
+        return Some(Vec::new());
     }
     let first = spec.first_key as usize;
     let last = if spec.last_key < 0 {
@@ -329,10 +332,12 @@ pub fn write_keys<'b>(spec: &CommandSpec, args: &'b [Bytes]) -> Vec<&'b [u8]> {
         spec.last_key as i64
     };
     let step = spec.step.max(1) as usize;
-    (first..=last.max(0) as usize)
-        .step_by(step)
-        .filter_map(|i| args.get(i).map(|k| &k[..]))
-        .collect()
+    Some(
+        (first..=last.max(0) as usize)
+            .step_by(step)
+            .filter_map(|i| args.get(i).map(|k| &k[..]))
+            .collect(),
+    )
 }
 
 /// Refuses a request before it runs; inside MULTI this also dooms the transaction.

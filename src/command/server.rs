@@ -69,6 +69,8 @@ pub enum CommandQuery {
     Info(Option<Vec<Bytes>>),
     Docs(Option<Vec<Bytes>>),
     List(Option<ListFilter>),
+    /// COMMAND GETKEYS: the full command whose keys are asked for.
+    GetKeys(Vec<Bytes>),
     Help,
 }
 
@@ -83,6 +85,7 @@ impl ServerCommand {
                 (_, "info") => CommandQuery::Info(rest()),
                 (_, "docs") => CommandQuery::Docs(rest()),
                 (_, "help") => CommandQuery::Help,
+                (_, "getkeys") => CommandQuery::GetKeys(a[2..].to_vec()),
                 (_, "list") => CommandQuery::List(match a.len() {
                     2 => None,
                     5 if is(&a[2], "filterby") => Some(match args::lower(&a[3]).as_str() {
@@ -162,7 +165,7 @@ impl ServerCommand {
     pub fn execute(self, ctx: &mut Ctx, out: &mut Reply) -> CommandResult {
         let state = ctx.state;
         match self {
-            ServerCommand::Command(query) => command(state, out, query),
+            ServerCommand::Command(query) => command(state, out, query)?,
             ServerCommand::Info(sections) => {
                 let text = info(ctx, &sections);
                 out.verbatim(text.as_bytes());
@@ -471,9 +474,38 @@ fn command_docs(out: &mut Reply, spec: &CommandSpec) {
     }
 }
 
-fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) {
+/// COMMAND GETKEYS: the keys `full` would touch, by the command table, with Redis's errors.
+fn get_keys(state: &ServerState, out: &mut Reply, full: &[Bytes]) -> CommandResult {
+    let crate::command::table::Lookup::Found(entry) = state.commands.lookup(full) else {
+        return Err(CommandError::err("Invalid command specified"));
+    };
+    let spec = entry.spec;
+    let given = full.len() as i64;
+    let arity = i64::from(spec.arity);
+    if (arity >= 0 && given != arity) || given < arity.abs() {
+        return Err(CommandError::err(
+            "Invalid number of arguments specified for command",
+        ));
+    }
+    // Shard channels are in Redis's key specs, flagged as not keys.
+    if spec.has(crate::command::table::flags::PUBSUB) {
+        return Err(CommandError::err("The command has no key arguments"));
+    }
+    let Some(keys) = crate::command::keys_of(spec, full) else {
+        return Err(CommandError::err("Invalid arguments specified for command"));
+    };
+    if keys.is_empty() {
+        return Err(CommandError::err("The command has no key arguments"));
+    }
+    out.array(keys.len());
+    keys.iter().for_each(|k| out.bulk(k));
+    Ok(())
+}
+
+fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) -> CommandResult {
     let top: Vec<&'static CommandSpec> = crate::command::table::all().collect();
     match query {
+        CommandQuery::GetKeys(full) => return get_keys(state, out, &full),
         CommandQuery::All | CommandQuery::Info(None) => {
             out.array(top.len());
             top.iter().for_each(|s| command_info(out, s));
@@ -538,9 +570,12 @@ fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) {
                 "    Return documentation details about multiple Redis commands.",
                 "    If no command names are given, documentation details for all",
                 "    commands are returned.",
+                "GETKEYS <full-command>",
+                "    Return the keys from a full Redis command.",
             ],
         ),
     }
+    Ok(())
 }
 
 /// `config|get` names a subcommand; turn it into the arguments a lookup expects.

@@ -248,6 +248,15 @@ static COMMAND_SUBS: &[CommandSpec] = &[
         "Returns a list of command names."
     ),
     spec!(
+        "command|getkeys",
+        -4,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.13",
+        "Extracts the key names from an arbitrary command."
+    ),
+    spec!(
         "command|help",
         2,
         LOADING | STALE,
