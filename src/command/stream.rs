@@ -751,7 +751,8 @@ impl StreamCommand {
                     for id in ids {
                         let exists = s.get(id).map(|e| e.fields);
                         let g = s.groups.get_mut(&group).expect("group checked above");
-                        if !g.pel.contains(id) {
+                        let forced = !g.pel.contains(id);
+                        if forced {
                             if force && exists.is_some() {
                                 // One delivery already, as Redis's new NACK has; the claim
                                 // below counts another unless JUSTID or RETRYCOUNT says not.
@@ -763,7 +764,12 @@ impl StreamCommand {
                         let Some(pending) = g.pel.get(id) else {
                             continue;
                         };
-                        if min_idle > 0 && now.saturating_sub(pending.delivery_time) < min_idle {
+                        // An entry FORCE just made pending had no owner to be idle from: the
+                        // minimum idle time does not apply to it, as in Redis.
+                        if !forced
+                            && min_idle > 0
+                            && now.saturating_sub(pending.delivery_time) < min_idle
+                        {
                             continue;
                         }
                         let Some(fields) = exists else {
