@@ -751,15 +751,21 @@ impl StreamCommand {
                     for id in ids {
                         let exists = s.get(id).map(|e| e.fields);
                         let g = s.groups.get_mut(&group).expect("group checked above");
+                        let Some(fields) = exists else {
+                            // Deleted entries leave the PEL, however idle, as in Redis 7.
+                            if g.ack(id) {
+                                gone.push(id);
+                            }
+                            continue;
+                        };
                         let forced = !g.pel.contains(id);
                         if forced {
-                            if force && exists.is_some() {
-                                // One delivery already, as Redis's new NACK has; the claim
-                                // below counts another unless JUSTID or RETRYCOUNT says not.
-                                g.add_pending(id, &consumer, delivery);
-                            } else {
+                            if !force {
                                 continue;
                             }
+                            // One delivery already, as Redis's new NACK has; the claim below
+                            // counts another unless JUSTID or RETRYCOUNT says not.
+                            g.add_pending(id, &consumer, delivery);
                         }
                         let Some(pending) = g.pel.get(id) else {
                             continue;
@@ -772,12 +778,6 @@ impl StreamCommand {
                         {
                             continue;
                         }
-                        let Some(fields) = exists else {
-                            // Deleted entries leave the PEL, as in Redis 7.
-                            g.ack(id);
-                            gone.push(id);
-                            continue;
-                        };
                         let count = match retry_count {
                             Some(n) => DeliveryCount::Set(n),
                             None if just_id => DeliveryCount::Keep,
@@ -846,9 +846,11 @@ impl StreamCommand {
                     let mut claimed = Vec::new();
                     let mut deleted = Vec::new();
                     let mut next = StreamId::MIN;
+                    // Claimed and deleted entries both count towards COUNT, as in Redis.
+                    let mut room = count;
                     let mut iter = candidates.into_iter();
                     for id in iter.by_ref() {
-                        if attempts == 0 || claimed.len() >= count {
+                        if attempts == 0 || room == 0 {
                             next = id;
                             break;
                         }
@@ -856,14 +858,17 @@ impl StreamCommand {
                         let fields = s.get(id).map(|e| e.fields);
                         let g = s.groups.get_mut(&group).expect("group checked above");
                         let Some(p) = g.pel.get(id) else { continue };
+                        let Some(fields) = fields else {
+                            // Deleted entries leave the PEL, however idle.
+                            g.ack(id);
+                            deleted.push(id);
+                            room -= 1;
+                            continue;
+                        };
                         if min_idle > 0 && now.saturating_sub(p.delivery_time) < min_idle {
                             continue;
                         }
-                        let Some(fields) = fields else {
-                            g.ack(id);
-                            deleted.push(id);
-                            continue;
-                        };
+                        room -= 1;
                         g.consumer(&consumer, now);
                         let count = if just_id {
                             DeliveryCount::Keep
