@@ -438,10 +438,10 @@ fn parse_read(a: &[Bytes], group_form: bool) -> CommandResult<ReadArgs> {
             b"+" if !group_form => ReadFrom::LastEntry,
             b">" if group_form => ReadFrom::New,
             b"$" | b">" | b"+" => {
-                return Err(CommandError::err(if group_form {
-                    "The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."
-                } else {
-                    "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+                return Err(CommandError::err(match (group_form, id.as_ref()) {
+                    (true, b"+") => "The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.",
+                    (true, _) => "The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
+                    (false, _) => "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
                 }));
             }
             other => ReadFrom::After(StreamId::parse(other, 0)?),
