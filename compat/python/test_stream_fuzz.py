@@ -11,6 +11,10 @@ Explicit entry ids keep the runs deterministic. What is normalised, and why:
 Consumers are created with the group and min-idle times are 0 or far above the run's length, so
 nothing else depends on time or on the 7.0/7.4 differences.
 
+A second test runs the same sequences with `notify-keyspace-events KEA` and a RESP3 client
+subscribed to `__key*__:*` on another connection, and compares the keyspace events each command
+publishes (a PING on the subscriber after each command fences them).
+
 A failing seed prints the command, both replies and the commands before it on the same key, so
 it can be replayed with redis-cli.
 """
@@ -46,6 +50,10 @@ class Raw:
 
     def call(self, args):
         self.sock.sendall(encode(args))
+        return self.call_pending()
+
+    def call_pending(self):
+        """The next whole frame, reading as needed."""
         while True:
             end = self.frame_end(0)
             if end is not None:
@@ -68,8 +76,10 @@ class Raw:
             if n < 0:
                 return after
             return after + n + 2 if len(self.buf) >= after + n + 2 else None
-        assert kind == b"*", self.buf[at:at + 20]
-        for _ in range(max(int(head), 0)):
+        if kind in (b"_", b",", b"#", b"("):
+            return after
+        assert kind in (b"*", b">", b"%", b"~"), self.buf[at:at + 20]
+        for _ in range(max(int(head), 0) * (2 if kind == b"%" else 1)):
             after = self.frame_end(after)
             if after is None:
                 return None
@@ -212,3 +222,32 @@ def test_stream_commands_reply_as_redis_does(both, seed):
     finally:
         herald.close()
         redis_server.close()
+
+
+def events_until_pong(subscriber):
+    """The pushes a RESP3 subscriber has received, up to the reply to a PING sent now."""
+    subscriber.sock.sendall(encode(["PING"]))
+    events = []
+    while (frame := subscriber.call_pending()) != b"+PONG\r\n":
+        events.append(frame)
+    return events
+
+
+@pytest.mark.parametrize("seed", SEEDS[:6])
+def test_stream_commands_publish_the_keyspace_events_redis_does(both, seed):
+    sequence = commands(seed)
+    seen = []
+    for server in both:
+        main, subscriber = Raw(server.port), Raw(server.port)
+        try:
+            main.call(["FLUSHALL"])
+            main.call(["CONFIG", "SET", "notify-keyspace-events", "KEA"])
+            subscriber.call(["HELLO", "3"])
+            subscriber.call(["PSUBSCRIBE", "__key*__:*"])
+            seen.append([(main.call(c), events_until_pong(subscriber)) for c in sequence])
+            main.call(["CONFIG", "SET", "notify-keyspace-events", ""])
+        finally:
+            main.close()
+            subscriber.close()
+    for step, ((_, herald), (_, redis_events)) in enumerate(zip(*seen)):
+        assert herald == redis_events, f"seed {seed} step {step}: {sequence[step]}"
