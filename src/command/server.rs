@@ -480,9 +480,7 @@ fn get_keys(state: &ServerState, out: &mut Reply, full: &[Bytes]) -> CommandResu
         return Err(CommandError::err("Invalid command specified"));
     };
     let spec = entry.spec;
-    let given = full.len() as i64;
-    let arity = i64::from(spec.arity);
-    if (arity >= 0 && given != arity) || given < arity.abs() {
+    if !spec.arity_ok(full.len()) {
         return Err(CommandError::err(
             "Invalid number of arguments specified for command",
         ));
