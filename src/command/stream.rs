@@ -767,9 +767,7 @@ impl StreamCommand {
                             // counts another unless JUSTID or RETRYCOUNT says not.
                             g.add_pending(id, &consumer, delivery);
                         }
-                        let Some(pending) = g.pel.get(id) else {
-                            continue;
-                        };
+                        let pending = g.pel.get(id).expect("pending, or just made so");
                         // An entry FORCE just made pending had no owner to be idle from: the
                         // minimum idle time does not apply to it, as in Redis.
                         if !forced
