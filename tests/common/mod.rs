@@ -105,6 +105,11 @@ impl TestServer {
 impl TestServer {
     /// Stops the server as dropping it does; true if its thread ended without a panic.
     pub fn stop(mut self) -> bool {
+        self.halt()
+    }
+
+    /// Asks the server to stop and waits for its thread; false if that thread panicked.
+    fn halt(&mut self) -> bool {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -116,12 +121,7 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.halt();
     }
 }
 
