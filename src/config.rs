@@ -447,6 +447,8 @@ pub struct Settings {
     pub auto_aof_rewrite_percentage: AtomicU64,
     pub auto_aof_rewrite_min_size: AtomicU64,
     pub aof_load_truncated: AtomicBool,
+    /// `appendonly`: CONFIG SET turns the AOF on or off (see `Persistence::enable`).
+    pub appendonly: AtomicBool,
 }
 
 impl Settings {
@@ -470,6 +472,7 @@ impl Settings {
             auto_aof_rewrite_percentage: AtomicU64::new(options.auto_aof_rewrite_percentage),
             auto_aof_rewrite_min_size: AtomicU64::new(options.auto_aof_rewrite_min_size),
             aof_load_truncated: AtomicBool::new(options.aof_load_truncated),
+            appendonly: AtomicBool::new(options.appendonly),
             options,
         }
     }
@@ -685,10 +688,12 @@ pub static PARAMS: &[Param] = &[
     },
     Param {
         name: "appendonly",
-        get: |s| yes_no(s.options.appendonly),
-        // Redis can switch the file on at run time (it starts with a rewrite); Herald decides
-        // at start.
-        set: None,
+        get: |s| yes_no(s.appendonly.load(Ordering::Relaxed)),
+        // Only the wanted state: CONFIG SET then turns the file on or off.
+        set: Some(|s, v| {
+            s.appendonly.store(parse_yes_no(v)?, Ordering::Relaxed);
+            Ok(())
+        }),
     },
     Param {
         name: "dir",

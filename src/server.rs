@@ -65,7 +65,7 @@ impl Server {
             accepts.push(tokio::spawn(accept_loop(state.clone(), listener)));
         }
         tokio::pin!(shutdown);
-        let loaded = if state.persistence.enabled {
+        let loaded = if state.persistence.is_enabled() {
             load(&state, shutdown.as_mut()).await
         } else {
             Ok(())

@@ -114,6 +114,6 @@ fn the_options_show_in_config_get() {
         .cmd(&["CONFIG", "SET", "appendfsync", "sometimes"])
         .starts_with("-ERR CONFIG SET failed"));
     assert!(raw
-        .cmd(&["CONFIG", "SET", "appendonly", "no"])
+        .cmd(&["CONFIG", "SET", "appendfilename", "other.aof"])
         .contains("can't set immutable config"));
 }

@@ -199,9 +199,8 @@ impl ServerCommand {
                 }
             }
             ServerCommand::ConfigSet(pairs) => {
-                if config_set(state, &pairs)? {
-                    out.ok()
-                }
+                config_set(state, &pairs, ctx.in_exec)?;
+                out.ok()
             }
             ServerCommand::ConfigResetStat => {
                 state.stats.reset();
@@ -307,7 +306,11 @@ impl ServerCommand {
 }
 
 /// Applies CONFIG SET pairs all or nothing, as Redis 7 does.
-fn config_set(state: &ServerState, pairs: &[(String, String)]) -> CommandResult<bool> {
+fn config_set(
+    state: &std::sync::Arc<ServerState>,
+    pairs: &[(String, String)],
+    in_exec: bool,
+) -> CommandResult {
     let failed = |name: &str, why: &str| {
         CommandError::err(format!(
             "CONFIG SET failed (possibly related to argument '{name}') - {why}"
@@ -346,7 +349,28 @@ fn config_set(state: &ServerState, pairs: &[(String, String)]) -> CommandResult<
             return Err(failed(name, &why));
         }
     }
-    Ok(true)
+    // Redis applies `appendonly` once every value is in (`updateAppendonly`).
+    if before.iter().any(|(p, _)| p.name == "appendonly") {
+        let persistence = &state.persistence;
+        let wanted = state.settings.appendonly.load(Relaxed);
+        if wanted && !persistence.is_enabled() {
+            if let Err(e) = crate::persistence::Persistence::enable(state, in_exec) {
+                tracing::warn!("Could not turn the append only file on: {e}");
+                for (p, old) in &before {
+                    if let Some(restore) = p.set {
+                        let _ = restore(&state.settings, old);
+                    }
+                }
+                return Err(failed(
+                    "appendonly",
+                    "Unable to turn on AOF. Check server logs.",
+                ));
+            }
+        } else if !wanted && persistence.is_enabled() {
+            persistence.disable(state, in_exec);
+        }
+    }
+    Ok(())
 }
 
 /// Redis's ACL categories in the order Redis lists them (its category table's order).
@@ -810,7 +834,7 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
             }
             // Redis turns the AOF off while it replays the file (so that the replay is not
             // appended to it again) and reports it so.
-            line!("aof_enabled:{}", (p.enabled && !loading) as u8);
+            line!("aof_enabled:{}", (p.is_enabled() && !loading) as u8);
             line!("aof_rewrite_in_progress:{}", p.rewrite.in_progress() as u8);
             line!("aof_rewrite_scheduled:{}", p.rewrite.is_scheduled() as u8);
             line!("aof_last_rewrite_time_sec:{}", p.rewrite.last_secs());
@@ -828,7 +852,7 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
             line!("aof_last_cow_size:0");
             line!("module_fork_in_progress:0");
             line!("module_fork_last_cow_size:0");
-            if p.enabled {
+            if p.is_enabled() {
                 line!("aof_current_size:{}", log.current_size.load(Relaxed));
                 line!("aof_base_size:{}", log.base_size.load(Relaxed));
                 line!("aof_pending_rewrite:0");

@@ -48,7 +48,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -159,6 +159,9 @@ pub struct Log {
     path: std::sync::OnceLock<PathBuf>,
     /// A connection waits for the writer thread; [`before_park`] wakes it.
     kick_wanted: AtomicBool,
+    /// Effects are recorded: the AOF is on or being turned on (see
+    /// [`super::Persistence::is_active`]).
+    recording: AtomicBool,
 }
 
 impl Default for Log {
@@ -171,6 +174,7 @@ impl Default for Log {
             unsynced: AtomicBool::new(false),
             path: std::sync::OnceLock::new(),
             kick_wanted: AtomicBool::new(false),
+            recording: AtomicBool::new(false),
             stats: LogStats::default(),
         }
     }
@@ -178,13 +182,51 @@ impl Default for Log {
 
 impl crate::keyspace::ExpiryLog for Log {
     fn key_expired(&self, db: usize, key: &[u8]) {
-        self.append(db, &[b"DEL", key]);
+        // The keyspace keeps its log once given one; the AOF may since have been turned off.
+        if self.is_recording() {
+            self.append(db, &[b"DEL", key]);
+        }
     }
 }
 
 impl Log {
     fn lock(&self) -> MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn is_recording(&self) -> bool {
+        self.recording.load(Ordering::Acquire)
+    }
+
+    /// Starts recording effects from scratch (at start-up, or when the AOF is turned on at the
+    /// instant of the rewrite's snapshot): whatever a previous, abandoned recording left
+    /// queued is dropped, and a writer stopped before may write again.
+    pub fn begin_recording(&self) {
+        {
+            let mut p = self.lock();
+            p.main = Tail::default();
+            p.rewrite = None;
+            p.switch = None;
+            p.stop = false;
+        }
+        self.recording.store(true, Ordering::Release);
+    }
+
+    /// Stops recording effects (the AOF turned off, or turning it on failed). What is queued
+    /// stays for [`Log::write_through`] to write.
+    pub fn end_recording(&self) {
+        self.recording.store(false, Ordering::Release);
+    }
+
+    /// Gives the log its file (at start-up, where the writer then finds it).
+    pub fn open(&self, file: AofFile, path: PathBuf) {
+        *self.lock_file() = Some(file);
+        let _ = self.path.set(path);
+    }
+
+    /// Closes the file once its writer has stopped (the AOF turned off).
+    pub fn close(&self) {
+        *self.lock_file() = None;
     }
 
     /// Queues one effect run in `db`; returns its sequence number.
@@ -267,8 +309,10 @@ impl Log {
     /// Lets [`before_park`] find this log.
     pub fn register_for_idle_kicks(self: &Arc<Self>) {
         let mut kicks = IDLE_KICKS.lock().unwrap_or_else(|p| p.into_inner());
-        kicks.retain(|log| log.strong_count() > 0);
-        kicks.push(Arc::downgrade(self));
+        let me = Arc::downgrade(self);
+        // Once per log: the AOF can be turned on again after being turned off.
+        kicks.retain(|log| log.strong_count() > 0 && !log.ptr_eq(&me));
+        kicks.push(me);
     }
 
     fn lock_file(&self) -> MutexGuard<'_, Option<AofFile>> {
@@ -369,11 +413,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Hands `file` to the log, where every writer finds it.
-    pub fn new(file: AofFile, path: PathBuf, state: Arc<ServerState>) -> Writer {
-        let log = &state.persistence.log;
-        *log.lock_file() = Some(file);
-        let _ = log.path.set(path.clone());
+    /// A writer for the file the log holds (see [`Log::open`], [`Log::install`]).
+    pub fn new(path: PathBuf, state: Arc<ServerState>) -> Writer {
         Writer { path, state }
     }
 
@@ -462,48 +503,55 @@ impl Writer {
         }
     }
 
-    /// The last step of a rewrite: with appends paused, write what arrived since the snapshot to
-    /// the new file, fsync it, rename it over the old one, fsync the directory, continue there.
+    /// The last step of a rewrite, on the writer thread (see [`Log::install`]).
     fn switch(&mut self, log: &Log, switch: Switch) {
         let Switch {
-            mut file,
+            file,
             temp_path,
             done,
         } = switch;
-        let mut current = log.lock_file();
-        let mut p = log.lock();
-        let rest = p.rewrite.take().unwrap_or_default();
-        let prepared = file
-            .write_all(&rest.buf)
-            .and_then(|()| file.sync_data())
-            .and_then(|()| std::fs::rename(&temp_path, &self.path));
-        if let Err(e) = prepared {
-            // The old file stays, complete: `main.buf` still holds everything it lacks.
+        let installed = log.install(file, &temp_path, &self.path);
+        if installed.is_err() {
             let _ = std::fs::remove_file(&temp_path);
-            drop(p);
-            let _ = done.send(Err(e));
-            return;
         }
+        let _ = done.send(installed);
+    }
+}
+
+impl Log {
+    /// The last step of a rewrite: with appends paused, write what arrived since the snapshot to
+    /// the new file, fsync it, rename it over the old one (if any), fsync the directory, and
+    /// continue there. Run by the writer, or, when the AOF is being turned on and no writer
+    /// runs yet, by the rewrite itself.
+    pub fn install(&self, mut file: File, temp_path: &Path, path: &Path) -> io::Result<u64> {
+        let mut current = self.lock_file();
+        let mut p = self.lock();
+        let rest = p.rewrite.take().unwrap_or_default();
+        // On failure the old file stays, complete: `main.buf` still holds everything it lacks.
+        file.write_all(&rest.buf)?;
+        file.sync_data()?;
+        std::fs::rename(temp_path, path)?;
         // Past the rename the new file is the only one that grows; the rename must be durable
         // before anything written only there is acknowledged.
-        if let Err(e) = fsync_dir(&self.path) {
-            fail(log, "fsyncing the directory of", &self.path, &e);
+        if let Err(e) = fsync_dir(path) {
+            fail(self, "fsyncing the directory of", path, &e);
         }
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         *current = Some(AofFile::new(file, size, size));
-        log.unsynced.store(false, Relaxed);
+        let _ = self.path.set(path.to_owned());
+        self.unsynced.store(false, Relaxed);
         // Everything queued for the old file is in the new one (it is in `rest`).
         p.main = Tail {
             buf: Vec::new(),
             selected: rest.selected,
         };
-        log.stats.current_size.store(size, Relaxed);
-        log.stats.base_size.store(size, Relaxed);
+        self.stats.current_size.store(size, Relaxed);
+        self.stats.base_size.store(size, Relaxed);
         let seq = p.seq;
         drop(p);
         drop(current);
-        log.release(seq);
-        let _ = done.send(Ok(size));
+        self.release(seq);
+        Ok(size)
     }
 }
 

@@ -50,7 +50,8 @@
 //! - One file (`dir/appendfilename`), not Redis 7's multi-part manifest directory: the file is a
 //!   plain command stream that `redis-cli --pipe` loads and Redis 7 loads as a legacy AOF.
 //! - No RDB preamble: a rewrite writes commands.
-//! - `appendonly` and `dir` cannot be changed with CONFIG SET.
+//! - `dir` cannot be changed with CONFIG SET. `appendonly` can, as in Redis: turning it on
+//!   starts a rewrite whose file becomes the AOF (see [`Persistence::enable`]).
 //! - A failed write or fsync of the file stops the server (Redis stops on a failed `always`
 //!   fsync and otherwise refuses writes until the disk recovers).
 
@@ -124,12 +125,20 @@ pub struct LoadingProgress {
 }
 
 /// The server's persistence: the log, its writer, the rewrite, the loading flag.
+///
+/// The AOF's states, as Redis's `aof_state`: off; being turned on (`enabled`, effects recorded
+/// into the rewrite that will become the file, no writer yet: Redis's `AOF_WAIT_REWRITE`);
+/// on (`enabled`, recorded, and a writer releases each client's replies once its effects are
+/// written).
 #[derive(Debug)]
 pub struct Persistence {
-    /// `appendonly yes`.
-    pub enabled: bool,
-    /// Effects are recorded: the file is loaded and its writer started.
-    active: AtomicBool,
+    /// `appendonly yes`: the AOF is on or being turned on (INFO `aof_enabled`).
+    enabled: AtomicBool,
+    /// The writer runs: replies wait for their effects to be written (fsynced under `always`).
+    writing: AtomicBool,
+    /// Held while the AOF is turned off and while a rewrite turns it on, so that a writer is
+    /// never started for a file that was turned off meanwhile.
+    transition: Mutex<()>,
     /// The writer has been told to stop (shutdown): nothing appended from now on is written.
     stopped: AtomicBool,
     /// Replaying the file (INFO `loading`): commands without Redis's `loading` flag are
@@ -146,8 +155,9 @@ pub struct Persistence {
 impl Persistence {
     pub fn new(enabled: bool) -> Persistence {
         Persistence {
-            enabled,
-            active: AtomicBool::new(false),
+            enabled: AtomicBool::new(enabled),
+            writing: AtomicBool::new(false),
+            transition: Mutex::new(()),
             stopped: AtomicBool::new(false),
             loading: AtomicBool::new(false),
             progress: LoadingProgress::default(),
@@ -158,9 +168,19 @@ impl Persistence {
         }
     }
 
-    /// Whether writes must record their effects.
+    /// `appendonly yes`: the AOF is on or being turned on.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::Acquire)
+    }
+
+    /// Whether writes must record their effects: the AOF is on or being turned on.
     pub fn is_active(&self) -> bool {
-        self.active.load(Ordering::Acquire)
+        self.log.is_recording()
+    }
+
+    /// Whether a writer runs, so that replies wait for their effects to be written.
+    pub fn is_writing(&self) -> bool {
+        self.writing.load(Ordering::Acquire)
     }
 
     pub fn is_loading(&self) -> bool {
@@ -171,7 +191,7 @@ impl Persistence {
     /// accepted before the replay thread starts must already be told `-LOADING`, and INFO
     /// the file's size (Redis's `loading_total_bytes`, counted before any byte is read).
     pub fn begin_loading(&self, path: &std::path::Path) {
-        if !self.enabled {
+        if !self.is_enabled() {
             return;
         }
         let size = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -189,7 +209,7 @@ impl Persistence {
     /// length of the replay.
     pub fn start(state: &Arc<ServerState>) -> Result<(), PersistenceError> {
         let me = &state.persistence;
-        if !me.enabled {
+        if !me.is_enabled() {
             return Ok(());
         }
         state.keyspace.pause_expiry(true);
@@ -226,16 +246,111 @@ impl Persistence {
             aof::fsync_dir(&path)
                 .map_err(|e| PersistenceError::io("syncing the directory of", &path, e))?;
         }
-        state.persistence.log.register_for_idle_kicks();
-        let handle = aof::Writer::new(file, path.clone(), state.clone())
-            .spawn()
-            .map_err(|e| PersistenceError::io("starting the writer for", &path, e))?;
-        if let Ok(mut w) = me.writer.lock() {
+        me.log.open(file, path.clone());
+        me.log.begin_recording();
+        state.keyspace.log_expiries_to(me.log.clone());
+        me.start_writer(state)
+            .map_err(|e| PersistenceError::io("starting the writer for", &path, e))
+    }
+
+    fn start_writer(&self, state: &Arc<ServerState>) -> std::io::Result<()> {
+        self.log.register_for_idle_kicks();
+        let handle = aof::Writer::new(state.settings.aof_path(), state.clone()).spawn()?;
+        if let Ok(mut w) = self.writer.lock() {
             *w = Some(handle);
         }
-        state.keyspace.log_expiries_to(me.log.clone());
-        me.active.store(true, Ordering::Release);
+        self.writing.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// `CONFIG SET appendonly yes`, as Redis's `startAppendOnly`: the AOF counts as on at once
+    /// (CONFIG GET, INFO `aof_enabled`), and a rewrite writes the current state to a new file
+    /// that becomes the AOF when it is complete, with every write made meanwhile; until then
+    /// replies do not wait for the file. Inside EXEC, or while another rewrite runs, the
+    /// rewrite is scheduled (the background cycle starts it).
+    pub fn enable(state: &Arc<ServerState>, in_exec: bool) -> Result<(), rewrite::RewriteError> {
+        let me = &state.persistence;
+        if me.enabled.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        if in_exec || me.rewrite.in_progress() {
+            me.rewrite.schedule();
+            return Ok(());
+        }
+        match rewrite::start(state) {
+            Err(rewrite::RewriteError::InProgress) => {
+                me.rewrite.schedule();
+                Ok(())
+            }
+            Err(e) => {
+                me.enabled.store(false, Ordering::Release);
+                Err(e)
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Called by the rewrite at its snapshot, under the exclusive keyspace gate: when the AOF
+    /// is being turned on, effects are recorded from this instant, into the rewrite's buffer.
+    fn begin_recording_if_enabling(&self, state: &ServerState) {
+        if self.is_enabled() && !self.is_active() && !self.is_loading() {
+            self.log.begin_recording();
+            state.keyspace.log_expiries_to(self.log.clone());
+        }
+    }
+
+    /// The end of the rewrite that turns the AOF on: its file becomes the AOF and the writer
+    /// starts. Refused if the AOF was turned off (or the server is stopping) meanwhile.
+    fn finish_enabling(
+        &self,
+        state: &Arc<ServerState>,
+        file: std::fs::File,
+        temp: &std::path::Path,
+    ) -> std::io::Result<u64> {
+        let _transition = self.transition.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.is_active() || state.is_shutting_down() || self.is_stopped() {
+            return Err(std::io::Error::other(
+                "the append only file was turned off during the rewrite",
+            ));
+        }
+        let path = state.settings.aof_path();
+        let size = self.log.install(file, temp, &path)?;
+        self.start_writer(state)?;
+        tracing::info!("The append only file is on");
+        Ok(size)
+    }
+
+    /// Turning the AOF on failed (the rewrite did): recording stops, and, unless the AOF was
+    /// turned off meanwhile, the rewrite is tried again, as Redis retries it from `serverCron`.
+    fn enabling_failed(&self) {
+        self.log.end_recording();
+        if self.is_enabled() {
+            self.rewrite.schedule();
+        }
+    }
+
+    /// `CONFIG SET appendonly no`, as Redis's `stopAppendOnly`: a running rewrite gives up,
+    /// what is queued is written and fsynced, and the file is closed. Holds the keyspace gate
+    /// exclusively meanwhile (`in_exec`: EXEC already does), so that no command is half-way
+    /// between its change and its effect.
+    pub fn disable(&self, state: &ServerState, in_exec: bool) {
+        let _exclusive = (!in_exec).then(|| state.keyspace.exclusive());
+        let _transition = self.transition.lock().unwrap_or_else(|p| p.into_inner());
+        self.enabled.store(false, Ordering::Release);
+        self.rewrite.cancel();
+        self.log.end_recording();
+        self.log.stop_rewrite_buffer();
+        if self.writing.swap(false, Ordering::AcqRel) {
+            // Releases every client waiting on its effects: nothing more is appended.
+            self.log.write_through(crate::config::FsyncPolicy::Always);
+            let handle = self.writer.lock().ok().and_then(|mut w| w.take());
+            if let Some(handle) = handle {
+                aof::Writer::stop(&self.log);
+                let _ = handle.join();
+            }
+            self.log.close();
+            tracing::info!("The append only file is off");
+        }
     }
 
     /// Whether the writer was stopped (a rewrite must not wait for it).
@@ -260,6 +375,7 @@ impl Persistence {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
         }
+        let _transition = self.transition.lock().unwrap_or_else(|p| p.into_inner());
         self.stopped.store(true, Ordering::Release);
         let handle = self.writer.lock().ok().and_then(|mut w| w.take());
         if let Some(handle) = handle {
@@ -274,7 +390,7 @@ impl Persistence {
     /// seeing (and acting on) a value that a crash could still take away, as Redis does by
     /// writing (and under `always` fsyncing) the file before it writes any reply.
     pub fn release_target(&self) -> Option<u64> {
-        if !self.is_active() {
+        if !self.is_writing() {
             return None;
         }
         let target = self.log.appended();

@@ -39,6 +39,11 @@ pub struct RewriteStatus {
     /// Seconds the last rewrite took; -1 before the first.
     last_secs: AtomicI64,
     started: Mutex<Option<Instant>>,
+    /// The AOF was turned off: the running rewrite gives up.
+    cancelled: AtomicBool,
+    /// After repeated failures, scheduled and automatic rewrites wait (Redis's
+    /// `aofRewriteLimited`): the current delay, and until when.
+    limit: Mutex<(u64, Option<Instant>)>,
 }
 
 impl Default for RewriteStatus {
@@ -51,6 +56,8 @@ impl Default for RewriteStatus {
             last_ok: AtomicBool::new(true),
             last_secs: AtomicI64::new(-1),
             started: Mutex::new(None),
+            cancelled: AtomicBool::new(false),
+            limit: Mutex::new((0, None)),
         }
     }
 }
@@ -68,6 +75,43 @@ impl RewriteStatus {
     /// must not see the transaction's changes before its effects reach the log).
     pub fn schedule(&self) {
         self.scheduled.store(true, Relaxed);
+    }
+
+    /// Makes the running rewrite, if any, give up (the AOF was turned off).
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Relaxed);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Relaxed)
+    }
+
+    /// Whether a scheduled or automatic rewrite must wait: after three failures in a row, one
+    /// minute, doubling up to an hour, as Redis's `aofRewriteLimited`. BGREWRITEAOF does not.
+    fn limited(&self) -> bool {
+        let Ok(mut limit) = self.limit.lock() else {
+            return false;
+        };
+        if self.consecutive_failures.load(Relaxed) < 3 {
+            *limit = (0, None);
+            return false;
+        }
+        if let Some(at) = limit.1 {
+            if Instant::now() < at {
+                return true;
+            }
+            limit.1 = None;
+            return false;
+        }
+        let minutes = (limit.0 * 2).clamp(1, 60);
+        *limit = (
+            minutes,
+            Some(Instant::now() + Duration::from_secs(minutes * 60)),
+        );
+        tracing::warn!(
+            "Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {minutes} minutes"
+        );
+        true
     }
 
     pub fn last_ok(&self) -> bool {
@@ -113,8 +157,11 @@ pub fn start(state: &Arc<ServerState>) -> Result<(), RewriteError> {
     let now = now_ms();
     let snapshot: Snapshot = {
         let _exclusive = state.keyspace.exclusive();
-        if state.persistence.is_active() {
-            state.persistence.log.start_rewrite_buffer();
+        status.cancelled.store(false, Relaxed);
+        let persistence = &state.persistence;
+        persistence.begin_recording_if_enabling(state);
+        if persistence.is_active() {
+            persistence.log.start_rewrite_buffer();
         }
         (0..state.keyspace.databases())
             .map(|db| (db, state.keyspace.db(db).snapshot(now)))
@@ -138,10 +185,11 @@ pub fn start(state: &Arc<ServerState>) -> Result<(), RewriteError> {
 /// after the last rewrite, and past `auto-aof-rewrite-min-size` (the background cycle calls this).
 pub fn maybe_start_automatic(state: &Arc<ServerState>) {
     let p = &state.persistence;
-    if p.rewrite.in_progress() {
+    if p.rewrite.in_progress() || state.is_shutting_down() {
         return;
     }
-    if p.rewrite.scheduled.swap(false, Relaxed) {
+    if p.rewrite.is_scheduled() && !p.rewrite.limited() {
+        p.rewrite.scheduled.store(false, Relaxed);
         if let Err(e) = start(state) {
             tracing::warn!("{e}");
         }
@@ -158,7 +206,7 @@ pub fn maybe_start_automatic(state: &Arc<ServerState>) {
         return;
     }
     let growth = (size.saturating_sub(base) * 100 / base) as i64;
-    if growth >= percentage as i64 {
+    if growth >= percentage as i64 && !p.rewrite.limited() {
         tracing::info!("Starting automatic rewriting of AOF on {growth}% growth");
         if let Err(e) = start(state) {
             tracing::warn!("{e}");
@@ -176,9 +224,13 @@ fn run(state: &Arc<ServerState>, snapshot: Snapshot) {
             true
         }
         Err(e) => {
-            state.persistence.log.stop_rewrite_buffer();
+            let persistence = &state.persistence;
+            persistence.log.stop_rewrite_buffer();
             let _ = std::fs::remove_file(&temp);
             tracing::warn!("Background AOF rewrite failed: {e}");
+            if persistence.is_active() && !persistence.is_writing() {
+                persistence.enabling_failed();
+            }
             false
         }
     };
@@ -194,6 +246,12 @@ fn finish(state: &ServerState, ok: bool) {
         .and_then(|mut s| s.take())
         .map_or(0, |s| s.elapsed().as_secs() as i64);
     status.last_secs.store(took, Relaxed);
+    // Given up because the AOF was turned off: not a failure (Redis kills that child with the
+    // one signal its handler does not count as an error).
+    if !ok && status.is_cancelled() {
+        status.in_progress.store(false, Relaxed);
+        return;
+    }
     status.last_ok.store(ok, Relaxed);
     if ok {
         status.rewrites.fetch_add(1, Relaxed);
@@ -207,10 +265,11 @@ fn finish(state: &ServerState, ok: bool) {
 /// Writes the snapshot and everything buffered since, and puts the file in place.
 fn write_file(state: &Arc<ServerState>, temp: &Path, snapshot: Snapshot) -> io::Result<u64> {
     let path = state.settings.aof_path();
-    let mut out = BufWriter::with_capacity(1 << 16, File::create(temp)?);
-    write_snapshot(&mut out, snapshot, || state.is_shutting_down())?;
-    let mut file = out.into_inner().map_err(|e| e.into_error())?;
     let persistence = &state.persistence;
+    let stopping = || state.is_shutting_down() || persistence.rewrite.is_cancelled();
+    let mut out = BufWriter::with_capacity(1 << 16, File::create(temp)?);
+    write_snapshot(&mut out, snapshot, stopping)?;
+    let mut file = out.into_inner().map_err(|e| e.into_error())?;
     if !persistence.is_active() {
         // No writer (appendonly no): the snapshot is the whole file.
         file.sync_all()?;
@@ -228,6 +287,13 @@ fn write_file(state: &Arc<ServerState>, temp: &Path, snapshot: Snapshot) -> io::
         }
     }
     file.sync_data()?;
+    if stopping() {
+        return Err(io::Error::other("the append only file was turned off"));
+    }
+    if !persistence.is_writing() {
+        // Turning the AOF on: no writer yet; this file becomes the AOF and its writer starts.
+        return persistence.finish_enabling(state, file, temp);
+    }
     let (done, result) = std::sync::mpsc::channel();
     persistence.log.request_switch(Switch {
         file,
@@ -237,7 +303,9 @@ fn write_file(state: &Arc<ServerState>, temp: &Path, snapshot: Snapshot) -> io::
     loop {
         match result.recv_timeout(Duration::from_millis(200)) {
             Ok(outcome) => return outcome,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !persistence.is_stopped() => {}
+            // The writer may stop before it takes the file: a shutdown, the AOF turned off.
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                if !persistence.is_stopped() && persistence.is_writing() => {}
             Err(_) => return Err(io::Error::other("the server stopped during the rewrite")),
         }
     }
