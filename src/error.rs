@@ -7,10 +7,21 @@
 /// What a command failed with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
-    #[error("ERR unknown command '{name}', with args beginning with: {args}")]
-    UnknownCommand { name: String, args: String },
-    #[error("ERR unknown subcommand '{sub}'. Try {command} HELP.")]
-    UnknownSubcommand { command: String, sub: String },
+    /// The name and arguments are echoed as the client sent them (see [`CommandError::text`]).
+    #[error(
+        "ERR unknown command '{}', with args beginning with: {}",
+        lossy(name),
+        lossy(args)
+    )]
+    UnknownCommand { name: Vec<u8>, args: Vec<u8> },
+    #[error("ERR unknown subcommand '{}'. Try {command} HELP.", lossy(sub))]
+    UnknownSubcommand { command: String, sub: Vec<u8> },
+    /// XGROUP, XINFO and PUBSUB's own wording for a subcommand they do not know.
+    #[error(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {command} HELP.",
+        lossy(sub)
+    )]
+    UnknownSubcommandOrArity { command: String, sub: Vec<u8> },
     #[error("ERR wrong number of arguments for '{0}' command")]
     WrongArity(String),
     #[error("ERR syntax error")]
@@ -83,28 +94,58 @@ impl CommandError {
     pub fn err(text: impl Into<String>) -> Self {
         CommandError::Err(text.into())
     }
+
+    /// The error line as sent (without the leading `-`). Redis echoes a command's name and
+    /// arguments byte for byte, up to a NUL (`%s` formatting), where `Display` must make text
+    /// of them.
+    pub fn text(&self) -> Vec<u8> {
+        let (head, echoed, tail): (&[u8], &[u8], Vec<u8>) = match self {
+            CommandError::UnknownCommand { name, args } => {
+                let mut tail = b"', with args beginning with: ".to_vec();
+                tail.extend_from_slice(args);
+                (b"ERR unknown command '", name, tail)
+            }
+            CommandError::UnknownSubcommand { command, sub } => (
+                b"ERR unknown subcommand '",
+                sub,
+                format!("'. Try {command} HELP.").into_bytes(),
+            ),
+            CommandError::UnknownSubcommandOrArity { command, sub } => (
+                b"ERR unknown subcommand or wrong number of arguments for '",
+                sub,
+                format!("'. Try {command} HELP.").into_bytes(),
+            ),
+            _ => return self.to_string().into_bytes(),
+        };
+        [head, echoed, &tail].concat()
+    }
+}
+
+fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+/// What C's `%.<max>s` prints of `bytes`: up to the first NUL, at most `max` bytes.
+pub fn c_str(bytes: &[u8], max: usize) -> &[u8] {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    &bytes[..end.min(max)]
 }
 
 /// Builds the argument list of an unknown-command error as Redis does: each argument quoted,
 /// stopping once 128 bytes of it have been written.
 pub fn unknown_command(args: &[bytes::Bytes]) -> CommandError {
-    let name = truncate_lossy(&args[0], 128);
-    let mut listed = String::new();
+    let name = c_str(&args[0], 128).to_vec();
+    let mut listed = Vec::new();
     for arg in &args[1..] {
         if listed.len() >= 128 {
             break;
         }
         let room = 128 - listed.len();
-        listed.push('\'');
-        listed.push_str(&truncate_lossy(arg, room));
-        listed.push_str("' ");
+        listed.push(b'\'');
+        listed.extend_from_slice(c_str(arg, room));
+        listed.extend_from_slice(b"' ");
     }
     CommandError::UnknownCommand { name, args: listed }
-}
-
-/// The first `max` bytes of `bytes` as text.
-pub fn truncate_lossy(bytes: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
 }
 
 pub type CommandResult<T = ()> = Result<T, CommandError>;

@@ -511,6 +511,45 @@ fn long_unknown_commands_and_arguments_are_cut_at_128_bytes() {
     );
 }
 
+#[test]
+fn errors_echo_names_and_arguments_byte_for_byte_up_to_a_nul() {
+    let server = TestServer::start(&[]);
+    let mut c = server.raw();
+    // As redis-server 7.0.15 answers (its `%s` formatting): bytes that are not UTF-8 come back
+    // as they were sent, and a NUL ends the name or argument.
+    let cases: &[(&[&[u8]], &[u8])] = &[
+        (
+            &[b"A\xffB", b"x\x00y", b"\xfe"],
+            b"-ERR unknown command 'A\xffB', with args beginning with: 'x' '\xfe' \r\n",
+        ),
+        (
+            &[b"CONFIG", b"G\x00ET"],
+            b"-ERR unknown subcommand 'G'. Try CONFIG HELP.\r\n",
+        ),
+        (
+            &[b"CLIENT", b"G\xffET"],
+            b"-ERR unknown subcommand 'G\xffET'. Try CLIENT HELP.\r\n",
+        ),
+        (
+            &[b"PUBSUB", b"\xfe\xfd"],
+            b"-ERR unknown subcommand '\xfe\xfd'. Try PUBSUB HELP.\r\n",
+        ),
+        (
+            &[b"XINFO", b"F\x00O", b"k"],
+            b"-ERR unknown subcommand 'F'. Try XINFO HELP.\r\n",
+        ),
+    ];
+    for (request, expected) in cases {
+        c.send_cmd(request);
+        assert_eq!(
+            c.reply_bytes(),
+            expected.to_vec(),
+            "{:?}",
+            String::from_utf8_lossy(expected)
+        );
+    }
+}
+
 /// Sends `bytes` then half-closes; returns what came back before the server closed.
 fn send_and_drain(server: &TestServer, bytes: &[u8]) -> Vec<u8> {
     let mut c = server.raw();

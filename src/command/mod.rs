@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::error::{truncate_lossy, unknown_command, CommandError, CommandResult};
+use crate::error::{c_str, unknown_command, CommandError, CommandResult};
 use crate::persistence::keylock::KeyGuard;
 use crate::protocol::Reply;
 use crate::session::Session;
@@ -182,7 +182,7 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
         Lookup::UnknownSubcommand(spec) => {
             let error = CommandError::UnknownSubcommand {
                 command: spec.name.to_ascii_uppercase(),
-                sub: truncate_lossy(&args[1], 128),
+                sub: c_str(&args[1], 128).to_vec(),
             };
             return reject(ctx, out, None, error);
         }
@@ -364,7 +364,7 @@ fn reject(ctx: &mut Ctx, out: &mut Reply, entry: Option<&Entry>, error: CommandE
 /// Answers with `error`, counted in INFO errorstats unless the AOF's replay ran the command.
 fn error_reply(ctx: &Ctx, out: &mut Reply, error: &CommandError) {
     if ctx.session.replaying {
-        out.error(error.to_string().as_bytes());
+        out.error(&error.text());
     } else {
         write_error(ctx.state, out, error);
     }
@@ -372,7 +372,7 @@ fn error_reply(ctx: &Ctx, out: &mut Reply, error: &CommandError) {
 
 pub fn write_error(state: &ServerState, out: &mut Reply, error: &CommandError) {
     state.stats.count_error(&error.prefix());
-    out.error(error.to_string().as_bytes());
+    out.error(&error.text());
 }
 
 fn feed_monitors(spec: &CommandSpec, args: &[Bytes], ctx: &Ctx) {

@@ -313,11 +313,9 @@ const HELP: &[&str] = &[
 
 fn parse_pubsub(a: &[Bytes]) -> CommandResult<PubSubCommand> {
     let sub = args::lower(&a[1]);
-    let wrong = || {
-        CommandError::err(format!(
-            "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(&a[1])
-        ))
+    let wrong = || CommandError::UnknownSubcommandOrArity {
+        command: "PUBSUB".into(),
+        sub: crate::error::c_str(&a[1], 128).to_vec(),
     };
     Ok(match sub.as_str() {
         "channels" | "shardchannels" if a.len() <= 3 => {

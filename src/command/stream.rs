@@ -1910,11 +1910,9 @@ fn parse_entries_read(opts: &mut Options) -> CommandResult<Option<u64>> {
 
 fn parse_xgroup(a: &[Bytes]) -> CommandResult<StreamCommand> {
     let sub = args::lower(&a[1]);
-    let bad_option = || {
-        CommandError::err(format!(
-            "unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-            String::from_utf8_lossy(&a[1])
-        ))
+    let bad_option = || CommandError::UnknownSubcommandOrArity {
+        command: "XGROUP".into(),
+        sub: crate::error::c_str(&a[1], 128).to_vec(),
     };
     let (key, group) = (
         a.get(2).cloned().unwrap_or_default(),
@@ -1978,10 +1976,10 @@ fn parse_xinfo(a: &[Bytes]) -> CommandResult<StreamCommand> {
                     Some(usize::try_from(n).unwrap_or(10))
                 }
                 _ => {
-                    return Err(CommandError::err(format!(
-                        "unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-                        String::from_utf8_lossy(&a[1])
-                    )))
+                    return Err(CommandError::UnknownSubcommandOrArity {
+                        command: "XINFO".into(),
+                        sub: crate::error::c_str(&a[1], 128).to_vec(),
+                    })
                 }
             };
             StreamCommand::InfoStream {
