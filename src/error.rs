@@ -16,6 +16,10 @@ pub enum CommandError {
     UnknownCommand { name: Vec<u8>, args: Vec<u8> },
     #[error("ERR unknown subcommand '{}'. Try {command} HELP.", lossy(sub))]
     UnknownSubcommand { command: String, sub: Vec<u8> },
+    /// An error line that quotes the client's bytes, sent as they are (see
+    /// [`CommandError::text`]); built with [`CommandError::quoting`].
+    #[error("{}", lossy(.0))]
+    Quoting(Vec<u8>),
     /// XGROUP, XINFO and PUBSUB's own wording for a subcommand they do not know.
     #[error(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try {command} HELP.",
@@ -95,6 +99,24 @@ impl CommandError {
         CommandError::Err(text.into())
     }
 
+    /// An error line of text and the client's own bytes, each of those cut at a NUL as Redis's
+    /// `%s` cuts it: `quoting(&[b"NOGROUP No such key '", key, b"'"])` (the odd parts are text).
+    pub fn quoting(parts: &[&[u8]]) -> Self {
+        let text = parts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, part)| {
+                if i % 2 == 1 {
+                    c_str(part, usize::MAX)
+                } else {
+                    part
+                }
+            })
+            .copied()
+            .collect();
+        CommandError::Quoting(text)
+    }
+
     /// The error line as sent (without the leading `-`). Redis echoes a command's name and
     /// arguments byte for byte, up to a NUL (`%s` formatting), where `Display` must make text
     /// of them.
@@ -115,6 +137,7 @@ impl CommandError {
                 sub,
                 format!("'. Try {command} HELP.").into_bytes(),
             ),
+            CommandError::Quoting(text) => return text.clone(),
             _ => return self.to_string().into_bytes(),
         };
         [head, echoed, &tail].concat()

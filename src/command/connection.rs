@@ -183,10 +183,11 @@ fn parse_hello(a: &[Bytes]) -> CommandResult<ConnectionCommand> {
             name = Some(a[j + 1].clone());
             j += 1;
         } else {
-            return Err(CommandError::err(format!(
-                "Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(&a[j])
-            )));
+            return Err(CommandError::quoting(&[
+                b"ERR Syntax error in HELLO option '",
+                &a[j],
+                b"'",
+            ]));
         }
         j += 1;
     }
@@ -309,10 +310,11 @@ fn parse_client(a: &[Bytes]) -> CommandResult<ClientCommand> {
             } else if is(&a[2], "lib-ver") {
                 false
             } else {
-                return Err(CommandError::err(format!(
-                    "Unrecognized option '{}'",
-                    String::from_utf8_lossy(&a[2])
-                )));
+                return Err(CommandError::quoting(&[
+                    b"ERR Unrecognized option '",
+                    &a[2],
+                    b"'",
+                ]));
             };
             ClientCommand::SetInfo {
                 lib_name,
@@ -425,10 +427,7 @@ fn parse_kill_filter(a: &[Bytes]) -> CommandResult<ClientFilter> {
             "laddr" => filter.laddr = Some(value.clone()),
             "user" => {
                 if !is(value, "default") {
-                    return Err(CommandError::err(format!(
-                        "No such user '{}'",
-                        String::from_utf8_lossy(value)
-                    )));
+                    return Err(CommandError::quoting(&[b"ERR No such user '", value, b"'"]));
                 }
             }
             "skipme" => {

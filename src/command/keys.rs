@@ -233,8 +233,7 @@ fn parse_condition(options: &[Bytes]) -> CommandResult<Condition> {
             "gt" => c.gt = true,
             "lt" => c.lt = true,
             _ => {
-                let shown = String::from_utf8_lossy(option);
-                return Err(CommandError::err(format!("Unsupported option {shown}")));
+                return Err(CommandError::quoting(&[b"ERR Unsupported option ", option]));
             }
         }
     }

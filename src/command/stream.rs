@@ -171,6 +171,9 @@ enum ReadFrom {
     LastEntry,
     /// `>`: entries never delivered to the group.
     New,
+    /// An id Redis refuses, but only once the stream's type (and group) checked out, as it
+    /// checks each stream in turn.
+    Invalid(CommandError),
 }
 
 #[derive(Debug)]
@@ -204,7 +207,8 @@ pub enum StreamCommand {
         rev: bool,
     },
     /// # Format: XDEL key id [id ...]
-    Del(Bytes, Vec<StreamId>),
+    /// (An invalid id is reported only if the key holds a stream, as Redis checks.)
+    Del(Bytes, CommandResult<Vec<StreamId>>),
     /// # Format: XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
     TrimCmd(Bytes, TrimArgs),
     /// # Format: XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
@@ -218,7 +222,8 @@ pub enum StreamCommand {
     /// (XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key [key ...] id [id ...])
     Read(ReadArgs, Vec<Bytes>),
     /// # Format: XACK key group id [id ...]
-    Ack(Bytes, Bytes, Vec<StreamId>),
+    /// (An invalid id is reported only if the group exists.)
+    Ack(Bytes, Bytes, CommandResult<Vec<StreamId>>),
     /// # Format: XPENDING key group [[IDLE min-idle-time] start end count [consumer]]
     Pending {
         key: Bytes,
@@ -239,6 +244,12 @@ pub enum StreamCommand {
         just_id: bool,
         last_id: Option<StreamId>,
     },
+    /// XCLAIM whose arguments Redis refuses, but only once the key and group checked out.
+    ClaimRefused {
+        key: Bytes,
+        group: Bytes,
+        error: CommandError,
+    },
     /// # Format: XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
     AutoClaim {
         key: Bytes,
@@ -250,18 +261,20 @@ pub enum StreamCommand {
         just_id: bool,
     },
     /// # Format: XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD entries-read]
+    /// (An invalid id is reported after the key's checks.)
     GroupCreate {
         key: Bytes,
         group: Bytes,
-        id: Option<StreamId>,
+        id: CommandResult<Option<StreamId>>,
         mkstream: bool,
         entries_read: Option<u64>,
     },
     /// # Format: XGROUP SETID key group id|$ [ENTRIESREAD entries-read]
+    /// (An invalid id is reported after the key and group checked out.)
     GroupSetId {
         key: Bytes,
         group: Bytes,
-        id: Option<StreamId>,
+        id: CommandResult<Option<StreamId>>,
         entries_read: Option<u64>,
     },
     /// # Format: XGROUP DESTROY key group
@@ -271,7 +284,11 @@ pub enum StreamCommand {
     /// # Format: XGROUP DELCONSUMER key group consumer
     GroupDelConsumer(Bytes, Bytes, Bytes),
     /// # Format: XINFO STREAM key [FULL [COUNT count]]
-    InfoStream { key: Bytes, full: Option<usize> },
+    /// (Its options are read after the key checked out.)
+    InfoStream {
+        key: Bytes,
+        full: CommandResult<Option<usize>>,
+    },
     /// # Format: XINFO GROUPS key
     InfoGroups(Bytes),
     /// # Format: XINFO CONSUMERS key group
@@ -437,14 +454,17 @@ fn parse_read(a: &[Bytes], group_form: bool) -> CommandResult<ReadArgs> {
             b"$" if !group_form => ReadFrom::Last,
             b"+" if !group_form => ReadFrom::LastEntry,
             b">" if group_form => ReadFrom::New,
-            b"$" | b">" | b"+" => {
-                return Err(CommandError::err(match (group_form, id.as_ref()) {
+            b"$" | b">" | b"+" => ReadFrom::Invalid(CommandError::err(
+                match (group_form, id.as_ref()) {
                     (true, b"+") => "The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.",
                     (true, _) => "The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
                     (false, _) => "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
-                }));
-            }
-            other => ReadFrom::After(StreamId::parse(other, 0)?),
+                },
+            )),
+            other => match StreamId::parse(other, 0) {
+                Ok(id) => ReadFrom::After(id),
+                Err(e) => ReadFrom::Invalid(e),
+            },
         };
         read.streams.push((key.clone(), from));
     }
@@ -507,10 +527,7 @@ impl StreamCommand {
                 }
             }
             "xdel" => {
-                let ids = a[2..]
-                    .iter()
-                    .map(|i| parse_id(i))
-                    .collect::<CommandResult<_>>()?;
+                let ids = a[2..].iter().map(|i| parse_id(i)).collect();
                 StreamCommand::Del(a[1].clone(), ids)
             }
             "xtrim" => {
@@ -551,14 +568,15 @@ impl StreamCommand {
             "xread" => StreamCommand::Read(parse_read(a, false)?, a.to_vec()),
             "xreadgroup" => StreamCommand::Read(parse_read(a, true)?, a.to_vec()),
             "xack" => {
-                let ids = a[3..]
-                    .iter()
-                    .map(|i| parse_id(i))
-                    .collect::<CommandResult<_>>()?;
+                let ids = a[3..].iter().map(|i| parse_id(i)).collect();
                 StreamCommand::Ack(a[1].clone(), a[2].clone(), ids)
             }
             "xpending" => parse_pending(a)?,
-            "xclaim" => parse_claim(a)?,
+            "xclaim" => parse_claim(a).unwrap_or_else(|error| StreamCommand::ClaimRefused {
+                key: a[1].clone(),
+                group: a[2].clone(),
+                error,
+            }),
             "xautoclaim" => parse_autoclaim(a)?,
             "xgroup" => parse_xgroup(a)?,
             "xinfo" => parse_xinfo(a)?,
@@ -618,7 +636,7 @@ impl StreamCommand {
             }
             StreamCommand::Del(key, ids) => {
                 let deleted: Vec<StreamId> = write_stream(ctx, &key, |s, _| {
-                    Ok(ids.iter().copied().filter(|id| s.delete(*id)).collect())
+                    Ok(ids?.iter().copied().filter(|id| s.delete(*id)).collect())
                 })?
                 .unwrap_or_default();
                 if !deleted.is_empty() {
@@ -700,7 +718,7 @@ impl StreamCommand {
             StreamCommand::Ack(key, group, ids) => {
                 let acked: Vec<StreamId> = write_stream(ctx, &key, |s, _| {
                     Ok(match s.groups.get_mut(&group) {
-                        Some(g) => g.ack_all(&ids),
+                        Some(g) => g.ack_all(&ids?),
                         None => Vec::new(),
                     })
                 })?
@@ -712,6 +730,16 @@ impl StreamCommand {
                 Ok(())
             }
             StreamCommand::Pending { key, group, range } => xpending(ctx, out, key, group, range),
+            StreamCommand::ClaimRefused { key, group, error } => {
+                write_stream(ctx, &key, |s, _| -> CommandResult {
+                    if s.groups.contains_key(&group) {
+                        Err(error)
+                    } else {
+                        Err(no_key_or_group(&key, &group))
+                    }
+                })?;
+                Err(no_key_or_group(&key, &group))
+            }
             StreamCommand::Claim {
                 key,
                 group,
@@ -917,10 +945,13 @@ impl StreamCommand {
                 entries_read,
             } => {
                 let db = ctx.db();
-                let exists = db.get(&key, ctx.now).is_some();
-                if !exists && !mkstream {
-                    return Err(CommandError::err("The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."));
+                match db.get(&key, ctx.now).as_deref().map(|e| &e.value) {
+                    Some(Value::Stream(_)) => {}
+                    Some(_) => return Err(CommandError::WrongType),
+                    None if !mkstream => return Err(xgroup_key_missing()),
+                    None => {}
                 }
+                let id = id?;
                 let mut entry =
                     db.get_or_insert_with(&key, ctx.now, || Value::Stream(Box::default()));
                 let Value::Stream(s) = &mut entry.value else {
@@ -952,10 +983,11 @@ impl StreamCommand {
                 entries_read,
             } => {
                 let effect = write_group(ctx, &key, &group, |g, last_id| {
+                    let id = id?;
                     g.last_id = id.unwrap_or(last_id);
                     g.entries_read = entries_read;
-                    group_position_effect(&key, &group, g)
-                })?;
+                    Ok(group_position_effect(&key, &group, g))
+                })??;
                 ctx.modified(notify::STREAM, "xgroup-setid", &key);
                 ctx.propagate_owned(&effect);
                 out.ok();
@@ -1095,19 +1127,23 @@ fn opt_int(out: &mut Reply, n: Option<u64>) {
 }
 
 fn no_group(key: &[u8], group: &[u8]) -> CommandError {
-    CommandError::Prefixed(format!(
-        "NOGROUP No such consumer group '{}' for key name '{}'",
-        String::from_utf8_lossy(group),
-        String::from_utf8_lossy(key)
-    ))
+    CommandError::quoting(&[
+        b"NOGROUP No such consumer group '",
+        group,
+        b"' for key name '",
+        key,
+        b"'",
+    ])
 }
 
 fn no_key_or_group(key: &[u8], group: &[u8]) -> CommandError {
-    CommandError::Prefixed(format!(
-        "NOGROUP No such key '{}' or consumer group '{}'",
-        String::from_utf8_lossy(key),
-        String::from_utf8_lossy(group)
-    ))
+    CommandError::quoting(&[
+        b"NOGROUP No such key '",
+        key,
+        b"' or consumer group '",
+        group,
+        b"'",
+    ])
 }
 
 fn xgroup_key_missing() -> CommandError {
@@ -1345,8 +1381,9 @@ fn xread(
     let mut replies = Vec::new();
     let protocol = out.protocol();
     let db = ctx.db();
-    // Validate every key first: a wrong type or a missing group fails the whole command.
-    for (key, _) in &read.streams {
+    // Validate every key first: a wrong type or a missing group fails the whole command, and
+    // so does an invalid id, once the streams before it and its own stream checked out.
+    for (key, from) in &read.streams {
         match db.get(key, now).as_deref().map(|e| &e.value) {
             Some(Value::Stream(s)) => {
                 if let Some((group, _)) = &read.group {
@@ -1361,6 +1398,9 @@ fn xread(
                     return Err(no_key_or_group_read(key, group));
                 }
             }
+        }
+        if let ReadFrom::Invalid(error) = from {
+            return Err(error.clone());
         }
     }
     let mut resolved_any = false;
@@ -1542,11 +1582,13 @@ fn xread(
 }
 
 fn no_key_or_group_read(key: &[u8], group: &[u8]) -> CommandError {
-    CommandError::Prefixed(format!(
-        "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
-        String::from_utf8_lossy(key),
-        String::from_utf8_lossy(group)
-    ))
+    CommandError::quoting(&[
+        b"NOGROUP No such key '",
+        key,
+        b"' or consumer group '",
+        group,
+        b"' in XREADGROUP with GROUP option",
+    ])
 }
 
 /// Replaces `$` in the stored request with the ids it stood for.
@@ -1648,12 +1690,18 @@ fn xpending(
     Ok(())
 }
 
-fn xinfo_stream(ctx: &mut Ctx, out: &mut Reply, key: &[u8], full: Option<usize>) -> CommandResult {
+fn xinfo_stream(
+    ctx: &mut Ctx,
+    out: &mut Reply,
+    key: &[u8],
+    full: CommandResult<Option<usize>>,
+) -> CommandResult {
     let db = ctx.db();
     let entry = db.get(key, ctx.now).ok_or(CommandError::NoSuchKey)?;
     let Value::Stream(s) = &entry.value else {
         return Err(CommandError::WrongType);
     };
+    let full = full?;
     let first = s.first();
     let recorded_first = first.map_or(StreamId::MIN, |e| e.id);
     let header = |out: &mut Reply| {
@@ -1762,23 +1810,25 @@ fn parse_pending(a: &[Bytes]) -> CommandResult<StreamCommand> {
             range: None,
         });
     }
+    // Redis's checks, in its order: 6 to 9 arguments, IDLE's value and then at least 8, the
+    // count, the start, the end; arguments after the consumer are ignored.
+    if !(6..=9).contains(&a.len()) {
+        return Err(CommandError::Syntax);
+    }
     let mut i = 3;
     let mut min_idle = 0;
     if args::is(&a[3], "idle") {
-        if a.len() < 6 {
+        let n = args::int(&a[4])?;
+        if a.len() < 8 {
             return Err(CommandError::Syntax);
         }
-        let n = args::int(&a[4])?;
         min_idle = n.max(0) as u64;
         i = 5;
     }
     let rest = &a[i..];
-    if rest.len() != 3 && rest.len() != 4 {
-        return Err(CommandError::Syntax);
-    }
+    let count = args::int(&rest[2])?;
     let start = StreamId::parse_bound(&rest[0], true)?;
     let end = StreamId::parse_bound(&rest[1], false)?;
-    let count = args::int(&rest[2])?;
     let consumer = rest.get(3).cloned();
     Ok(StreamCommand::Pending {
         key,
@@ -1848,10 +1898,11 @@ fn parse_claim(a: &[Bytes]) -> CommandResult<StreamCommand> {
                 }
                 "lastid" => *last_id = Some(parse_id(opts.value()?)?),
                 _ => {
-                    return Err(CommandError::err(format!(
-                        "Unrecognized XCLAIM option '{}'",
-                        String::from_utf8_lossy(&a[a.len() - opts.remaining() - 1])
-                    )))
+                    return Err(CommandError::quoting(&[
+                        b"ERR Unrecognized XCLAIM option '",
+                        &a[a.len() - opts.remaining() - 1],
+                        b"'",
+                    ]))
                 }
             }
         }
@@ -1920,7 +1971,7 @@ fn parse_xgroup(a: &[Bytes]) -> CommandResult<StreamCommand> {
     );
     Ok(match sub.as_str() {
         "create" => {
-            let id = parse_group_id(&a[4])?;
+            let id = parse_group_id(&a[4]);
             let mut mkstream = false;
             let mut entries_read = None;
             let mut opts = Options::new(a, 5);
@@ -1940,7 +1991,6 @@ fn parse_xgroup(a: &[Bytes]) -> CommandResult<StreamCommand> {
             }
         }
         "setid" => {
-            let id = parse_group_id(&a[4])?;
             let mut entries_read = None;
             let mut opts = Options::new(a, 5);
             while let Some(word) = opts.next_word() {
@@ -1952,7 +2002,7 @@ fn parse_xgroup(a: &[Bytes]) -> CommandResult<StreamCommand> {
             StreamCommand::GroupSetId {
                 key,
                 group,
-                id,
+                id: parse_group_id(&a[4]),
                 entries_read,
             }
         }
@@ -1968,19 +2018,16 @@ fn parse_xinfo(a: &[Bytes]) -> CommandResult<StreamCommand> {
     Ok(match sub.as_str() {
         "stream" => {
             let full = match a.len() {
-                3 => None,
-                4 if args::is(&a[3], "full") => Some(10),
+                3 => Ok(None),
+                4 if args::is(&a[3], "full") => Ok(Some(10)),
+                // 0 is every entry; a negative count is the default, as in Redis.
                 6 if args::is(&a[3], "full") && args::is(&a[4], "count") => {
-                    // 0 is every entry; a negative count is the default, as in Redis.
-                    let n = args::int(&a[5])?;
-                    Some(usize::try_from(n).unwrap_or(10))
+                    args::int(&a[5]).map(|n| Some(usize::try_from(n).unwrap_or(10)))
                 }
-                _ => {
-                    return Err(CommandError::UnknownSubcommandOrArity {
-                        command: "XINFO".into(),
-                        sub: crate::error::c_str(&a[1], 128).to_vec(),
-                    })
-                }
+                _ => Err(CommandError::UnknownSubcommandOrArity {
+                    command: "XINFO".into(),
+                    sub: crate::error::c_str(&a[1], 128).to_vec(),
+                }),
             };
             StreamCommand::InfoStream {
                 key: a[2].clone(),
