@@ -319,3 +319,66 @@ fn keys_written_again_after_they_expired_replay_as_the_new_keys() {
     assert_eq!(after[2], "$1\r\n1\r\n");
     assert_eq!(after[3], "$3\r\nnew\r\n");
 }
+
+#[test]
+fn the_older_string_commands_survive_a_restart() {
+    let dir = Scratch::new("restart-strings");
+    let writes = cmds(&[
+        "SETNX nx1 a",
+        "SETNX nx1 b",
+        "SETEX ex1 1000 v",
+        "PSETEX px1 500000 v",
+        "SET gs old EX 100",
+        "GETSET gs new",
+        "MSETNX m1 1 m2 2",
+        "MSETNX m1 x m3 3",
+        "SET ge v",
+        "GETEX ge EX 2000",
+        "SET gp v EX 100",
+        "GETEX gp PERSIST",
+        "SET gd v",
+        "GETEX gd PXAT 1",
+        "SET r Hello-World",
+        "SETRANGE r 6 Redis",
+        "SETRANGE z 3 abc",
+    ]);
+    let queries = cmds(&[
+        "MGET nx1 ex1 px1 gs m1 m2 m3 ge gp gd r z",
+        "PEXPIRETIME ex1",
+        "PEXPIRETIME px1",
+        "TTL gs",
+        "PEXPIRETIME ge",
+        "TTL gp",
+        "EXISTS gd",
+    ]);
+    let before = {
+        let server = start(&dir, &[]);
+        let mut raw = server.raw();
+        run_all(&mut raw, &writes);
+        run_all(&mut raw, &queries)
+    };
+    let server = start(&dir, &[]);
+    let mut raw = server.raw();
+    let after = run_all(&mut raw, &queries);
+    assert_eq!(before, after);
+    assert_eq!(
+        bulks(&after[0]),
+        [
+            "a",
+            "v",
+            "v",
+            "new",
+            "1",
+            "2",
+            "nil",
+            "v",
+            "v",
+            "nil",
+            "Hello-Redis",
+            "\0\0\0abc"
+        ]
+    );
+    assert_eq!(after[3], ":-1\r\n", "GETSET drops the deadline");
+    assert_eq!(after[5], ":-1\r\n", "GETEX PERSIST drops it");
+    assert_eq!(after[6], ":0\r\n", "GETEX PXAT in the past deletes");
+}

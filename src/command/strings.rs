@@ -1,4 +1,5 @@
-//! String commands: GET, SET, MGET, MSET, INCR/DECR(BY), APPEND, STRLEN, GETDEL.
+//! String commands: GET, SET (and its older forms SETNX, SETEX, PSETEX, GETSET), MGET, MSET,
+//! MSETNX, INCR/DECR(BY), APPEND, STRLEN, GETDEL, GETEX, GETRANGE (SUBSTR), SETRANGE.
 
 // Strings are the only value type until streams land; the WRONGTYPE arms then become live.
 #![allow(irrefutable_let_patterns)]
@@ -30,10 +31,30 @@ pub enum StringCommand {
     StrLen(Bytes),
     /// # Format: GETDEL key
     GetDel(Bytes),
+    /// # Format: SETNX key value (SET key value NX, answering 1 or 0)
+    SetNx(Set),
+    /// # Format: MSETNX key value [key value ...]
+    MSetNx(Vec<(Bytes, Bytes)>),
+    /// # Format: GETEX key [EX s|PX ms|EXAT ts|PXAT ts-ms|PERSIST]
+    GetEx {
+        key: Bytes,
+        expire: Option<Expiry>,
+        persist: bool,
+    },
+    /// # Format: GETRANGE key start end (SUBSTR key start end)
+    GetRange { key: Bytes, start: i64, end: i64 },
+    /// # Format: SETRANGE key offset value
+    SetRange {
+        key: Bytes,
+        offset: i64,
+        value: Bytes,
+    },
 }
 
 #[derive(Debug)]
 pub struct Set {
+    /// The command's name for its expire-time error (`set`, `setex`, `psetex`).
+    command: &'static str,
     key: Bytes,
     value: Bytes,
     nx: bool,
@@ -45,7 +66,7 @@ pub struct Set {
 
 /// SET's expiry option as given.
 #[derive(Debug, Clone, Copy)]
-enum Expiry {
+pub enum Expiry {
     Ex(i64),
     Px(i64),
     ExAt(i64),
@@ -97,13 +118,58 @@ impl StringCommand {
             },
             "strlen" => StringCommand::StrLen(a[1].clone()),
             "getdel" => StringCommand::GetDel(a[1].clone()),
+            "setnx" => StringCommand::SetNx(Set {
+                nx: true,
+                ..Set::plain(a, 2)
+            }),
+            "setex" | "psetex" => {
+                // The time is read, and refused, as SET reads its EX/PX.
+                let n = args::int(&a[2]).unwrap_or(i64::MIN);
+                StringCommand::Set(Set {
+                    command: if name == "setex" { "setex" } else { "psetex" },
+                    expire: Some(if name == "setex" {
+                        Expiry::Ex(n)
+                    } else {
+                        Expiry::Px(n)
+                    }),
+                    ..Set::plain(a, 3)
+                })
+            }
+            "getset" => StringCommand::Set(Set {
+                get: true,
+                ..Set::plain(a, 2)
+            }),
+            "msetnx" => {
+                if a.len() % 2 != 1 {
+                    return Err(CommandError::WrongArity("msetnx".into()));
+                }
+                StringCommand::MSetNx(
+                    a[1..]
+                        .chunks(2)
+                        .map(|p| (p[0].clone(), p[1].clone()))
+                        .collect(),
+                )
+            }
+            "getex" => parse_getex(a)?,
+            "getrange" | "substr" => StringCommand::GetRange {
+                key: a[1].clone(),
+                start: args::int(&a[2])?,
+                end: args::int(&a[3])?,
+            },
+            "setrange" => StringCommand::SetRange {
+                key: a[1].clone(),
+                offset: args::int(&a[2])?,
+                value: a[3].clone(),
+            },
             _ => unreachable!("string command {name} has no parser"),
         })
     }
 
     pub fn execute(self, ctx: &mut Ctx, out: &mut Reply) -> CommandResult {
-        if let StringCommand::MSet(pairs) = self {
-            return mset(ctx, out, pairs);
+        match self {
+            StringCommand::MSet(pairs) => return mset(ctx, out, pairs, false),
+            StringCommand::MSetNx(pairs) => return mset(ctx, out, pairs, true),
+            _ => {}
         }
         let _shared = ctx.gate_shared();
         let (db, now) = (ctx.db(), ctx.now);
@@ -197,7 +263,23 @@ impl StringCommand {
                 }
                 None => out.null(),
             },
-            StringCommand::MSet(_) => unreachable!("handled above"),
+            StringCommand::SetNx(set) => {
+                let outcome = store(ctx, set)?;
+                out.int(outcome.written as i64);
+            }
+            StringCommand::GetEx {
+                key,
+                expire,
+                persist,
+            } => return getex(ctx, out, key, expire, persist),
+            StringCommand::GetRange { key, start, end } => {
+                let value = read_string(ctx, &key)?.unwrap_or_default();
+                out.bulk(range_of(&value, start, end));
+            }
+            StringCommand::SetRange { key, offset, value } => {
+                return setrange(ctx, out, key, offset, value)
+            }
+            StringCommand::MSet(_) | StringCommand::MSetNx(_) => unreachable!("handled above"),
         }
         Ok(())
     }
@@ -215,16 +297,24 @@ fn read_string(ctx: &Ctx, key: &[u8]) -> CommandResult<Option<Bytes>> {
     }
 }
 
+impl Set {
+    /// `SET key value` with no option, the value at `value_at`.
+    fn plain(a: &[Bytes], value_at: usize) -> Set {
+        Set {
+            command: "set",
+            key: a[1].clone(),
+            value: a[value_at].clone(),
+            nx: false,
+            xx: false,
+            get: false,
+            keep_ttl: false,
+            expire: None,
+        }
+    }
+}
+
 fn parse_set(a: &[Bytes]) -> CommandResult<Set> {
-    let mut set = Set {
-        key: a[1].clone(),
-        value: a[2].clone(),
-        nx: false,
-        xx: false,
-        get: false,
-        keep_ttl: false,
-        expire: None,
-    };
+    let mut set = Set::plain(a, 2);
     let mut j = 3;
     while j < a.len() {
         let opt = args::lower(&a[j]);
@@ -264,8 +354,8 @@ fn parse_set(a: &[Bytes]) -> CommandResult<Set> {
     Ok(set)
 }
 
-fn deadline(expiry: Expiry, now: u64) -> CommandResult<u64> {
-    let invalid = || CommandError::InvalidExpire("set".into());
+fn deadline(expiry: Expiry, now: u64, command: &str) -> CommandResult<u64> {
+    let invalid = || CommandError::InvalidExpire(command.into());
     let (n, seconds, relative) = match expiry {
         Expiry::Ex(n) => (n, true, true),
         Expiry::Px(n) => (n, false, true),
@@ -287,9 +377,32 @@ fn deadline(expiry: Expiry, now: u64) -> CommandResult<u64> {
     Ok(at as u64)
 }
 
+/// What a SET did: whether it wrote, and (with GET) the value it replaced.
+struct Stored {
+    written: bool,
+    old: Option<Option<Bytes>>,
+}
+
 fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
+    let get = set.get;
+    let outcome = store(ctx, set)?;
+    match outcome.old {
+        Some(Some(v)) => out.bulk(&v),
+        Some(None) => out.null(),
+        None if get => out.null(),
+        None if outcome.written => out.ok(),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+/// SET's change and its effects, for SET and its older forms.
+fn store(ctx: &mut Ctx, set: Set) -> CommandResult<Stored> {
     let (db, now) = (ctx.db(), ctx.now);
-    let deadline = set.expire.map(|e| deadline(e, now)).transpose()?;
+    let deadline = set
+        .expire
+        .map(|e| deadline(e, now, set.command))
+        .transpose()?;
     let old = if set.get {
         Some(read_string(ctx, &set.key)?)
     } else {
@@ -299,11 +412,10 @@ fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
     let found = entry.is_some();
     if (set.nx && found) || (set.xx && !found) {
         drop(entry);
-        match old {
-            Some(Some(v)) => out.bulk(&v),
-            _ => out.null(),
-        }
-        return Ok(());
+        return Ok(Stored {
+            written: false,
+            old,
+        });
     }
     let value = set.value.clone();
     // Redis announces `expire` for a deadline the SET gave, not for one KEEPTTL kept.
@@ -344,17 +456,17 @@ fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
         ctx.state
             .notify_keyspace_event(notify::GENERIC, "expire", ctx.session.db, &set.key);
     }
-    match old {
-        Some(Some(v)) => out.bulk(&v),
-        Some(None) => out.null(),
-        None => out.ok(),
-    }
-    Ok(())
+    Ok(Stored { written: true, old })
 }
 
-fn mset(ctx: &mut Ctx, out: &mut Reply, pairs: Vec<(Bytes, Bytes)>) -> CommandResult {
+/// MSET, and MSETNX (`nx`: nothing is set, and 0 answered, if any of the keys exists).
+fn mset(ctx: &mut Ctx, out: &mut Reply, pairs: Vec<(Bytes, Bytes)>, nx: bool) -> CommandResult {
     let _exclusive = ctx.gate_exclusive();
     let (db, now) = (ctx.db(), ctx.now);
+    if nx && pairs.iter().any(|(key, _)| db.contains(key, now)) {
+        out.int(0);
+        return Ok(());
+    }
     let mut effect: Vec<&[u8]> = Vec::with_capacity(1 + 2 * pairs.len());
     effect.push(b"MSET");
     for (key, value) in &pairs {
@@ -363,6 +475,180 @@ fn mset(ctx: &mut Ctx, out: &mut Reply, pairs: Vec<(Bytes, Bytes)>) -> CommandRe
         effect.extend([&key[..], &value[..]]);
     }
     ctx.propagate(&effect);
-    out.ok();
+    if nx {
+        out.int(1);
+    } else {
+        out.ok();
+    }
+    Ok(())
+}
+
+fn parse_getex(a: &[Bytes]) -> CommandResult<StringCommand> {
+    let mut expire = None;
+    let mut persist = false;
+    let mut j = 2;
+    // Redis's rules: one kind of expiry (repeated, the last one counts) or PERSIST.
+    while j < a.len() {
+        let opt = args::lower(&a[j]);
+        let next = a.get(j + 1);
+        let same_kind = |e: &Option<Expiry>, kind: fn(&Expiry) -> bool| e.as_ref().is_none_or(kind);
+        let kind: Option<fn(&Expiry) -> bool> = match opt.as_str() {
+            "ex" => Some(|e| matches!(e, Expiry::Ex(_))),
+            "px" => Some(|e| matches!(e, Expiry::Px(_))),
+            "exat" => Some(|e| matches!(e, Expiry::ExAt(_))),
+            "pxat" => Some(|e| matches!(e, Expiry::PxAt(_))),
+            _ => None,
+        };
+        match kind {
+            Some(kind) if next.is_some() && !persist && same_kind(&expire, kind) => {
+                // The number is read once the key is found, as Redis reads it.
+                let n = args::int(next.map(|b| &b[..]).unwrap_or_default()).unwrap_or(i64::MIN);
+                expire = Some(match opt.as_str() {
+                    "ex" => Expiry::Ex(n),
+                    "px" => Expiry::Px(n),
+                    "exat" => Expiry::ExAt(n),
+                    _ => Expiry::PxAt(n),
+                });
+                j += 2;
+            }
+            None if opt == "persist" && expire.is_none() => {
+                persist = true;
+                j += 1;
+            }
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    Ok(StringCommand::GetEx {
+        key: a[1].clone(),
+        expire,
+        persist,
+    })
+}
+
+/// GETEX: the value, then its deadline changed. A deadline already past (EXAT, PXAT) deletes
+/// the key, as Redis does.
+fn getex(
+    ctx: &mut Ctx,
+    out: &mut Reply,
+    key: Bytes,
+    expire: Option<Expiry>,
+    persist: bool,
+) -> CommandResult {
+    let (db, now) = (ctx.db(), ctx.now);
+    let Some(mut entry) = db.get_mut(&key, now) else {
+        out.null();
+        return Ok(());
+    };
+    let Value::String(value) = &entry.value else {
+        return Err(CommandError::WrongType);
+    };
+    let value = value.clone();
+    let at = expire.map(|e| deadline(e, now, "getex")).transpose()?;
+    out.bulk(&value);
+    match at {
+        Some(at) if at <= now => {
+            drop(entry);
+            db.remove(&key, now);
+            ctx.modified(notify::GENERIC, "del", &key);
+            ctx.propagate(&[b"DEL", &key]);
+        }
+        Some(at) => {
+            db.set_deadline(&key, &mut entry, Some(at));
+            drop(entry);
+            ctx.modified(notify::GENERIC, "expire", &key);
+            ctx.propagate(&[b"PEXPIREAT", &key, at.to_string().as_bytes()]);
+        }
+        None if persist && entry.expire_at.is_some() => {
+            db.set_deadline(&key, &mut entry, None);
+            drop(entry);
+            ctx.modified(notify::GENERIC, "persist", &key);
+            ctx.propagate(&[b"PERSIST", &key]);
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// GETRANGE's slice, with Redis's index rules (negative from the end, clamped).
+fn range_of(value: &[u8], start: i64, end: i64) -> &[u8] {
+    let len = value.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return &[];
+    }
+    let start = if start < 0 {
+        len.saturating_add(start)
+    } else {
+        start
+    }
+    .max(0);
+    let end = if end < 0 {
+        len.saturating_add(end)
+    } else {
+        end
+    }
+    .max(0)
+    .min(len - 1);
+    if len == 0 || start > end {
+        return &[];
+    }
+    &value[start as usize..=end as usize]
+}
+
+fn setrange(
+    ctx: &mut Ctx,
+    out: &mut Reply,
+    key: Bytes,
+    offset: i64,
+    value: Bytes,
+) -> CommandResult {
+    if offset < 0 {
+        return Err(CommandError::err("offset is out of range"));
+    }
+    let offset = offset as u64;
+    let max = ctx
+        .state
+        .settings
+        .proto_max_bulk_len
+        .load(std::sync::atomic::Ordering::Relaxed) as u64;
+    let too_long = || CommandError::err("string exceeds maximum allowed size (proto-max-bulk-len)");
+    let (db, now) = (ctx.db(), ctx.now);
+    let len = match db.get_mut(&key, now) {
+        None => {
+            if value.is_empty() {
+                out.int(0);
+                return Ok(());
+            }
+            if offset + value.len() as u64 > max {
+                return Err(too_long());
+            }
+            let mut joined = BytesMut::zeroed(offset as usize + value.len());
+            joined[offset as usize..].copy_from_slice(&value);
+            let len = joined.len();
+            db.insert(key.clone(), Entry::new(Value::String(joined.freeze())), now);
+            len
+        }
+        Some(mut entry) => {
+            let Value::String(current) = &entry.value else {
+                return Err(CommandError::WrongType);
+            };
+            if value.is_empty() {
+                out.int(current.len() as i64);
+                return Ok(());
+            }
+            if offset + value.len() as u64 > max {
+                return Err(too_long());
+            }
+            let offset = offset as usize;
+            let mut joined = BytesMut::zeroed(current.len().max(offset + value.len()));
+            joined[..current.len()].copy_from_slice(current);
+            joined[offset..offset + value.len()].copy_from_slice(&value);
+            let len = joined.len();
+            entry.value = Value::String(joined.freeze());
+            len
+        }
+    };
+    ctx.modified(notify::STRING, "setrange", &key);
+    ctx.propagate(&[b"SETRANGE", &key, offset.to_string().as_bytes(), &value]);
+    out.int(len as i64);
     Ok(())
 }
