@@ -66,7 +66,8 @@ impl KeysCommand {
     pub fn parse(name: &str, a: &[Bytes]) -> CommandResult<Self> {
         Ok(match name {
             "del" | "unlink" => KeysCommand::Del(a[1..].to_vec()),
-            "exists" => KeysCommand::Exists(a[1..].to_vec()),
+            // TOUCH only updates access times, which Herald does not keep: it counts as EXISTS.
+            "exists" | "touch" => KeysCommand::Exists(a[1..].to_vec()),
             "type" => KeysCommand::Type(a[1].clone()),
             "keys" => KeysCommand::Keys(a[1].clone()),
             "scan" => KeysCommand::Scan(parse_scan(a)?),

@@ -342,6 +342,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec!("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys."),
     spec!("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys."),
     spec!("exists", -2, READONLY | FAST, (1, -1, 1), "generic", "1.0.0", "Determines whether one or more keys exist."),
+    spec!("touch", -2, READONLY | FAST, (1, -1, 1), "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
     spec!("type", 2, READONLY | FAST, KEY1, "generic", "1.0.0", "Determines the type of value stored at a key."),
     spec!("keys", 2, READONLY, NONE, "generic", "1.0.0", "Returns all key names that match a pattern."),
     spec!("scan", -2, READONLY, NONE, "generic", "2.8.0", "Iterates over the key names in the database."),
