@@ -361,3 +361,21 @@ fn turned_off_while_the_rewrite_turning_it_on_runs_it_gives_up_and_leaves_no_fil
     assert!(left.is_empty(), "{left:?}");
     assert_eq!(raw.cmd(&["SET", "after", "v"]), "+OK\r\n");
 }
+
+#[test]
+fn turned_on_then_off_in_one_transaction_no_rewrite_runs_and_no_file_is_written() {
+    let dir = Scratch::new("config-on-off-exec");
+    let server = TestServer::start(&["--dir", dir.path(), "--hz", "100"]);
+    let mut raw = server.raw();
+    raw.cmd(&["SET", "k", "v"]);
+    raw.cmd(&["MULTI"]);
+    raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]);
+    raw.cmd(&["CONFIG", "SET", "appendonly", "no"]);
+    assert_eq!(raw.cmd(&["EXEC"]), "*2\r\n+OK\r\n+OK\r\n");
+    // Several background cycles: a rewrite left scheduled would have run by now.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(info_field(&mut raw, "aof_rewrite_scheduled"), "0");
+    assert_eq!(info_field(&mut raw, "aof_rewrites"), "0");
+    assert_eq!(info_field(&mut raw, "aof_enabled"), "0");
+    assert!(!dir.aof().exists());
+}

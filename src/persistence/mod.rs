@@ -337,6 +337,9 @@ impl Persistence {
         let _exclusive = (!in_exec).then(|| state.keyspace.exclusive());
         let _transition = self.transition.lock().unwrap_or_else(|p| p.into_inner());
         self.enabled.store(false, Ordering::Release);
+        // As Redis's stopAppendOnly: a scheduled rewrite (one that would turn the file on)
+        // is dropped, and a running one gives up.
+        self.rewrite.unschedule();
         self.rewrite.cancel();
         self.log.end_recording();
         self.log.stop_rewrite_buffer();

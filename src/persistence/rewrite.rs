@@ -77,6 +77,11 @@ impl RewriteStatus {
         self.scheduled.store(true, Relaxed);
     }
 
+    /// Drops a scheduled rewrite (the AOF was turned off).
+    pub fn unschedule(&self) {
+        self.scheduled.store(false, Relaxed);
+    }
+
     /// Makes the running rewrite, if any, give up (the AOF was turned off).
     pub fn cancel(&self) {
         self.cancelled.store(true, Relaxed);
