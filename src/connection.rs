@@ -109,8 +109,7 @@ impl Connection {
                 self.await_aof().await?;
                 // A command may only run after the replies before it are written when it
                 // would otherwise run past one that blocks or ends the connection.
-                let read_meanwhile =
-                    self.session.blocked.is_none() && !self.session.close_after_reply;
+                let read_meanwhile = !self.session.is_blocked() && !self.session.close_after_reply;
                 self.flush(read_meanwhile).await?;
                 if !self.output.is_empty() {
                     // Input arrived while the socket was full: run it, then write on.
@@ -119,6 +118,10 @@ impl Connection {
             }
             if self.session.blocked.is_some() {
                 self.wait_blocked().await?;
+                continue;
+            }
+            if self.session.waiting.is_some() {
+                self.wait_for().await?;
                 continue;
             }
             if self.session.close_after_reply || self.state.is_shutting_down() {
@@ -249,8 +252,8 @@ impl Connection {
             };
             dispatch(args, &mut ctx, &mut out);
             started = ctx.started;
-            if self.session.blocked.is_some() {
-                // The rest of the input waits until the blocked read is answered.
+            if self.session.is_blocked() {
+                // The rest of the input waits until the blocked command is answered.
                 break;
             }
         }
@@ -332,6 +335,69 @@ impl Connection {
         for key in &blocked.keys {
             state.blocking.deregister(blocked.db, key, handle.id);
         }
+        state.blocked_clients.fetch_sub(1, Relaxed);
+        handle.update(|m| m.blocked = false);
+        if !self.replies.is_empty() {
+            self.output.push_back(self.replies.split().freeze());
+        }
+        result
+    }
+
+    /// Serves a WAIT / WAITAOF that could not be answered at once: answers it when this
+    /// client's writes are fsynced (WAITAOF 1), or at its timeout with what was reached; with
+    /// an error if the AOF is turned off meanwhile, as Redis does. Meanwhile the client's
+    /// further input is buffered, not run, as for a blocked read.
+    async fn wait_for(&mut self) -> Result<(), Close> {
+        let Some(wait) = self.session.waiting.take() else {
+            return Ok(());
+        };
+        let state = self.state.clone();
+        let handle = self.session.handle.clone();
+        // A timeout past what the clock can hold is no timeout.
+        let deadline = wait.timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut fsynced = state.persistence.log.watch_fsynced();
+        state.blocked_clients.fetch_add(1, Relaxed);
+        handle.update(|m| m.blocked = true);
+        let result = loop {
+            let persistence = &state.persistence;
+            if wait.local && !persistence.is_enabled() {
+                let mut out = Reply::new(&mut self.replies, self.session.protocol);
+                let error = crate::command::server::waitaof_needs_aof();
+                crate::command::write_error(&state, &mut out, &error);
+                break Ok(());
+            }
+            let reached = persistence.fsynced_through(wait.seq);
+            if (reached || !wait.local) && wait.replicas <= 0 {
+                let mut out = Reply::new(&mut self.replies, self.session.protocol);
+                crate::command::server::answer_wait(&mut out, wait.aof, reached);
+                break Ok(());
+            }
+            tokio::select! {
+                _ = fsynced.changed() => {}
+                _ = sleep_until_opt(deadline) => {
+                    let mut out = Reply::new(&mut self.replies, self.session.protocol);
+                    crate::command::server::answer_wait(&mut out, wait.aof, reached);
+                    break Ok(());
+                }
+                read = self.stream.read_buf(&mut self.input) => {
+                    match read {
+                        Ok(0) => break Err(Close::Normal),
+                        Ok(n) => self.took_input(n),
+                        Err(e) => break Err(Close::Io(e)),
+                    }
+                }
+                _ = handle.wake.notified() => {
+                    if handle.is_killed() {
+                        break Err(Close::Normal);
+                    }
+                    self.collect_pushed();
+                    if let Err(e) = self.flush(false).await {
+                        break Err(e);
+                    }
+                }
+                _ = state.shutdown_requested() => break Err(Close::Normal),
+            }
+        };
         state.blocked_clients.fetch_sub(1, Relaxed);
         handle.update(|m| m.blocked = false);
         if !self.replies.is_empty() {

@@ -22,6 +22,20 @@ pub struct BlockedRead {
     pub args: Vec<Bytes>,
 }
 
+/// A WAIT or WAITAOF that waits: for this client's writes to be fsynced (`local`), for
+/// acknowledgements from replicas Herald never has (`replicas` > 0: until the timeout).
+#[derive(Debug)]
+pub struct WaitFor {
+    /// WAITAOF (answers `[local, replicas]`) rather than WAIT (answers the replica count).
+    pub aof: bool,
+    pub local: bool,
+    pub replicas: i64,
+    /// The AOF sequence number that must be fsynced.
+    pub seq: u64,
+    /// `None`: timeout 0, wait for ever.
+    pub timeout: Option<std::time::Duration>,
+}
+
 /// A transaction being queued between MULTI and EXEC.
 #[derive(Debug, Default)]
 pub struct Multi {
@@ -55,6 +69,10 @@ pub struct Session {
     pub publish_run: Option<PublishRun>,
     /// Set by a stream read that must wait; the connection takes it after the command.
     pub blocked: Option<BlockedRead>,
+    /// Set by a WAIT or WAITAOF that must wait; the connection takes it after the command.
+    pub waiting: Option<WaitFor>,
+    /// The AOF sequence number of this client's last write (Redis's `woff`), for WAITAOF.
+    pub last_write: u64,
     /// Effects of the commands EXEC is running, appended to the AOF as one unit when it ends:
     /// (database, command).
     pub exec_effects: Vec<(usize, Vec<Bytes>)>,
@@ -69,6 +87,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// A blocked read or a WAIT/WAITAOF holds this client's further input.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked.is_some() || self.waiting.is_some()
+    }
+
     pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Session {
         Session {
             handle,
@@ -86,6 +109,8 @@ impl Session {
             pubsub: Subscriptions::default(),
             publish_run: None,
             blocked: None,
+            waiting: None,
+            last_write: 0,
             exec_effects: Vec::new(),
             reported: ("", 0),
             last_lookup: Default::default(),

@@ -83,7 +83,7 @@ impl<'a> Ctx<'a> {
             let args = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
             self.session.exec_effects.push((db, args));
         } else {
-            persistence.log.append(db, args);
+            self.session.last_write = persistence.log.append(db, args);
         }
     }
 

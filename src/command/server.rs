@@ -50,6 +50,17 @@ pub enum ServerCommand {
     Monitor,
     /// # Format: BGREWRITEAOF
     BgRewriteAof,
+    /// # Format: WAIT numreplicas timeout
+    Wait {
+        replicas: i64,
+        timeout: u64,
+    },
+    /// # Format: WAITAOF numlocal numreplicas timeout
+    WaitAof {
+        local: bool,
+        replicas: i64,
+        timeout: u64,
+    },
 }
 
 /// `COMMAND LIST FILTERBY <MODULE name | ACLCAT category | PATTERN pattern>`.
@@ -158,6 +169,27 @@ impl ServerCommand {
             "debug" => ServerCommand::Debug(sub),
             "monitor" => ServerCommand::Monitor,
             "bgrewriteaof" => ServerCommand::BgRewriteAof,
+            "wait" => ServerCommand::Wait {
+                replicas: args::int(&a[1])?,
+                timeout: wait_timeout(&a[2])?,
+            },
+            // Redis's checks, in its order, with its texts.
+            "waitaof" => ServerCommand::WaitAof {
+                local: match args::int(&a[1])? {
+                    0 => false,
+                    1 => true,
+                    _ => {
+                        return Err(CommandError::err(
+                            "value is out of range, value must between 0 and 1",
+                        ))
+                    }
+                },
+                replicas: args::int(&a[2])
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| CommandError::err("value is out of range, must be positive"))?,
+                timeout: wait_timeout(&a[3])?,
+            },
             _ => unreachable!("server command {name} has no parser"),
         })
     }
@@ -275,6 +307,19 @@ impl ServerCommand {
                     )));
                 }
             }
+            ServerCommand::Wait { replicas, timeout } => {
+                wait_for(ctx, out, false, false, replicas, timeout)
+            }
+            ServerCommand::WaitAof {
+                local,
+                replicas,
+                timeout,
+            } => {
+                if local && !state.persistence.is_enabled() {
+                    return Err(waitaof_needs_aof());
+                }
+                wait_for(ctx, out, true, local, replicas, timeout)
+            }
             ServerCommand::BgRewriteAof => {
                 let rewrite = &state.persistence.rewrite;
                 if rewrite.in_progress() {
@@ -306,6 +351,49 @@ impl ServerCommand {
 }
 
 /// Applies CONFIG SET pairs all or nothing, as Redis 7 does.
+/// WAIT's and WAITAOF's timeout in milliseconds (0: for ever).
+fn wait_timeout(arg: &[u8]) -> CommandResult<u64> {
+    let ms = args::int(arg)
+        .map_err(|_| CommandError::err("timeout is not an integer or out of range"))?;
+    u64::try_from(ms).map_err(|_| CommandError::err("timeout is negative"))
+}
+
+/// WAIT / WAITAOF: answered now when this client's writes are already where they were asked to
+/// be (or inside a transaction, which may not block), otherwise left to the connection to wait
+/// for (see `Connection::wait_for`). Herald has no replicas: none ever acknowledges, so a
+/// request for any waits out its timeout.
+fn wait_for(ctx: &mut Ctx, out: &mut Reply, aof: bool, local: bool, replicas: i64, timeout: u64) {
+    let seq = ctx.session.last_write;
+    let fsynced = ctx.state.persistence.fsynced_through(seq);
+    if (fsynced || !local) && replicas <= 0 || ctx.in_exec {
+        answer_wait(out, aof, fsynced);
+        return;
+    }
+    ctx.session.waiting = Some(crate::session::WaitFor {
+        aof,
+        local,
+        replicas,
+        seq,
+        timeout: (timeout > 0).then(|| std::time::Duration::from_millis(timeout)),
+    });
+}
+
+/// WAITAOF 1 with the AOF off, or turned off while it waits.
+pub fn waitaof_needs_aof() -> CommandError {
+    CommandError::err("WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
+}
+
+/// WAITAOF's `[local, replicas]`, WAIT's replica count: no replica ever counts.
+pub fn answer_wait(out: &mut Reply, aof: bool, fsynced: bool) {
+    if aof {
+        out.array(2);
+        out.int(fsynced as i64);
+        out.int(0);
+    } else {
+        out.int(0);
+    }
+}
+
 fn config_set(
     state: &std::sync::Arc<ServerState>,
     pairs: &[(String, String)],

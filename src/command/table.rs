@@ -337,6 +337,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec!("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, NONE, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server."),
     spec!("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "server", "1.0.0", "A container for debugging commands."),
     spec!("bgrewriteaof", 1, ADMIN | NOSCRIPT, NONE, "server", "1.0.0", "Asynchronously rewrites the append-only file to disk."),
+    spec!("wait", 3, BLOCKING, NONE, "generic", "3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."),
+    spec!("waitaof", 4, BLOCKING, NONE, "generic", "7.2.0", "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas."),
     spec!("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "server", "1.0.0", "Listens for all requests received by the server in real-time."),
     // generic
     spec!("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys."),
@@ -441,7 +443,11 @@ impl Entry {
     fn new(spec: &'static CommandSpec) -> Entry {
         Entry {
             spec,
-            family: Family::of(spec.group),
+            // WAIT and WAITAOF are `generic` in Redis's groups but wait on the server's AOF.
+            family: match spec.name {
+                "wait" | "waitaof" => Family::Server,
+                _ => Family::of(spec.group),
+            },
             command_name: spec.name.split('|').next().unwrap_or(spec.name),
             stats: CommandStats::default(),
             subcommands: NameMap::default(),

@@ -131,7 +131,7 @@ fn exec(ctx: &mut Ctx, out: &mut Reply) -> CommandResult {
     // Still under the exclusive gate: the transaction reaches the log as one unit, in order.
     let effects = std::mem::take(&mut ctx.session.exec_effects);
     if !effects.is_empty() {
-        state.persistence.log.append_all(&effects);
+        ctx.session.last_write = state.persistence.log.append_all(&effects);
     }
     Ok(())
 }

@@ -150,6 +150,8 @@ pub struct Log {
     pending: Mutex<Pending>,
     work: Condvar,
     released: watch::Sender<u64>,
+    /// Highest sequence number known to be fsynced (WAITAOF).
+    fsynced: watch::Sender<u64>,
     pub stats: LogStats,
     /// The open file, once the writer has started.
     file: Mutex<Option<AofFile>>,
@@ -170,6 +172,7 @@ impl Default for Log {
             pending: Mutex::default(),
             work: Condvar::new(),
             released: watch::Sender::new(0),
+            fsynced: watch::Sender::new(0),
             file: Mutex::new(None),
             unsynced: AtomicBool::new(false),
             path: std::sync::OnceLock::new(),
@@ -345,18 +348,45 @@ impl Log {
                 .fetch_add(batch.len() as u64, Relaxed);
             self.unsynced.store(true, Relaxed);
         }
-        if policy == FsyncPolicy::Always && self.unsynced.swap(false, Relaxed) {
+        let synced = policy == FsyncPolicy::Always;
+        if synced && self.unsynced.swap(false, Relaxed) {
             if let Err(e) = file.sync_data() {
                 fail(self, "fsyncing", path, &e);
             }
             self.stats.fsyncs.fetch_add(1, Relaxed);
         }
         self.release(seq);
+        if synced {
+            self.mark_fsynced(seq);
+        }
         self.released()
     }
 
     fn release(&self, seq: u64) {
         self.released.send_if_modified(|d| {
+            let grew = seq > *d;
+            *d = (*d).max(seq);
+            grew
+        });
+    }
+
+    /// Highest sequence number known to be fsynced.
+    pub fn fsynced(&self) -> u64 {
+        *self.fsynced.borrow()
+    }
+
+    /// Changes whenever more is fsynced, or [`Log::wake_fsync_waiters`] is called.
+    pub fn watch_fsynced(&self) -> watch::Receiver<u64> {
+        self.fsynced.subscribe()
+    }
+
+    /// Wakes WAITAOF's waiters to look again (the AOF was turned off).
+    pub fn wake_fsync_waiters(&self) {
+        self.fsynced.send_modify(|_| {});
+    }
+
+    fn mark_fsynced(&self, seq: u64) {
+        self.fsynced.send_if_modified(|d| {
             let grew = seq > *d;
             *d = (*d).max(seq);
             grew
@@ -484,10 +514,13 @@ impl Writer {
             return;
         };
         log.unsynced.store(false, Relaxed);
+        // Everything released was written before this fsync starts.
+        let covered = log.released();
         if let Err(e) = handle.and_then(|f| f.sync_data()) {
             fail(log, "fsyncing", &self.path, &e);
         }
         log.stats.fsyncs.fetch_add(1, Relaxed);
+        log.mark_fsynced(covered);
     }
 
     /// Leaves only the commands in the file (see [`AofFile::trim`]). Failing leaves filler
@@ -551,6 +584,8 @@ impl Log {
         drop(p);
         drop(current);
         self.release(seq);
+        // The new file holds every effect, fsynced before the rename.
+        self.mark_fsynced(seq);
         Ok(size)
     }
 }

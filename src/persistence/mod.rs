@@ -260,6 +260,8 @@ impl Persistence {
             *w = Some(handle);
         }
         self.writing.store(true, Ordering::Release);
+        // A WAITAOF that waited for the file to be on looks again.
+        self.log.wake_fsync_waiters();
         Ok(())
     }
 
@@ -354,6 +356,14 @@ impl Persistence {
             self.log.close();
             tracing::info!("The append only file is off");
         }
+        // A WAITAOF waiting for the file is answered with an error now.
+        self.log.wake_fsync_waiters();
+    }
+
+    /// Whether every effect up to `seq` is fsynced to the AOF (WAITAOF's local count, Redis's
+    /// `fsynced_reploff >= woff`): never while the file is off or still being turned on.
+    pub fn fsynced_through(&self, seq: u64) -> bool {
+        self.is_writing() && self.log.fsynced() >= seq
     }
 
     /// Whether the writer was stopped (a rewrite must not wait for it).
