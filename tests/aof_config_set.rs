@@ -379,3 +379,83 @@ fn turned_on_then_off_in_one_transaction_no_rewrite_runs_and_no_file_is_written(
     assert_eq!(info_field(&mut raw, "aof_enabled"), "0");
     assert!(!dir.aof().exists());
 }
+
+/// The AOF turned on and off twenty times while writers keep writing (strings, a stream, a
+/// group's reads and acks): once it is left on, the file holds exactly the state the clients see.
+#[test]
+fn toggled_under_load_the_file_ends_holding_exactly_the_state() {
+    let dir = Scratch::new("config-toggle");
+    let before = {
+        let server = TestServer::start(&["--dir", dir.path(), "--hz", "100"]);
+        let mut raw = server.raw();
+        raw.cmd(&["XGROUP", "CREATE", "q", "g", "$", "MKSTREAM"]);
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..3)
+            .map(|t| {
+                let (addr, stop) = (server.addr, stop.clone());
+                std::thread::spawn(move || {
+                    let mut raw = Raw::connect(addr);
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::Relaxed) && n < 50_000 {
+                        n += 1;
+                        raw.cmd(&["INCR", &format!("w{t}")]);
+                        raw.cmd(&["SET", &format!("x{t}:{}", n % 50), &n.to_string()]);
+                        raw.cmd(&["XADD", "q", "*", "t", &t.to_string()]);
+                        if n % 5 == 0 {
+                            let read = raw.cmd(&[
+                                "XREADGROUP",
+                                "GROUP",
+                                "g",
+                                &format!("c{t}"),
+                                "COUNT",
+                                "2",
+                                "STREAMS",
+                                "q",
+                                ">",
+                            ]);
+                            if let Some(at) = read.find("$15\r\n").or_else(|| read.find("$16\r\n"))
+                            {
+                                let id = read[at..].split("\r\n").nth(1).unwrap_or_default();
+                                if n % 10 == 0 {
+                                    raw.cmd(&["XACK", "q", "g", id]);
+                                }
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for i in 0..20 {
+            let value = if i % 2 == 0 { "yes" } else { "no" };
+            assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", value]), "+OK\r\n");
+            std::thread::sleep(Duration::from_millis(15 + (i % 4) * 10));
+        }
+        assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while info_field(&mut raw, "aof_rewrite_in_progress") == "1"
+            || info_field(&mut raw, "aof_rewrite_scheduled") == "1"
+            || !dir.aof().exists()
+        {
+            assert!(std::time::Instant::now() < deadline, "the AOF came on");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        stop.store(true, Ordering::Relaxed);
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        assert_eq!(info_field(&mut raw, "aof_enabled"), "1");
+        dump(&mut raw)
+    };
+    let server = start(&dir, &[]);
+    let mut raw = server.raw();
+    let after = dump(&mut raw);
+    let differing: Vec<_> = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b != a)
+        .take(3)
+        .collect();
+    assert!(
+        before.len() == after.len() && differing.is_empty(),
+        "{differing:.400?}"
+    );
+}
