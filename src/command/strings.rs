@@ -384,12 +384,11 @@ struct Stored {
 }
 
 fn set(ctx: &mut Ctx, out: &mut Reply, set: Set) -> CommandResult {
-    let get = set.get;
     let outcome = store(ctx, set)?;
+    // With GET, the value replaced (`old` is then always given); without, OK or nothing.
     match outcome.old {
         Some(Some(v)) => out.bulk(&v),
         Some(None) => out.null(),
-        None if get => out.null(),
         None if outcome.written => out.ok(),
         None => out.null(),
     }
