@@ -79,17 +79,7 @@ impl StringCommand {
             "get" => StringCommand::Get(a[1].clone()),
             "set" => StringCommand::Set(parse_set(a)?),
             "mget" => StringCommand::MGet(a[1..].to_vec()),
-            "mset" => {
-                if a.len() % 2 != 1 {
-                    return Err(CommandError::WrongArity("mset".into()));
-                }
-                StringCommand::MSet(
-                    a[1..]
-                        .chunks(2)
-                        .map(|p| (p[0].clone(), p[1].clone()))
-                        .collect(),
-                )
-            }
+            "mset" => StringCommand::MSet(key_value_pairs(name, a)?),
             "incr" => StringCommand::IncrBy {
                 key: a[1].clone(),
                 by: 1,
@@ -139,17 +129,7 @@ impl StringCommand {
                 get: true,
                 ..Set::plain(a, 2)
             }),
-            "msetnx" => {
-                if a.len() % 2 != 1 {
-                    return Err(CommandError::WrongArity("msetnx".into()));
-                }
-                StringCommand::MSetNx(
-                    a[1..]
-                        .chunks(2)
-                        .map(|p| (p[0].clone(), p[1].clone()))
-                        .collect(),
-                )
-            }
+            "msetnx" => StringCommand::MSetNx(key_value_pairs(name, a)?),
             "getex" => parse_getex(a)?,
             "getrange" | "substr" => StringCommand::GetRange {
                 key: a[1].clone(),
@@ -295,6 +275,17 @@ fn read_string(ctx: &Ctx, key: &[u8]) -> CommandResult<Option<Bytes>> {
         #[allow(unreachable_patterns)]
         _ => Err(CommandError::WrongType),
     }
+}
+
+/// MSET's and MSETNX's `key value` pairs; an odd count is a wrong number of arguments.
+fn key_value_pairs(name: &str, a: &[Bytes]) -> CommandResult<Vec<(Bytes, Bytes)>> {
+    if a.len() % 2 != 1 {
+        return Err(CommandError::WrongArity(name.into()));
+    }
+    Ok(a[1..]
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect())
 }
 
 impl Set {
