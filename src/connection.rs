@@ -283,14 +283,14 @@ impl Connection {
         }
         state.blocked_clients.fetch_add(1, Relaxed);
         handle.update(|m| m.blocked = true);
-        let mut rerun = true;
         let group_read = blocked
             .args
             .first()
             .is_some_and(|name| name.eq_ignore_ascii_case(b"xreadgroup"));
         let mut first = true;
+        // Runs the read, then again each time one of its keys changes.
         let result = loop {
-            if rerun && group_read && !first && !streams_exist(&state, &blocked) {
+            if group_read && !first && !streams_exist(&state, &blocked) {
                 // Redis unblocks a group reader whose stream was deleted or replaced.
                 self.state.stats.count_error("UNBLOCKED");
                 Reply::new(&mut self.replies, self.session.protocol)
@@ -298,38 +298,19 @@ impl Connection {
                 break Ok(());
             }
             first = false;
-            if rerun {
-                let mut out = Reply::new(&mut self.replies, self.session.protocol);
-                let mut ctx = Ctx::new(&self.state, &mut self.session);
-                dispatch(blocked.args.clone(), &mut ctx, &mut out);
-                if self.session.blocked.take().is_none() {
-                    break Ok(());
-                }
-                rerun = false;
+            let mut out = Reply::new(&mut self.replies, self.session.protocol);
+            let mut ctx = Ctx::new(&self.state, &mut self.session);
+            dispatch(blocked.args.clone(), &mut ctx, &mut out);
+            if self.session.blocked.take().is_none() {
+                break Ok(());
             }
-            tokio::select! {
-                _ = wake.notified() => rerun = true,
-                _ = sleep_until_opt(deadline) => {
+            match self.wait_while_blocked(wake.notified(), deadline).await {
+                Ok(Waited::Event) => {}
+                Ok(Waited::Timeout) => {
                     Reply::new(&mut self.replies, self.session.protocol).null_array();
                     break Ok(());
                 }
-                read = self.stream.read_buf(&mut self.input) => {
-                    match read {
-                        Ok(0) => break Err(Close::Normal),
-                        Ok(n) => self.took_input(n),
-                        Err(e) => break Err(Close::Io(e)),
-                    }
-                }
-                _ = handle.wake.notified() => {
-                    if handle.is_killed() {
-                        break Err(Close::Normal);
-                    }
-                    self.collect_pushed();
-                    if let Err(e) = self.flush(false).await {
-                        break Err(e);
-                    }
-                }
-                _ = state.shutdown_requested() => break Err(Close::Normal),
+                Err(close) => break Err(close),
             }
         };
         for key in &blocked.keys {
@@ -372,30 +353,17 @@ impl Connection {
                 crate::command::server::answer_wait(&mut out, wait.aof, reached);
                 break Ok(());
             }
-            tokio::select! {
-                _ = fsynced.changed() => {}
-                _ = sleep_until_opt(deadline) => {
+            let changed = async {
+                let _ = fsynced.changed().await;
+            };
+            match self.wait_while_blocked(changed, deadline).await {
+                Ok(Waited::Event) => {}
+                Ok(Waited::Timeout) => {
                     let mut out = Reply::new(&mut self.replies, self.session.protocol);
                     crate::command::server::answer_wait(&mut out, wait.aof, reached);
                     break Ok(());
                 }
-                read = self.stream.read_buf(&mut self.input) => {
-                    match read {
-                        Ok(0) => break Err(Close::Normal),
-                        Ok(n) => self.took_input(n),
-                        Err(e) => break Err(Close::Io(e)),
-                    }
-                }
-                _ = handle.wake.notified() => {
-                    if handle.is_killed() {
-                        break Err(Close::Normal);
-                    }
-                    self.collect_pushed();
-                    if let Err(e) = self.flush(false).await {
-                        break Err(e);
-                    }
-                }
-                _ = state.shutdown_requested() => break Err(Close::Normal),
+                Err(close) => break Err(close),
             }
         };
         state.blocked_clients.fetch_sub(1, Relaxed);
@@ -404,6 +372,38 @@ impl Connection {
             self.output.push_back(self.replies.split().freeze());
         }
         result
+    }
+
+    /// The wait of a blocked command (XREAD BLOCK, WAIT, WAITAOF): until `event` happens or
+    /// `deadline` passes. Meanwhile the client's further input is buffered, not run, pushes
+    /// to it are still written, and a kill, a disconnection or a shutdown ends the wait.
+    async fn wait_while_blocked(
+        &mut self,
+        event: impl std::future::Future<Output = ()>,
+        deadline: Option<Instant>,
+    ) -> Result<Waited, Close> {
+        let state = self.state.clone();
+        let handle = self.session.handle.clone();
+        tokio::pin!(event);
+        loop {
+            tokio::select! {
+                _ = &mut event => return Ok(Waited::Event),
+                _ = sleep_until_opt(deadline) => return Ok(Waited::Timeout),
+                read = self.stream.read_buf(&mut self.input) => match read {
+                    Ok(0) => return Err(Close::Normal),
+                    Ok(n) => self.took_input(n),
+                    Err(e) => return Err(Close::Io(e)),
+                },
+                _ = handle.wake.notified() => {
+                    if handle.is_killed() {
+                        return Err(Close::Normal);
+                    }
+                    self.collect_pushed();
+                    self.flush(false).await?;
+                }
+                _ = state.shutdown_requested() => return Err(Close::Normal),
+            }
+        }
     }
 
     /// Moves frames pushed to this client into the output queue.
@@ -564,6 +564,13 @@ fn streams_exist(state: &ServerState, blocked: &crate::session::BlockedRead) -> 
         db.get(key, now)
             .is_some_and(|e| matches!(e.value, crate::keyspace::Value::Stream(_)))
     })
+}
+
+/// How the wait of a blocked command ended.
+enum Waited {
+    /// What it waited for happened (a key changed, more was fsynced): look again.
+    Event,
+    Timeout,
 }
 
 /// Wall-clock milliseconds for the commands of a batch, derived from the monotonic reading each
