@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aof_support::{info_field, read, start, wait_rewrite_done, Scratch};
-use common::{running, spawn_binary, Raw, TestServer};
+use common::{running, spawn_binary, wait_until, Raw, TestServer};
 
 /// Every key of databases 0 and 3 with its type, value, deadline, and for streams their
 /// entries, groups and pending entries.
@@ -295,11 +295,9 @@ fn a_failed_turning_on_is_retried_and_the_file_turns_on_once_a_rewrite_succeeds(
         std::fs::create_dir(&blocker).expect("blocking directory");
         assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
         // The background cycle tries again until three failures in a row, then waits.
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while info_field(&mut raw, "aof_rewrites_consecutive_failures") != "3" {
-            assert!(std::time::Instant::now() < deadline, "retried three times");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until("three failed tries", || {
+            info_field(&mut raw, "aof_rewrites_consecutive_failures") == "3"
+        });
         std::thread::sleep(Duration::from_millis(300));
         assert_eq!(
             info_field(&mut raw, "aof_rewrites_consecutive_failures"),
@@ -431,14 +429,11 @@ fn toggled_under_load_the_file_ends_holding_exactly_the_state() {
             std::thread::sleep(Duration::from_millis(15 + (i % 4) * 10));
         }
         assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while info_field(&mut raw, "aof_rewrite_in_progress") == "1"
-            || info_field(&mut raw, "aof_rewrite_scheduled") == "1"
-            || !dir.aof().exists()
-        {
-            assert!(std::time::Instant::now() < deadline, "the AOF came on");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until("the AOF to come on", || {
+            info_field(&mut raw, "aof_rewrite_in_progress") == "0"
+                && info_field(&mut raw, "aof_rewrite_scheduled") == "0"
+                && dir.aof().exists()
+        });
         std::thread::sleep(Duration::from_millis(50));
         stop.store(true, Ordering::Relaxed);
         writers.into_iter().for_each(|w| w.join().unwrap());

@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{Raw, TestServer};
+use common::{blocked_clients, wait_until, Raw, TestServer};
 use redis::streams::{StreamAutoClaimOptions, StreamReadOptions, StreamReadReply};
 use redis::Commands;
 
@@ -100,22 +100,6 @@ fn three_consumers_share_a_queue_and_a_dead_ones_work_is_claimed() {
         raw.cmd(&["XPENDING", "jobs", "workers"]),
         "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n"
     );
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn blocked_clients(c: &mut Raw) -> String {
-    let info = c.cmd(&["INFO", "clients"]);
-    info.lines()
-        .find(|l| l.starts_with("blocked_clients:"))
-        .unwrap_or("")
-        .to_owned()
 }
 
 #[test]

@@ -389,3 +389,24 @@ pub fn running(started: Started) -> Binary {
         Started::Exited(status, out) => panic!("herald exited ({status}): {out}"),
     }
 }
+
+/// Polls `f` every 10 ms until it holds; fails the test after 5 s, naming `what`.
+pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// INFO's `blocked_clients:<n>` line.
+pub fn blocked_clients(c: &mut Raw) -> String {
+    let info = c.cmd(&["INFO", "clients"]);
+    info.lines()
+        .find(|l| l.starts_with("blocked_clients:"))
+        .unwrap_or("")
+        .to_owned()
+}
