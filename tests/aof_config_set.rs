@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aof_support::{info_field, read, start, wait_rewrite_done, Scratch};
+use aof_support::{block_rewrites, fill_keys, info_field, read, start, wait_rewrite_done, Scratch};
 use common::{running, spawn_binary, wait_until, Raw, TestServer};
 
 /// Every key of databases 0 and 3 with its type, value, deadline, and for streams their
@@ -74,12 +74,7 @@ fn turned_on_at_run_time_the_file_holds_the_state_and_every_write_after() {
         // Enough keys (in database 5) that the rewrite takes a while, with the writers below
         // running.
         raw.cmd(&["SELECT", "5"]);
-        for batch in 0..40 {
-            for i in 0..1000 {
-                raw.send_cmd(&[b"SET", format!("k{batch}:{i}").as_bytes(), b"some value"]);
-            }
-            (0..1000).for_each(|_| assert_eq!(raw.reply(), "+OK\r\n"));
-        }
+        fill_keys(&mut raw, 40, b"some value");
         raw.cmd(&["SELECT", "0"]);
         assert_eq!(
             raw.cmd(&["CONFIG", "GET", "appendonly"]),
@@ -287,12 +282,7 @@ fn a_failed_turning_on_is_retried_and_the_file_turns_on_once_a_rewrite_succeeds(
         let server = TestServer::start(&["--dir", dir.path(), "--hz", "100"]);
         let mut raw = server.raw();
         raw.cmd(&["SET", "k", "v"]);
-        // A directory where the rewrite's temp file goes (the server runs in this process, so
-        // the name carries this process's id) makes creating that file fail.
-        let blocker = dir
-            .0
-            .join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-        std::fs::create_dir(&blocker).expect("blocking directory");
+        let blocker = block_rewrites(&dir);
         assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
         // The background cycle tries again until three failures in a row, then waits.
         wait_until("three failed tries", || {
@@ -332,12 +322,7 @@ fn turned_off_while_the_rewrite_turning_it_on_runs_it_gives_up_and_leaves_no_fil
     let mut raw = server.raw();
     // About 20 MB to write: the rewrite is still writing when the second CONFIG SET comes.
     let value = "v".repeat(100);
-    for batch in 0..200 {
-        for i in 0..1000 {
-            raw.send_cmd(&[b"SET", format!("k{batch}:{i}").as_bytes(), value.as_bytes()]);
-        }
-        (0..1000).for_each(|_| assert_eq!(raw.reply(), "+OK\r\n"));
-    }
+    fill_keys(&mut raw, 200, value.as_bytes());
     assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
     assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "no"]), "+OK\r\n");
     wait_rewrite_done(&mut raw, 0);

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use aof_support::{start, Scratch};
-use common::Raw;
+use common::{Raw, TestServer};
 
 fn run_all(raw: &mut Raw, commands: &[Vec<String>]) -> Vec<String> {
     commands
@@ -26,6 +26,29 @@ fn cmds(lines: &[&str]) -> Vec<Vec<String>> {
         .iter()
         .map(|l| l.split(' ').map(str::to_owned).collect())
         .collect()
+}
+
+/// Runs `writes`, waits `settle`, runs `queries`; restarts on the same directory and runs the
+/// queries again, which must reply the same. Answers the replies after the restart, with the
+/// restarted server and a connection to it.
+fn across_a_restart(
+    dir: &Scratch,
+    writes: &[Vec<String>],
+    queries: &[Vec<String>],
+    settle: Duration,
+) -> (Vec<String>, Raw, TestServer) {
+    let before = {
+        let server = start(dir, &[]);
+        let mut raw = server.raw();
+        run_all(&mut raw, writes);
+        std::thread::sleep(settle);
+        run_all(&mut raw, queries)
+    };
+    let server = start(dir, &[]);
+    let mut raw = server.raw();
+    let after = run_all(&mut raw, queries);
+    assert_eq!(before, after);
+    (after, raw, server)
 }
 
 #[test]
@@ -89,18 +112,9 @@ fn keys_expiries_deletes_renames_and_transactions_survive_a_restart() {
         "SELECT 5",
         "DBSIZE",
     ]);
-    let before = {
-        let server = start(&dir, &[]);
-        let mut raw = server.raw();
-        run_all(&mut raw, &writes);
-        // `short` expires before the stop; the restart must not bring it back.
-        std::thread::sleep(Duration::from_millis(200));
-        run_all(&mut raw, &queries)
-    };
-    let server = start(&dir, &[]);
-    let mut raw = server.raw();
-    let after = run_all(&mut raw, &queries);
-    assert_eq!(before, after);
+    // `short` expires before the stop; the restart must not bring it back.
+    let (after, mut raw, _server) =
+        across_a_restart(&dir, &writes, &queries, Duration::from_millis(200));
     assert_eq!(after[5], ":0\r\n", "an expired key stays gone");
     // Replies the queries must show, so the comparison is not between two empty states.
     assert_eq!(
@@ -351,16 +365,7 @@ fn the_older_string_commands_survive_a_restart() {
         "TTL gp",
         "EXISTS gd",
     ]);
-    let before = {
-        let server = start(&dir, &[]);
-        let mut raw = server.raw();
-        run_all(&mut raw, &writes);
-        run_all(&mut raw, &queries)
-    };
-    let server = start(&dir, &[]);
-    let mut raw = server.raw();
-    let after = run_all(&mut raw, &queries);
-    assert_eq!(before, after);
+    let (after, _, _server) = across_a_restart(&dir, &writes, &queries, Duration::ZERO);
     assert_eq!(
         bulks(&after[0]),
         [

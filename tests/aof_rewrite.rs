@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aof_support::{info_field, read, start, wait_rewrite_done, Scratch};
+use aof_support::{block_rewrites, info_field, read, start, wait_rewrite_done, Scratch};
 use common::{Raw, TestServer};
 
 /// Every key with its type, value, deadline, and for streams their groups and pending summary.
@@ -196,12 +196,7 @@ fn failed_rewrites_are_counted_until_one_succeeds() {
     let server = start(&dir, &[]);
     let mut raw = server.raw();
     raw.cmd(&["SET", "k", "v"]);
-    // A directory where the rewrite's temp file goes (the server runs in this process, so
-    // the name carries this process's id) makes creating that file fail.
-    let blocker = dir
-        .0
-        .join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    std::fs::create_dir(&blocker).expect("blocking directory");
+    let blocker = block_rewrites(&dir);
     for failures in 1..=2 {
         raw.cmd(&["BGREWRITEAOF"]);
         // Done when no rewrite runs (a failed one adds to no count).

@@ -91,3 +91,23 @@ pub fn xadd_file(entries: usize) -> Vec<u8> {
     file.extend(crate::common::encode(&[b"SET", b"done", b"yes"]));
     file
 }
+
+/// Makes every rewrite in `dir` fail until the returned directory is removed: it stands where
+/// the rewrite's temp file goes (an in-process server carries this process's id in the name).
+pub fn block_rewrites(dir: &Scratch) -> PathBuf {
+    let blocker = dir
+        .0
+        .join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+    std::fs::create_dir(&blocker).expect("blocking directory");
+    blocker
+}
+
+/// Sets `batches` × 1000 keys `k<batch>:<i>` to `value`, pipelined a thousand at a time.
+pub fn fill_keys(raw: &mut Raw, batches: usize, value: &[u8]) {
+    for batch in 0..batches {
+        for i in 0..1000 {
+            raw.send_cmd(&[b"SET", format!("k{batch}:{i}").as_bytes(), value]);
+        }
+        (0..1000).for_each(|_| assert_eq!(raw.reply(), "+OK\r\n"));
+    }
+}
