@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from test_stream_fuzz import Raw, both  # noqa: F401  (fixture)
+from test_stream_fuzz import assert_same_replies, both  # noqa: F401  (fixture)
 
 SEEDS = range(1, 9)
 STEPS = 400
@@ -136,21 +136,6 @@ def normalise(command, reply):
 @pytest.mark.parametrize("protocol", ["2", "3"])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_key_and_string_commands_reply_as_redis_does(both, seed, protocol):  # noqa: F811
-    herald, redis_server = (Raw(s.port) for s in both)
-    try:
-        for conn in (herald, redis_server):
-            conn.call(["HELLO", protocol])
-            conn.call(["FLUSHALL"])
-        sequence = commands(seed)
-        for step, command in enumerate(sequence):
-            got = normalise(command, herald.call(command))
-            want = normalise(command, redis_server.call(command))
-            if got != want:
-                key = command[1] if len(command) > 1 else ""
-                before = [c for c in sequence[:step] if key in c][-15:]
-                history = "\n".join(" ".join(map(str, c)) for c in before)
-                pytest.fail(f"seed {seed} RESP{protocol} step {step}: {command}\n"
-                            f"redis:  {want!r}\nherald: {got!r}\nbefore, on {key}:\n{history}")
-    finally:
-        herald.close()
-        redis_server.close()
+    assert_same_replies(both, commands(seed), normalise,
+                        lambda command: command[1] if len(command) > 1 else "",
+                        f"seed {seed} RESP{protocol}", protocol)

@@ -200,28 +200,38 @@ def both():
     redis_server.stop()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_stream_commands_reply_as_redis_does(both, seed):
+def assert_same_replies(both, sequence, normalise, key_of, label, protocol="2"):
+    """Sends `sequence` to Herald and redis-server (after HELLO `protocol` and FLUSHALL) and
+    fails at the first command whose normalised raw replies differ, showing both replies and
+    the commands before it on the same key (`key_of(command)`)."""
     herald, redis_server = (Raw(s.port) for s in both)
     try:
-        herald.call(["FLUSHALL"])
-        redis_server.call(["FLUSHALL"])
-        sequence = commands(seed)
+        for conn in (herald, redis_server):
+            conn.call(["HELLO", protocol])
+            conn.call(["FLUSHALL"])
         for step, command in enumerate(sequence):
             got = normalise(command, herald.call(command))
             want = normalise(command, redis_server.call(command))
             if got != want:
-                if command[0] == "XREADGROUP":
-                    key = command[command.index("STREAMS") + 1]
-                else:
-                    key = command[2] if command[0] in ("XGROUP", "XINFO") else command[1]
+                key = key_of(command)
                 before = [c for c in sequence[:step] if key in c][-15:]
                 history = "\n".join(" ".join(map(str, c)) for c in before)
-                pytest.fail(f"seed {seed} step {step}: {command}\n"
+                pytest.fail(f"{label} step {step}: {command}\n"
                             f"redis:  {want!r}\nherald: {got!r}\nbefore, on {key}:\n{history}")
     finally:
         herald.close()
         redis_server.close()
+
+
+def stream_key(command):
+    if command[0] == "XREADGROUP":
+        return command[command.index("STREAMS") + 1]
+    return command[2] if command[0] in ("XGROUP", "XINFO") else command[1]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_stream_commands_reply_as_redis_does(both, seed):
+    assert_same_replies(both, commands(seed), normalise, stream_key, f"seed {seed}")
 
 
 def events_until_pong(subscriber):
