@@ -7,25 +7,10 @@
 /// What a command failed with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
-    /// The name and arguments are echoed as the client sent them (see [`CommandError::text`]).
-    #[error(
-        "ERR unknown command '{}', with args beginning with: {}",
-        lossy(name),
-        lossy(args)
-    )]
-    UnknownCommand { name: Vec<u8>, args: Vec<u8> },
-    #[error("ERR unknown subcommand '{}'. Try {command} HELP.", lossy(sub))]
-    UnknownSubcommand { command: String, sub: Vec<u8> },
     /// An error line that quotes the client's bytes, sent as they are (see
     /// [`CommandError::text`]); built with [`CommandError::quoting`].
     #[error("{}", lossy(.0))]
     Quoting(Vec<u8>),
-    /// XGROUP, XINFO and PUBSUB's own wording for a subcommand they do not know.
-    #[error(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {command} HELP.",
-        lossy(sub)
-    )]
-    UnknownSubcommandOrArity { command: String, sub: Vec<u8> },
     #[error("ERR wrong number of arguments for '{0}' command")]
     WrongArity(String),
     #[error("ERR syntax error")]
@@ -117,30 +102,31 @@ impl CommandError {
         CommandError::Quoting(text)
     }
 
-    /// The error line as sent (without the leading `-`). Redis echoes a command's name and
-    /// arguments byte for byte, up to a NUL (`%s` formatting), where `Display` must make text
-    /// of them.
+    /// The error line as sent (without the leading `-`): a [`CommandError::Quoting`] keeps
+    /// the client's bytes, where `Display` must make text of them.
     pub fn text(&self) -> Vec<u8> {
-        let (head, echoed, tail): (&[u8], &[u8], Vec<u8>) = match self {
-            CommandError::UnknownCommand { name, args } => {
-                let mut tail = b"', with args beginning with: ".to_vec();
-                tail.extend_from_slice(args);
-                (b"ERR unknown command '", name, tail)
-            }
-            CommandError::UnknownSubcommand { command, sub } => (
-                b"ERR unknown subcommand '",
-                sub,
-                format!("'. Try {command} HELP.").into_bytes(),
-            ),
-            CommandError::UnknownSubcommandOrArity { command, sub } => (
-                b"ERR unknown subcommand or wrong number of arguments for '",
-                sub,
-                format!("'. Try {command} HELP.").into_bytes(),
-            ),
-            CommandError::Quoting(text) => return text.clone(),
-            _ => return self.to_string().into_bytes(),
-        };
-        [head, echoed, &tail].concat()
+        match self {
+            CommandError::Quoting(text) => text.clone(),
+            _ => self.to_string().into_bytes(),
+        }
+    }
+
+    /// `unknown subcommand 'sub'. Try COMMAND HELP.`, the subcommand cut as Redis's `%.128s`.
+    pub fn unknown_subcommand(command: &str, sub: &[u8]) -> Self {
+        CommandError::quoting(&[
+            b"ERR unknown subcommand '",
+            c_str(sub, 128),
+            format!("'. Try {command} HELP.").as_bytes(),
+        ])
+    }
+
+    /// XGROUP, XINFO and PUBSUB's own wording for a subcommand they do not know.
+    pub fn unknown_subcommand_or_arity(command: &str, sub: &[u8]) -> Self {
+        CommandError::quoting(&[
+            b"ERR unknown subcommand or wrong number of arguments for '",
+            c_str(sub, 128),
+            format!("'. Try {command} HELP.").as_bytes(),
+        ])
     }
 }
 
@@ -157,7 +143,6 @@ pub fn c_str(bytes: &[u8], max: usize) -> &[u8] {
 /// Builds the argument list of an unknown-command error as Redis does: each argument quoted,
 /// stopping once 128 bytes of it have been written.
 pub fn unknown_command(args: &[bytes::Bytes]) -> CommandError {
-    let name = c_str(&args[0], 128).to_vec();
     let mut listed = Vec::new();
     for arg in &args[1..] {
         if listed.len() >= 128 {
@@ -168,7 +153,12 @@ pub fn unknown_command(args: &[bytes::Bytes]) -> CommandError {
         listed.extend_from_slice(c_str(arg, room));
         listed.extend_from_slice(b"' ");
     }
-    CommandError::UnknownCommand { name, args: listed }
+    CommandError::quoting(&[
+        b"ERR unknown command '",
+        c_str(&args[0], 128),
+        b"', with args beginning with: ",
+        &listed,
+    ])
 }
 
 pub type CommandResult<T = ()> = Result<T, CommandError>;

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::error::{c_str, unknown_command, CommandError, CommandResult};
+use crate::error::{unknown_command, CommandError, CommandResult};
 use crate::persistence::keylock::KeyGuard;
 use crate::protocol::Reply;
 use crate::session::Session;
@@ -180,10 +180,7 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
         Lookup::Found(entry) => entry,
         Lookup::Unknown => return reject(ctx, out, None, unknown_command(&args)),
         Lookup::UnknownSubcommand(spec) => {
-            let error = CommandError::UnknownSubcommand {
-                command: spec.name.to_ascii_uppercase(),
-                sub: c_str(&args[1], 128).to_vec(),
-            };
+            let error = CommandError::unknown_subcommand(&spec.name.to_ascii_uppercase(), &args[1]);
             return reject(ctx, out, None, error);
         }
     };

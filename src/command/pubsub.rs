@@ -313,10 +313,7 @@ const HELP: &[&str] = &[
 
 fn parse_pubsub(a: &[Bytes]) -> CommandResult<PubSubCommand> {
     let sub = args::lower(&a[1]);
-    let wrong = || CommandError::UnknownSubcommandOrArity {
-        command: "PUBSUB".into(),
-        sub: crate::error::c_str(&a[1], 128).to_vec(),
-    };
+    let wrong = || CommandError::unknown_subcommand_or_arity("PUBSUB", &a[1]);
     Ok(match sub.as_str() {
         "channels" | "shardchannels" if a.len() <= 3 => {
             let kind = if sub == "channels" {

@@ -1961,10 +1961,7 @@ fn parse_entries_read(opts: &mut Options) -> CommandResult<Option<u64>> {
 
 fn parse_xgroup(a: &[Bytes]) -> CommandResult<StreamCommand> {
     let sub = args::lower(&a[1]);
-    let bad_option = || CommandError::UnknownSubcommandOrArity {
-        command: "XGROUP".into(),
-        sub: crate::error::c_str(&a[1], 128).to_vec(),
-    };
+    let bad_option = || CommandError::unknown_subcommand_or_arity("XGROUP", &a[1]);
     let (key, group) = (
         a.get(2).cloned().unwrap_or_default(),
         a.get(3).cloned().unwrap_or_default(),
@@ -2024,10 +2021,7 @@ fn parse_xinfo(a: &[Bytes]) -> CommandResult<StreamCommand> {
                 6 if args::is(&a[3], "full") && args::is(&a[4], "count") => {
                     args::int(&a[5]).map(|n| Some(usize::try_from(n).unwrap_or(10)))
                 }
-                _ => Err(CommandError::UnknownSubcommandOrArity {
-                    command: "XINFO".into(),
-                    sub: crate::error::c_str(&a[1], 128).to_vec(),
-                }),
+                _ => Err(CommandError::unknown_subcommand_or_arity("XINFO", &a[1])),
             };
             StreamCommand::InfoStream {
                 key: a[2].clone(),
