@@ -247,8 +247,7 @@ impl Persistence {
                 .map_err(|e| PersistenceError::io("syncing the directory of", &path, e))?;
         }
         me.log.open(file, path.clone());
-        me.log.begin_recording();
-        state.keyspace.log_expiries_to(me.log.clone());
+        me.begin_recording(state);
         me.start_writer(state)
             .map_err(|e| PersistenceError::io("starting the writer for", &path, e))
     }
@@ -275,7 +274,7 @@ impl Persistence {
         if me.enabled.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        if in_exec || me.rewrite.in_progress() {
+        if in_exec {
             me.rewrite.schedule();
             return Ok(());
         }
@@ -296,9 +295,14 @@ impl Persistence {
     /// is being turned on, effects are recorded from this instant, into the rewrite's buffer.
     fn begin_recording_if_enabling(&self, state: &ServerState) {
         if self.is_enabled() && !self.is_active() && !self.is_loading() {
-            self.log.begin_recording();
-            state.keyspace.log_expiries_to(self.log.clone());
+            self.begin_recording(state);
         }
+    }
+
+    /// From now on every write records its effects, expiries included.
+    fn begin_recording(&self, state: &ServerState) {
+        self.log.begin_recording();
+        state.keyspace.log_expiries_to(self.log.clone());
     }
 
     /// The end of the rewrite that turns the AOF on: its file becomes the AOF and the writer
