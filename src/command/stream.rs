@@ -731,14 +731,11 @@ impl StreamCommand {
             }
             StreamCommand::Pending { key, group, range } => xpending(ctx, out, key, group, range),
             StreamCommand::ClaimRefused { key, group, error } => {
-                write_stream(ctx, &key, |s, _| -> CommandResult {
-                    if s.groups.contains_key(&group) {
-                        Err(error)
-                    } else {
-                        Err(no_key_or_group(&key, &group))
-                    }
-                })?;
-                Err(no_key_or_group(&key, &group))
+                match ctx.db().get(&key, ctx.now).as_deref().map(|e| &e.value) {
+                    Some(Value::Stream(s)) if s.groups.contains_key(&group) => Err(error),
+                    Some(Value::Stream(_)) | None => Err(no_key_or_group(&key, &group)),
+                    Some(_) => Err(CommandError::WrongType),
+                }
             }
             StreamCommand::Claim {
                 key,
