@@ -21,6 +21,7 @@ pub mod connection;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
+pub mod long_double;
 pub mod number;
 pub mod outbox;
 pub mod persistence;

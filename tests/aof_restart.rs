@@ -355,15 +355,20 @@ fn the_older_string_commands_survive_a_restart() {
         "SET r Hello-World",
         "SETRANGE r 6 Redis",
         "SETRANGE z 3 abc",
+        "SET fl 10.5 EX 3000",
+        "INCRBYFLOAT fl 0.1",
+        "INCRBYFLOAT fl 0.2",
+        "INCRBYFLOAT fh 0x1p-18",
     ]);
     let queries = cmds(&[
-        "MGET nx1 ex1 px1 gs m1 m2 m3 ge gp gd r z",
+        "MGET nx1 ex1 px1 gs m1 m2 m3 ge gp gd r z fl fh",
         "PEXPIRETIME ex1",
         "PEXPIRETIME px1",
         "TTL gs",
         "PEXPIRETIME ge",
         "TTL gp",
         "EXISTS gd",
+        "PEXPIRETIME fl",
     ]);
     let (after, _, _server) = across_a_restart(&dir, &writes, &queries, Duration::ZERO);
     assert_eq!(
@@ -380,10 +385,16 @@ fn the_older_string_commands_survive_a_restart() {
             "v",
             "nil",
             "Hello-Redis",
-            "\0\0\0abc"
+            "\0\0\0abc",
+            "10.8",
+            "0.00000381469726562"
         ]
     );
     assert_eq!(after[3], ":-1\r\n", "GETSET drops the deadline");
     assert_eq!(after[5], ":-1\r\n", "GETEX PERSIST drops it");
     assert_eq!(after[6], ":0\r\n", "GETEX PXAT in the past deletes");
+    assert!(
+        common::int(&after[7]) > 0,
+        "INCRBYFLOAT keeps the deadline (the same one, as before the restart)"
+    );
 }

@@ -355,6 +355,75 @@ fn append_strlen_getdel() {
     );
 }
 
+/// Replies as redis-server 7.0.15 gives them on x86-64, where `long double` is the x87 80-bit
+/// format: the sum's text shows that precision (0.1 + 0.2 is 0.3), `%.17Lf` rounding, and the
+/// range and syntax `strtold` accepts.
+#[test]
+fn incrbyfloat_sums_as_redis_long_double() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["INCRBYFLOAT", "f", "0.1"]), "$3\r\n0.1\r\n");
+    assert_eq!(a.cmd(&["INCRBYFLOAT", "f", "0.2"]), "$3\r\n0.3\r\n");
+    assert_eq!(a.cmd(&["GET", "f"]), "$3\r\n0.3\r\n");
+    assert_eq!(
+        a.cmd(&["INCRBYFLOAT", "f", "5.0e3"]),
+        "$22\r\n5000.29999999999999982\r\n"
+    );
+    assert_eq!(a.cmd(&["SET", "n", "10", "EX", "100"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["INCRBYFLOAT", "n", "0.5"]), "$4\r\n10.5\r\n");
+    assert_eq!(a.cmd(&["TTL", "n"]), ":100\r\n", "the deadline is kept");
+    assert_eq!(a.cmd(&["INCRBYFLOAT", "n", "-0.5"]), "$2\r\n10\r\n");
+    assert_eq!(a.cmd(&["INCR", "n"]), ":11\r\n", "an integer again");
+    assert_eq!(
+        a.cmd(&["INCRBYFLOAT", "h", "0x1p-18"]),
+        "$19\r\n0.00000381469726562\r\n",
+        "2^-18 has 18 decimals; the tie rounds to even"
+    );
+    assert_eq!(
+        a.cmd(&["INCRBYFLOAT", "z", "-0.0000000000000000001"]),
+        "$1\r\n0\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["INCRBYFLOAT", "big", "123456789012345678901234567890"]),
+        "$30\r\n123456789012345678899921813504\r\n"
+    );
+    let not_float = "-ERR value is not a valid float\r\n";
+    for refused in [
+        "abc", " 1", "1 ", "nan", "1e", "0x", "", "1e-5000", "1.5e4932",
+    ] {
+        assert_eq!(
+            a.cmd(&["INCRBYFLOAT", "f", refused]),
+            not_float,
+            "{refused:?}"
+        );
+    }
+    assert_eq!(a.cmd(&["SET", "s", "abc"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["INCRBYFLOAT", "s", "1"]), not_float);
+    let nan_or_inf = "-ERR increment would produce NaN or Infinity\r\n";
+    assert_eq!(a.cmd(&["INCRBYFLOAT", "f", "inf"]), nan_or_inf);
+    assert_eq!(
+        a.cmd(&["INCRBYFLOAT", "huge", "0x1.fffffffffffffffep16383"])
+            .len(),
+        "$4933\r\n".len() + 4933 + 2
+    );
+    assert_eq!(a.cmd(&["INCRBYFLOAT", "huge", "0x1p16320"]), nan_or_inf);
+    assert_eq!(
+        a.cmd(&["GET", "f"]),
+        "$22\r\n5000.29999999999999982\r\n",
+        "a refused sum changes nothing"
+    );
+    assert_eq!(
+        a.cmd(&["INCRBYFLOAT", "f"]),
+        "-ERR wrong number of arguments for 'incrbyfloat' command\r\n"
+    );
+    let _ = a.cmd(&["HELLO", "3"]);
+    assert_eq!(
+        a.cmd(&["INCRBYFLOAT", "f", "-5000"]),
+        "$19\r\n0.29999999999999982\r\n",
+        "a bulk string in RESP3 too"
+    );
+}
+
 #[test]
 fn wrongtype_on_a_stream() {
     let server = TestServer::start(&[]);
@@ -383,6 +452,11 @@ fn wrongtype_on_a_stream() {
     assert_eq!(
         a.cmd(&["DECRBY", "s", "2"]),
         "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    assert_eq!(
+        a.cmd(&["INCRBYFLOAT", "s", "not a float either"]),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+        "the type is checked before the increment is read"
     );
     assert_eq!(
         a.cmd(&["APPEND", "s", "x"]),

@@ -1,7 +1,7 @@
 """Differential fuzzing of keys, strings, expiry and transactions: the same random sequence of
 SET (every option), SETNX, SETEX, PSETEX, GETSET, GETEX, GETRANGE, SETRANGE, INCR/DECR(BY),
-APPEND, GETDEL, MSET, MSETNX, DEL, EXISTS, RENAME(NX), TYPE, EXPIRE family, PERSIST, TTL and
-DBSIZE commands, some wrapped in MULTI/EXEC or DISCARD with queued errors and WATCH, goes to
+INCRBYFLOAT, APPEND, GETDEL, MSET, MSETNX, DEL, EXISTS, RENAME(NX), TYPE, EXPIRE family,
+PERSIST, TTL and DBSIZE commands, some wrapped in MULTI/EXEC or DISCARD with queued errors and WATCH, goes to
 Herald and to a real redis-server, in RESP2 and in RESP3, and every raw reply must be the same
 byte for byte.
 
@@ -22,6 +22,10 @@ SEEDS = range(1, 9)
 STEPS = 400
 KEYS = ["a", "b", "c", "n"]
 VALUES = ["1", "-5", "x", "10", "9223372036854775806", "", "3.5", "abc"]
+# INCRBYFLOAT's increments: sums whose 17-decimal text shows the long double's precision, hex
+# floats, exponents at the edges of the range, and what Redis refuses.
+FLOATS = ["0.1", "-0.3", "2.5", "1e17", "5e-18", "0x1p-3", "-9223372036854775807", "1.5e-10",
+          "1e4932", "-1e4932", "inf", "x", "", "3.0"]
 
 
 def commands(seed):
@@ -44,8 +48,11 @@ def commands(seed):
         elif r < 0.18:
             ops.append([rnd.choice(["INCR", "DECR"]), k])
         elif r < 0.23:
-            ops.append([rnd.choice(["INCRBY", "DECRBY"]), k,
-                        rnd.choice(["1", "-3", "9223372036854775807", "x"])])
+            if rnd.random() < 0.5:
+                ops.append([rnd.choice(["INCRBY", "DECRBY"]), k,
+                            rnd.choice(["1", "-3", "9223372036854775807", "x"])])
+            else:
+                ops.append(["INCRBYFLOAT", k, rnd.choice(FLOATS)])
         elif r < 0.27:
             ops.append(["APPEND", k, val()])
         elif r < 0.30:

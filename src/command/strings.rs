@@ -1,5 +1,5 @@
 //! String commands: GET, SET (and its older forms SETNX, SETEX, PSETEX, GETSET), MGET, MSET,
-//! MSETNX, INCR/DECR(BY), APPEND, STRLEN, GETDEL, GETEX, GETRANGE (SUBSTR), SETRANGE.
+//! MSETNX, INCR/DECR(BY), INCRBYFLOAT, APPEND, STRLEN, GETDEL, GETEX, GETRANGE (SUBSTR), SETRANGE.
 
 // Strings are the only value type until streams land; the WRONGTYPE arms then become live.
 #![allow(irrefutable_let_patterns)]
@@ -11,6 +11,7 @@ use super::Ctx;
 use crate::config::notify;
 use crate::error::{CommandError, CommandResult};
 use crate::keyspace::{Entry, Value};
+use crate::long_double::LongDouble;
 use crate::protocol::Reply;
 
 #[derive(Debug)]
@@ -25,6 +26,9 @@ pub enum StringCommand {
     MSet(Vec<(Bytes, Bytes)>),
     /// # Format: INCR key / DECR key / INCRBY key n / DECRBY key n
     IncrBy { key: Bytes, by: i64 },
+    /// # Format: INCRBYFLOAT key increment
+    /// The increment is read after the key's type is checked, as Redis reads it.
+    IncrByFloat { key: Bytes, by: Bytes },
     /// # Format: APPEND key value
     Append { key: Bytes, value: Bytes },
     /// # Format: STRLEN key
@@ -102,6 +106,10 @@ impl StringCommand {
                     by: -by,
                 }
             }
+            "incrbyfloat" => StringCommand::IncrByFloat {
+                key: a[1].clone(),
+                by: a[2].clone(),
+            },
             "append" => StringCommand::Append {
                 key: a[1].clone(),
                 value: a[2].clone(),
@@ -197,6 +205,27 @@ impl StringCommand {
                 // The result, not the increment: replaying it twice cannot count twice.
                 ctx.propagate(&[b"SET", &key, next.to_string().as_bytes(), b"KEEPTTL"]);
                 out.int(next);
+            }
+            StringCommand::IncrByFloat { key, by } => {
+                let next = match db.get_mut(&key, now) {
+                    Some(mut entry) => {
+                        let Value::String(current) = &entry.value else {
+                            return Err(CommandError::WrongType);
+                        };
+                        let next = float_sum(current, &by)?;
+                        entry.value = Value::String(next.clone());
+                        next
+                    }
+                    None => {
+                        let next = float_sum(b"0", &by)?;
+                        db.insert(key.clone(), Entry::new(Value::String(next.clone())), now);
+                        next
+                    }
+                };
+                ctx.modified(notify::STRING, "incrbyfloat", &key);
+                // Redis propagates the result too, so that a replay cannot print it differently.
+                ctx.propagate(&[b"SET", &key, &next, b"KEEPTTL"]);
+                out.bulk(&next);
             }
             StringCommand::Append { key, value } => {
                 let max = ctx
@@ -557,6 +586,18 @@ fn getex(
         None => {}
     }
     Ok(())
+}
+
+/// INCRBYFLOAT's new value: both numbers read and summed as Redis's `long double`s, the sum
+/// written as Redis writes it (see [`crate::long_double`]).
+fn float_sum(current: &[u8], by: &[u8]) -> CommandResult<Bytes> {
+    let not_float = || CommandError::err("value is not a valid float");
+    let current = LongDouble::parse(current).ok_or_else(not_float)?;
+    let by = LongDouble::parse(by).ok_or_else(not_float)?;
+    let sum = current
+        .checked_add(by)
+        .ok_or_else(|| CommandError::err("increment would produce NaN or Infinity"))?;
+    Ok(Bytes::from(sum.to_human()))
 }
 
 /// GETRANGE's slice, with Redis's index rules (negative from the end, clamped).
