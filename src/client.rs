@@ -1,7 +1,7 @@
 //! Connected clients as the rest of the server sees them: identity, the facts CLIENT LIST and
 //! INFO report, and the means to push frames to a client or kill it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -38,6 +38,15 @@ pub struct ClientMeta {
     pub no_touch: bool,
 }
 
+/// How CLIENT UNBLOCK ends a blocked command: as if it timed out, or with an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unblock {
+    Timeout = 1,
+    Error = 2,
+}
+
+const NO_UNBLOCK: u8 = 0;
+
 /// The shared half of a client; its connection task owns the socket and the rest.
 #[derive(Debug)]
 pub struct ClientHandle {
@@ -52,6 +61,8 @@ pub struct ClientHandle {
     /// Wakes the connection task: a frame was pushed, or the client was killed.
     pub wake: Notify,
     killed: AtomicBool,
+    /// A CLIENT UNBLOCK waiting to be seen by the blocked command ([`Unblock`] as a number).
+    unblock: AtomicU8,
     /// The connection's protocol, readable without the meta lock: PUBLISH checks it for every
     /// receiver to pick the frame encoding.
     resp3: AtomicBool,
@@ -104,6 +115,27 @@ impl ClientHandle {
         self.killed.load(Ordering::Acquire)
     }
 
+    /// Asks the client's blocked command to end now (CLIENT UNBLOCK).
+    pub fn unblock(&self, how: Unblock) {
+        self.unblock.store(how as u8, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    /// The CLIENT UNBLOCK asked for, if any, consuming it.
+    pub fn take_unblock(&self) -> Option<Unblock> {
+        match self.unblock.swap(NO_UNBLOCK, Ordering::AcqRel) {
+            x if x == Unblock::Timeout as u8 => Some(Unblock::Timeout),
+            x if x == Unblock::Error as u8 => Some(Unblock::Error),
+            _ => None,
+        }
+    }
+
+    /// Forgets a CLIENT UNBLOCK that arrived as the previous blocked command was answered
+    /// anyway: it must not end the next one. Called before the client is shown as blocked.
+    pub fn forget_unblock(&self) {
+        self.unblock.store(NO_UNBLOCK, Ordering::Release);
+    }
+
     /// Whether the kill came from the output limit rather than a command.
     pub fn over_output_limit(&self) -> bool {
         self.outbox.is_closed()
@@ -152,6 +184,7 @@ impl Clients {
             outbox: Outbox::default(),
             wake: Notify::new(),
             killed: AtomicBool::new(false),
+            unblock: AtomicU8::new(NO_UNBLOCK),
             resp3: AtomicBool::new(false),
         })
     }

@@ -22,7 +22,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::client::ClientHandle;
+use crate::client::{ClientHandle, Unblock};
 use crate::command::{dispatch, Ctx};
 use crate::keyspace::now_ms;
 use crate::protocol::{Limits, Reply, RequestParser};
@@ -282,6 +282,7 @@ impl Connection {
                 .register(blocked.db, key.clone(), handle.id, wake.clone());
         }
         state.blocked_clients.fetch_add(1, Relaxed);
+        handle.forget_unblock();
         handle.update(|m| m.blocked = true);
         let group_read = blocked
             .args
@@ -306,8 +307,12 @@ impl Connection {
             }
             match self.wait_while_blocked(wake.notified(), deadline).await {
                 Ok(Waited::Event) => {}
-                Ok(Waited::Timeout) => {
+                Ok(Waited::Timeout | Waited::Unblocked(Unblock::Timeout)) => {
                     Reply::new(&mut self.replies, self.session.protocol).null_array();
+                    break Ok(());
+                }
+                Ok(Waited::Unblocked(Unblock::Error)) => {
+                    self.unblocked_with_error();
                     break Ok(());
                 }
                 Err(close) => break Err(close),
@@ -338,6 +343,7 @@ impl Connection {
         let deadline = wait.timeout.and_then(|t| Instant::now().checked_add(t));
         let mut fsynced = state.persistence.log.watch_fsynced();
         state.blocked_clients.fetch_add(1, Relaxed);
+        handle.forget_unblock();
         handle.update(|m| m.blocked = true);
         let result = loop {
             let persistence = &state.persistence;
@@ -358,9 +364,13 @@ impl Connection {
             };
             match self.wait_while_blocked(changed, deadline).await {
                 Ok(Waited::Event) => {}
-                Ok(Waited::Timeout) => {
+                Ok(Waited::Timeout | Waited::Unblocked(Unblock::Timeout)) => {
                     let mut out = Reply::new(&mut self.replies, self.session.protocol);
                     crate::command::server::answer_wait(&mut out, wait.aof, reached);
+                    break Ok(());
+                }
+                Ok(Waited::Unblocked(Unblock::Error)) => {
+                    self.unblocked_with_error();
                     break Ok(());
                 }
                 Err(close) => break Err(close),
@@ -400,10 +410,20 @@ impl Connection {
                     }
                     self.collect_pushed();
                     self.flush(false).await?;
+                    if let Some(how) = handle.take_unblock() {
+                        return Ok(Waited::Unblocked(how));
+                    }
                 }
                 _ = state.shutdown_requested() => return Err(Close::Normal),
             }
         }
+    }
+
+    /// CLIENT UNBLOCK ... ERROR's reply to the blocked command.
+    fn unblocked_with_error(&mut self) {
+        self.state.stats.count_error("UNBLOCKED");
+        Reply::new(&mut self.replies, self.session.protocol)
+            .error(b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
     }
 
     /// Moves frames pushed to this client into the output queue.
@@ -571,6 +591,8 @@ enum Waited {
     /// What it waited for happened (a key changed, more was fsynced): look again.
     Event,
     Timeout,
+    /// CLIENT UNBLOCK ended it.
+    Unblocked(Unblock),
 }
 
 /// Wall-clock milliseconds for the commands of a batch, derived from the monotonic reading each

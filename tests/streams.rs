@@ -133,6 +133,91 @@ fn blocked_xread_wakes_on_xadd_and_is_counted_meanwhile() {
     assert_eq!(reader.reply(), "+PONG\r\n");
 }
 
+/// CLIENT UNBLOCK ends a blocked read as its timeout would (TIMEOUT, the default) or with
+/// Redis's UNBLOCKED error, and answers 0 for a client that is not blocked; the reader's
+/// pipelined commands then run. Replies as redis-server 7.0.15 gave them.
+#[test]
+fn client_unblock_ends_a_blocked_read() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    let mut reader = server.raw();
+    let id = common::int(&reader.cmd(&["CLIENT", "ID"])).to_string();
+    assert_eq!(
+        admin.cmd(&["CLIENT", "UNBLOCK", &id]),
+        ":0\r\n",
+        "not blocked"
+    );
+    admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    for (reason, resp3, reply) in [
+        (None, false, "*-1\r\n"),
+        (Some("TIMEOUT"), false, "*-1\r\n"),
+        (
+            Some("error"),
+            false,
+            "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n",
+        ),
+        (None, true, "_\r\n"),
+        (
+            Some("ERROR"),
+            true,
+            "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n",
+        ),
+    ] {
+        if resp3 {
+            reader.cmd(&["HELLO", "3"]);
+        }
+        for read in [
+            "XREAD BLOCK 0 STREAMS s $\r\nPING\r\n",
+            "XREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\nPING\r\n",
+        ] {
+            reader.send(read.as_bytes());
+            wait_until("the reader to block", || {
+                blocked_clients(&mut admin) == "blocked_clients:1"
+            });
+            let mut unblock = vec!["CLIENT", "UNBLOCK", id.as_str()];
+            unblock.extend(reason);
+            assert_eq!(admin.cmd(&unblock), ":1\r\n");
+            assert_eq!(reader.reply(), reply, "{read} {reason:?}");
+            assert_eq!(reader.reply(), "+PONG\r\n", "the pipelined command runs");
+            assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id]), ":0\r\n");
+        }
+    }
+    // A WAIT (no replicas) is ended with its count so far.
+    reader.send_cmd(&[b"WAIT", b"1", b"0"]);
+    wait_until("WAIT to block", || {
+        blocked_clients(&mut admin) == "blocked_clients:1"
+    });
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]), ":1\r\n");
+    assert_eq!(reader.reply(), ":0\r\n");
+    assert!(admin
+        .cmd(&["INFO", "errorstats"])
+        .contains("errorstat_UNBLOCKED:count=4"));
+    for (args, error) in [
+        (
+            vec!["CLIENT", "UNBLOCK", &id, "nope"],
+            "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n",
+        ),
+        (
+            vec!["CLIENT", "UNBLOCK", "x", "nope"],
+            "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n",
+        ),
+        (
+            vec!["CLIENT", "UNBLOCK", "x"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (
+            vec!["CLIENT", "UNBLOCK", "1", "TIMEOUT", "x"],
+            "-ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.\r\n",
+        ),
+        (
+            vec!["CLIENT", "UNBLOCK"],
+            "-ERR wrong number of arguments for 'client|unblock' command\r\n",
+        ),
+    ] {
+        assert_eq!(admin.cmd(&args), error, "{args:?}");
+    }
+}
+
 #[test]
 fn blocked_reads_time_out_with_a_null_in_each_protocol() {
     let server = TestServer::start(&[]);

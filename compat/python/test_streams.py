@@ -54,6 +54,38 @@ def test_blocking_xreadgroup_times_out_then_receives(server):
     assert got[0][1][0][0] == new_id
 
 
+def test_client_unblock_ends_a_blocked_group_read(server):
+    """A worker stuck in XREADGROUP BLOCK 0 is released from another connection: as a
+    timeout (redis-py returns an empty result), then with the UNBLOCKED error."""
+    import threading
+    admin = server.client(decode_responses=True)
+    admin.xgroup_create("jobs", "g", id="$", mkstream=True)
+    worker = server.client(decode_responses=True, single_connection_client=True)
+    worker_id = worker.client_id()
+    for error in (False, True):
+        outcome = {}
+
+        def read():
+            try:
+                outcome["reply"] = worker.xreadgroup("g", "w", {"jobs": ">"}, block=0)
+            except redis.ResponseError as e:
+                outcome["error"] = str(e)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        deadline = time.time() + 5
+        while admin.info("clients")["blocked_clients"] != 1 and time.time() < deadline:
+            time.sleep(0.01)
+        assert admin.client_unblock(worker_id, error=error) == 1
+        reader.join(5)
+        assert not reader.is_alive()
+        if error:
+            assert outcome == {"error": "UNBLOCKED client unblocked via CLIENT UNBLOCK"}
+        else:
+            assert outcome["reply"] in (None, [], {})
+        assert admin.client_unblock(worker_id) == 0
+
+
 def test_resp3_stream_replies(server):
     r = server.client(protocol=3, decode_responses=True)
     first = r.xadd("s3", {"a": "1"})

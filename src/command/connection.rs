@@ -65,6 +65,11 @@ pub enum ClientCommand {
     NoEvict(bool),
     /// # Format: CLIENT NO-TOUCH ON|OFF
     NoTouch(bool),
+    /// # Format: CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+    Unblock {
+        id: i64,
+        how: crate::client::Unblock,
+    },
     Help,
 }
 
@@ -362,6 +367,26 @@ fn parse_client(a: &[Bytes]) -> CommandResult<ClientCommand> {
                 ClientCommand::NoTouch(on)
             }
         }
+        "unblock" => {
+            if a.len() > 4 {
+                return Err(CommandError::unknown_subcommand_or_arity("CLIENT", &a[1]));
+            }
+            // The reason is read before the id, as Redis reads them.
+            let how = match a.get(3) {
+                None => crate::client::Unblock::Timeout,
+                Some(r) if is(r, "timeout") => crate::client::Unblock::Timeout,
+                Some(r) if is(r, "error") => crate::client::Unblock::Error,
+                Some(_) => {
+                    return Err(CommandError::err(
+                        "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+                    ))
+                }
+            };
+            ClientCommand::Unblock {
+                id: args::int(&a[2])?,
+                how,
+            }
+        }
         "help" => ClientCommand::Help,
         _ => unreachable!("client subcommand {sub} has no parser"),
     })
@@ -589,6 +614,20 @@ fn client(ctx: &mut Ctx, out: &mut Reply, command: ClientCommand) -> CommandResu
             me.update(|m| m.no_touch = on);
             out.ok();
         }
+        ClientCommand::Unblock { id, how } => {
+            // Only a client waiting in a blocking command (XREAD, XREADGROUP, WAIT, WAITAOF).
+            let target = u64::try_from(id)
+                .ok()
+                .and_then(|id| ctx.state.clients.get(crate::client::ClientId(id)))
+                .filter(|client| client.meta().blocked);
+            match target {
+                Some(client) => {
+                    client.unblock(how);
+                    out.int(1);
+                }
+                None => out.int(0),
+            }
+        }
         ClientCommand::Help => help(
             out,
             "CLIENT",
@@ -613,6 +652,8 @@ fn client(ctx: &mut Ctx, out: &mut Reply, command: ClientCommand) -> CommandResu
                 "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
                 "NO-EVICT (ON|OFF)",
                 "    Protect current client connection from eviction.",
+                "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                "    Unblock the specified blocked client.",
                 "NO-TOUCH (ON|OFF)",
                 "    Will not touch LRU/LFU stats when this mode is on.",
             ],

@@ -200,6 +200,15 @@ static CLIENT_SUBS: &[CommandSpec] = &[
         "Controls whether commands sent by the client affect the LRU/LFU of accessed keys."
     ),
     spec!(
+        "client|unblock",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "connection",
+        "5.0.0",
+        "Unblocks a client blocked by a blocking command from a different connection."
+    ),
+    spec!(
         "client|help",
         2,
         LOADING | STALE,
