@@ -386,3 +386,35 @@ fn stream_keyspace_events_are_published() {
         "*3\r\n$7\r\nmessage\r\n$28\r\n__keyevent@0__:xgroup-create\r\n$1\r\ns\r\n"
     );
 }
+
+/// XREADGROUP, XCLAIM and XAUTOCLAIM publish `xgroup-createconsumer` when they create their
+/// consumer, as XGROUP CREATECONSUMER does (Redis's `streamCreateConsumer`); a consumer that
+/// exists already, or a `>` read with nothing to serve, publishes nothing.
+#[test]
+fn creating_a_consumer_by_reading_or_claiming_is_published() {
+    let server = TestServer::start(&["--notify-keyspace-events", "Et"]);
+    let mut sub = server.raw();
+    sub.cmd(&["SUBSCRIBE", "__keyevent@0__:xgroup-createconsumer"]);
+    let mut c = server.raw();
+    c.cmd(&["XADD", "s", "1-1", "f", "v"]);
+    c.cmd(&["XGROUP", "CREATE", "s", "g", "0"]);
+    let event = "*3\r\n$7\r\nmessage\r\n$36\r\n__keyevent@0__:xgroup-createconsumer\r\n$1\r\ns\r\n";
+    for (command, publishes) in [
+        ("XREADGROUP GROUP g alice STREAMS s >", true),
+        ("XREADGROUP GROUP g alice STREAMS s >", false),
+        ("XREADGROUP GROUP g bob STREAMS s >", false),
+        ("XREADGROUP GROUP g carol STREAMS s 0", true),
+        ("XCLAIM s g dave 0 1-1", true),
+        ("XCLAIM s g dave 0 1-1", false),
+        // Redis 7.4 creates the consumer of a claim that claims nothing, too.
+        ("XAUTOCLAIM s g erin 0 9-0", true),
+    ] {
+        let args: Vec<&str> = command.split(' ').collect();
+        c.cmd(&args);
+        if publishes {
+            assert_eq!(sub.reply(), event, "{command}");
+        } else {
+            assert!(sub.is_silent(Duration::from_millis(100)), "{command}");
+        }
+    }
+}

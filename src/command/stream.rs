@@ -823,11 +823,14 @@ impl StreamCommand {
                             c.active_time = Some(now);
                         }
                     }
-                    Ok((claimed, effects))
+                    Ok((claimed, effects, created))
                 })?;
-                let Some((claimed, effects)) = result else {
+                let Some((claimed, effects, created)) = result else {
                     return Err(no_key_or_group(&key, &group));
                 };
+                if created {
+                    consumer_created(ctx, &key);
+                }
                 effects.iter().for_each(|e| ctx.propagate_owned(e));
                 out.array(claimed.len());
                 for (id, fields) in &claimed {
@@ -863,7 +866,8 @@ impl StreamCommand {
                         .take(attempts.saturating_add(1))
                         .collect();
                     let mut effects = Effects::new(recording);
-                    if !s.groups[&group].consumers.contains_key(&consumer) {
+                    let created = !s.groups[&group].consumers.contains_key(&consumer);
+                    if created {
                         effects.push(|| consumer_effect(&key, &group, &consumer));
                     }
                     let mut claimed = Vec::new();
@@ -912,11 +916,14 @@ impl StreamCommand {
                     if !deleted.is_empty() {
                         effects.push(|| ack_effect(&key, &group, &deleted));
                     }
-                    Ok((next, claimed, deleted, effects))
+                    Ok((next, claimed, deleted, effects, created))
                 })?;
-                let Some((next, claimed, deleted, effects)) = result else {
+                let Some((next, claimed, deleted, effects, created)) = result else {
                     return Err(no_key_or_group(&key, &group));
                 };
+                if created {
+                    consumer_created(ctx, &key);
+                }
                 effects.iter().for_each(|e| ctx.propagate_owned(e));
                 out.array(3);
                 out.bulk(next.to_string().as_bytes());
@@ -1402,6 +1409,8 @@ fn xread(
     }
     let mut resolved_any = false;
     let mut effects = Effects::new(ctx.state.persistence.is_active());
+    // Streams whose group got its consumer from this read.
+    let mut created_in: Vec<Bytes> = Vec::new();
     for (key, from) in read.streams.iter_mut() {
         let mut entry = match db.get_mut(key, now) {
             Some(e) => e,
@@ -1477,6 +1486,7 @@ fn xread(
                     }
                     if created {
                         effects.push(|| consumer_effect(key, group, consumer));
+                        created_in.push(key.clone());
                     }
                 }
                 for (i, id) in new.iter().enumerate() {
@@ -1513,6 +1523,7 @@ fn xread(
                     c.seen_time = now;
                     if created {
                         effects.push(|| consumer_effect(key, group, consumer));
+                        created_in.push(key.clone());
                     }
                     match after.next() {
                         Some(start) => c
@@ -1550,6 +1561,9 @@ fn xread(
             _ => {}
         }
     }
+    for key in &created_in {
+        consumer_created(ctx, key);
+    }
     effects.iter().for_each(|e| ctx.propagate_owned(e));
     if !replies.is_empty() {
         if read.group.is_some() {
@@ -1576,6 +1590,13 @@ fn xread(
         _ => out.null_array(),
     }
     Ok(())
+}
+
+/// The keyspace event of a consumer that XREADGROUP, XCLAIM or XAUTOCLAIM created, as Redis's
+/// `streamCreateConsumer` publishes it (the same event XGROUP CREATECONSUMER has).
+fn consumer_created(ctx: &Ctx, key: &[u8]) {
+    ctx.state
+        .notify_keyspace_event(notify::STREAM, "xgroup-createconsumer", ctx.session.db, key);
 }
 
 fn no_key_or_group_read(key: &[u8], group: &[u8]) -> CommandError {
