@@ -398,3 +398,52 @@ fn the_older_string_commands_survive_a_restart() {
         "INCRBYFLOAT keeps the deadline (the same one, as before the restart)"
     );
 }
+
+/// COPY is logged as itself (with its destination database and REPLACE, so that the replay
+/// does the same whatever it finds): values, deadlines and a stream's groups and pending
+/// entries are in the copies after a restart.
+#[test]
+fn copies_survive_a_restart() {
+    let dir = Scratch::new("restart-copy");
+    let writes = cmds(&[
+        "SET v 1 EX 5000",
+        "COPY v v2",
+        "COPY v v3 DB 2",
+        "XADD s 1-1 f v",
+        "XGROUP CREATE s g 0",
+        "XREADGROUP GROUP g c STREAMS s >",
+        "COPY s s2 DB 1",
+        "XACK s g 1-1",
+        "SET v 2",
+        "SET w 3",
+        "COPY v w",
+        "COPY v w REPLACE",
+    ]);
+    let queries = cmds(&[
+        "MGET v v2 w",
+        "PEXPIRETIME v2",
+        "PEXPIRETIME w",
+        "SELECT 2",
+        "GET v3",
+        "PEXPIRETIME v3",
+        "SELECT 1",
+        "XPENDING s2 g",
+        "XRANGE s2 - +",
+        "SELECT 0",
+        "XPENDING s g",
+    ]);
+    let (after, _, _server) = across_a_restart(&dir, &writes, &queries, Duration::ZERO);
+    assert_eq!(bulks(&after[0]), ["2", "1", "2"]);
+    assert!(common::int(&after[1]) > 0, "the copy has the deadline");
+    assert_eq!(after[2], ":-1\r\n", "REPLACE copied a value without one");
+    assert_eq!(after[4], "$1\r\n1\r\n");
+    assert_eq!(
+        after[5], after[1],
+        "the same deadline in the other database"
+    );
+    assert_eq!(
+        after[7], "*4\r\n:1\r\n$3\r\n1-1\r\n$3\r\n1-1\r\n*1\r\n*2\r\n$1\r\nc\r\n$1\r\n1\r\n",
+        "the copy keeps the pending entry the original then acknowledged"
+    );
+    assert_eq!(after[10], "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n");
+}

@@ -552,3 +552,81 @@ fn info_keyspace_reports_the_average_ttl() {
         .expect("avg_ttl is a number");
     assert!((140_000..=150_000).contains(&avg), "{line}");
 }
+
+/// COPY's replies as redis-server 7.0.15 gave them: within and across databases, REPLACE, the
+/// deadline copied, a stream copied with its groups but independent afterwards, and Redis's
+/// errors in its order (an out-of-range DB before a later bad option).
+#[test]
+fn copy_within_and_across_databases() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["SET", "a", "1", "EX", "100"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["COPY", "a", "b"]), ":1\r\n");
+    assert_eq!(a.cmd(&["GET", "b"]), "$1\r\n1\r\n");
+    assert_eq!(a.cmd(&["TTL", "b"]), ":100\r\n");
+    assert_eq!(
+        a.cmd(&["COPY", "a", "b"]),
+        ":0\r\n",
+        "the destination exists"
+    );
+    assert_eq!(a.cmd(&["SET", "a", "2"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["COPY", "a", "b", "REPLACE"]), ":1\r\n");
+    assert_eq!(
+        a.cmd(&["TTL", "b"]),
+        ":-1\r\n",
+        "REPLACE takes the source's (no) deadline"
+    );
+    assert_eq!(a.cmd(&["COPY", "missing", "x"]), ":0\r\n");
+    assert_eq!(a.cmd(&["COPY", "a", "a", "DB", "1"]), ":1\r\n");
+    assert_eq!(a.cmd(&["SELECT", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["GET", "a"]), "$1\r\n2\r\n");
+    assert_eq!(a.cmd(&["SELECT", "0"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["XADD", "s", "1-1", "f", "v"]), "$3\r\n1-1\r\n");
+    assert_eq!(a.cmd(&["XGROUP", "CREATE", "s", "g", "0"]), "+OK\r\n");
+    a.cmd(&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"]);
+    assert_eq!(a.cmd(&["COPY", "s", "s2"]), ":1\r\n");
+    assert_eq!(a.cmd(&["XACK", "s2", "g", "1-1"]), ":1\r\n");
+    assert_eq!(a.cmd(&["XADD", "s2", "2-1", "f", "v"]), "$3\r\n2-1\r\n");
+    assert_eq!(a.cmd(&["XLEN", "s"]), ":1\r\n", "the original is untouched");
+    assert_eq!(
+        a.cmd(&["XPENDING", "s", "g"]),
+        "*4\r\n:1\r\n$3\r\n1-1\r\n$3\r\n1-1\r\n*1\r\n*2\r\n$1\r\nc\r\n$1\r\n1\r\n"
+    );
+    for (args, reply) in [
+        (
+            &["COPY", "a", "a"][..],
+            "-ERR source and destination objects are the same\r\n",
+        ),
+        (
+            &["COPY", "a", "a", "DB", "0"],
+            "-ERR source and destination objects are the same\r\n",
+        ),
+        (
+            &["COPY", "a", "b", "DB", "16"],
+            "-ERR DB index is out of range\r\n",
+        ),
+        (
+            &["COPY", "a", "b", "DB", "99", "FOO"],
+            "-ERR DB index is out of range\r\n",
+        ),
+        (
+            &["COPY", "a", "b", "FOO", "DB", "99"],
+            "-ERR syntax error\r\n",
+        ),
+        (&["COPY", "a", "b", "DB"], "-ERR syntax error\r\n"),
+        (
+            &["COPY", "a", "b", "DB", "x"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (
+            &["COPY", "a", "b", "DB", "4294967296"],
+            "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n",
+        ),
+        (
+            &["COPY", "a"],
+            "-ERR wrong number of arguments for 'copy' command\r\n",
+        ),
+    ] {
+        assert_eq!(a.cmd(args), reply, "{args:?}");
+    }
+}

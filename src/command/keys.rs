@@ -1,5 +1,5 @@
-//! Generic key commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME(NX), the EXPIRE family,
-//! TTL/PTTL, EXPIRETIME/PEXPIRETIME and PERSIST.
+//! Generic key commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME(NX), COPY, the EXPIRE
+//! family, TTL/PTTL, EXPIRETIME/PEXPIRETIME and PERSIST.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -26,6 +26,12 @@ pub enum KeysCommand {
     Scan(Scan),
     /// # Format: RENAME key newkey   /   RENAMENX key newkey
     Rename { from: Bytes, to: Bytes, nx: bool },
+    /// # Format: COPY source destination [DB destination-db] [REPLACE]
+    Copy {
+        from: Bytes,
+        to: Bytes,
+        options: Vec<CopyOption>,
+    },
     /// # Format: EXPIRE key seconds [NX|XX|GT|LT]  (and PEXPIRE, EXPIREAT, PEXPIREAT)
     Expire {
         key: Bytes,
@@ -53,6 +59,17 @@ pub struct Scan {
     pub kind: Option<Bytes>,
 }
 
+/// One of COPY's options as given. The database's range is checked when the command runs,
+/// where the number of databases is known, yet in argument order: Redis reports whichever
+/// fault comes first, so a bad option after an out-of-range DB is not the error given.
+#[derive(Debug)]
+pub enum CopyOption {
+    Replace,
+    Db(i64),
+    /// The first argument Redis refuses; nothing after it is read.
+    Invalid(CommandError),
+}
+
 /// EXPIRE's NX/XX/GT/LT.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Condition {
@@ -75,6 +92,11 @@ impl KeysCommand {
                 from: a[1].clone(),
                 to: a[2].clone(),
                 nx: name == "renamenx",
+            },
+            "copy" => KeysCommand::Copy {
+                from: a[1].clone(),
+                to: a[2].clone(),
+                options: parse_copy_options(&a[3..]),
             },
             "expire" | "pexpire" | "expireat" | "pexpireat" => {
                 let condition = parse_condition(&a[3..])?;
@@ -141,6 +163,10 @@ impl KeysCommand {
             KeysCommand::Rename { from, to, nx } => {
                 drop(_shared);
                 return rename(ctx, out, from, to, nx);
+            }
+            KeysCommand::Copy { from, to, options } => {
+                drop(_shared);
+                return copy(ctx, out, from, to, options);
             }
             KeysCommand::Expire {
                 key,
@@ -363,6 +389,93 @@ fn rename(ctx: &mut Ctx, out: &mut Reply, from: Bytes, to: Bytes, nx: bool) -> C
     } else {
         out.ok();
     }
+    Ok(())
+}
+
+/// COPY's options, read as Redis's `copyCommand` reads them: REPLACE, or DB with a value that
+/// must be a 32-bit integer; anything else is a syntax error.
+fn parse_copy_options(a: &[Bytes]) -> Vec<CopyOption> {
+    let mut options = Vec::new();
+    let mut i = 0;
+    while i < a.len() {
+        let option = if args::is(&a[i], "replace") {
+            CopyOption::Replace
+        } else if args::is(&a[i], "db") && i + 1 < a.len() {
+            i += 1;
+            // Redis's getIntFromObjectOrReply: an integer, then its 32-bit range.
+            match args::int(&a[i]) {
+                Ok(n) if i32::try_from(n).is_ok() => CopyOption::Db(n),
+                Ok(_) => CopyOption::Invalid(CommandError::err(
+                    "value is out of range, value must between -2147483648 and 2147483647",
+                )),
+                Err(e) => CopyOption::Invalid(e),
+            }
+        } else {
+            CopyOption::Invalid(CommandError::Syntax)
+        };
+        let invalid = matches!(option, CopyOption::Invalid(_));
+        options.push(option);
+        if invalid {
+            break;
+        }
+        i += 1;
+    }
+    options
+}
+
+/// COPY: the value and its deadline under a second name, in this database or another. A stream
+/// is copied whole, its consumer groups and pending entries included, as Redis's `streamDup`.
+fn copy(
+    ctx: &mut Ctx,
+    out: &mut Reply,
+    from: Bytes,
+    to: Bytes,
+    options: Vec<CopyOption>,
+) -> CommandResult {
+    let (mut target, mut replace) = (ctx.session.db, false);
+    for option in options {
+        match option {
+            CopyOption::Replace => replace = true,
+            CopyOption::Db(n) => {
+                target = usize::try_from(n)
+                    .ok()
+                    .filter(|&n| n < ctx.state.keyspace.databases())
+                    .ok_or(CommandError::DbIndexOutOfRange)?;
+            }
+            CopyOption::Invalid(error) => return Err(error),
+        }
+    }
+    if target == ctx.session.db && from == to {
+        return Err(CommandError::err(
+            "source and destination objects are the same",
+        ));
+    }
+    // Two databases may be involved: no other command runs meanwhile.
+    let _exclusive = ctx.gate_exclusive();
+    let now = ctx.now;
+    let Some(entry) = ctx.db().get(&from, now).map(|e| e.clone()) else {
+        out.int(0);
+        return Ok(());
+    };
+    let destination = ctx.state.keyspace.db(target);
+    if !replace && destination.contains(&to, now) {
+        out.int(0);
+        return Ok(());
+    }
+    destination.insert(to.clone(), entry, now);
+    ctx.modified_in(target, notify::GENERIC, "copy_to", &to);
+    // Whether the destination existed is part of the state a replay has too; REPLACE makes
+    // the effect the same either way.
+    let target_text = target.to_string();
+    ctx.propagate(&[
+        b"COPY",
+        &from,
+        &to,
+        b"DB",
+        target_text.as_bytes(),
+        b"REPLACE",
+    ]);
+    out.int(1);
     Ok(())
 }
 

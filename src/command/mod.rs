@@ -97,11 +97,15 @@ impl<'a> Ctx<'a> {
 
     /// Records a change to `key`: flags watchers and publishes the keyspace event.
     pub fn modified(&self, class: u32, event: &str, key: &[u8]) {
+        self.modified_in(self.session.db, class, event, key);
+    }
+
+    /// [`Ctx::modified`] for a key of another database (COPY ... DB).
+    pub fn modified_in(&self, db: usize, class: u32, event: &str, key: &[u8]) {
         self.state.announce_reaped();
-        self.state.keyspace.touch(self.session.db, key);
-        self.state.blocking.signal(self.session.db, key);
-        self.state
-            .notify_keyspace_event(class, event, self.session.db, key);
+        self.state.keyspace.touch(db, key);
+        self.state.blocking.signal(db, key);
+        self.state.notify_keyspace_event(class, event, db, key);
     }
 }
 

@@ -358,6 +358,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec!("keys", 2, READONLY, NONE, "generic", "1.0.0", "Returns all key names that match a pattern."),
     spec!("scan", -2, READONLY, NONE, "generic", "2.8.0", "Iterates over the key names in the database."),
     spec!("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Renames a key and overwrites the destination."),
+    spec!("copy", -3, WRITE | DENYOOM, (1, 2, 1), "generic", "6.2.0", "Copies the value of a key to a new key."),
     spec!("renamenx", 3, WRITE | FAST, (1, 2, 1), "generic", "1.0.0", "Renames a key only when the target key name doesn't exist."),
     spec!("expire", -3, WRITE | FAST, KEY1, "generic", "1.0.0", "Sets the expiration time of a key in seconds."),
     spec!("pexpire", -3, WRITE | FAST, KEY1, "generic", "2.6.0", "Sets the expiration time of a key in milliseconds."),
