@@ -400,10 +400,10 @@ fn the_older_string_commands_survive_a_restart() {
 }
 
 /// COPY is logged as itself (with its destination database and REPLACE, so that the replay
-/// does the same whatever it finds): values, deadlines and a stream's groups and pending
-/// entries are in the copies after a restart.
+/// does the same whatever it finds), and MOVE too: values, deadlines and a stream's groups and
+/// pending entries are in the copies after a restart, and a moved key in its new database.
 #[test]
-fn copies_survive_a_restart() {
+fn copies_and_moves_survive_a_restart() {
     let dir = Scratch::new("restart-copy");
     let writes = cmds(&[
         "SET v 1 EX 5000",
@@ -418,6 +418,8 @@ fn copies_survive_a_restart() {
         "SET w 3",
         "COPY v w",
         "COPY v w REPLACE",
+        "SET mv 9",
+        "MOVE mv 3",
     ]);
     let queries = cmds(&[
         "MGET v v2 w",
@@ -431,6 +433,9 @@ fn copies_survive_a_restart() {
         "XRANGE s2 - +",
         "SELECT 0",
         "XPENDING s g",
+        "EXISTS mv",
+        "SELECT 3",
+        "GET mv",
     ]);
     let (after, _, _server) = across_a_restart(&dir, &writes, &queries, Duration::ZERO);
     assert_eq!(bulks(&after[0]), ["2", "1", "2"]);
@@ -446,4 +451,6 @@ fn copies_survive_a_restart() {
         "the copy keeps the pending entry the original then acknowledged"
     );
     assert_eq!(after[10], "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n");
+    assert_eq!(after[11], ":0\r\n", "MOVE took the key out of database 0");
+    assert_eq!(after[13], "$1\r\n9\r\n", "and into database 3");
 }

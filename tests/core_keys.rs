@@ -630,3 +630,51 @@ fn copy_within_and_across_databases() {
         assert_eq!(a.cmd(args), reply, "{args:?}");
     }
 }
+
+/// MOVE's replies as redis-server 7.0.15 gave them: the key and its deadline go to the other
+/// database unless the key is there already; its errors in Redis's order.
+#[test]
+fn move_to_another_database() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    assert_eq!(a.cmd(&["SET", "m", "1", "EX", "100"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MOVE", "m", "1"]), ":1\r\n");
+    assert_eq!(a.cmd(&["EXISTS", "m"]), ":0\r\n");
+    assert_eq!(a.cmd(&["MOVE", "m", "1"]), ":0\r\n", "nothing left to move");
+    assert_eq!(a.cmd(&["SELECT", "1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["TTL", "m"]), ":100\r\n");
+    assert_eq!(a.cmd(&["SET", "x", "in 1"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SELECT", "0"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "x", "in 0"]), "+OK\r\n");
+    assert_eq!(
+        a.cmd(&["MOVE", "x", "1"]),
+        ":0\r\n",
+        "the target has the key"
+    );
+    assert_eq!(a.cmd(&["GET", "x"]), "$4\r\nin 0\r\n");
+    for (args, reply) in [
+        (
+            &["MOVE", "x", "0"][..],
+            "-ERR source and destination objects are the same\r\n",
+        ),
+        (&["MOVE", "x", "16"], "-ERR DB index is out of range\r\n"),
+        (
+            &["MOVE", "missing", "16"],
+            "-ERR DB index is out of range\r\n",
+        ),
+        (
+            &["MOVE", "x", "y"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (
+            &["MOVE", "x", "-4294967296"],
+            "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n",
+        ),
+        (
+            &["MOVE", "x"],
+            "-ERR wrong number of arguments for 'move' command\r\n",
+        ),
+    ] {
+        assert_eq!(a.cmd(args), reply, "{args:?}");
+    }
+}

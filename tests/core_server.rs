@@ -1,7 +1,7 @@
 //! Server commands over the wire: COMMAND (COUNT, INFO, DOCS, LIST FILTERBY), CONFIG GET/SET,
-//! DBSIZE, FLUSHDB/FLUSHALL, TIME, SHUTDOWN errors, INFO sections and fields (commandstats,
-//! errorstats, clients, instantaneous ops), DEBUG and MONITOR. Every expected reply was first
-//! captured from a real redis-server (7.0.15) sent the same bytes.
+//! DBSIZE, FLUSHDB/FLUSHALL, TIME, LASTSAVE, ROLE, SHUTDOWN errors, INFO sections and fields
+//! (commandstats, errorstats, clients, instantaneous ops), DEBUG and MONITOR. Every expected
+//! reply was first captured from a real redis-server (7.0.15) sent the same bytes.
 mod common;
 
 use common::{encode, sorted_bulks, TestServer};
@@ -410,6 +410,37 @@ fn time_and_shutdown_errors() {
     assert_eq!(
         a.cmd(&["SHUTDOWN", "NOSAVE", "SAVE", "FOO"]),
         "-ERR syntax error\r\n"
+    );
+}
+
+/// LASTSAVE is the start-up time (Herald never saves an RDB; Redis counts its start as a save),
+/// the same instant INFO persistence reports; ROLE is a master without replicas in either
+/// protocol.
+#[test]
+fn lastsave_and_role() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    let info = a.cmd(&["INFO", "persistence"]);
+    let saved = info
+        .lines()
+        .find_map(|l| l.strip_prefix("rdb_last_save_time:"))
+        .expect("rdb_last_save_time");
+    assert_eq!(a.cmd(&["LASTSAVE"]), format!(":{saved}\r\n"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        now.abs_diff(saved.parse().unwrap()) < 60,
+        "{saved} against {now}"
+    );
+    let role = "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n";
+    assert_eq!(a.cmd(&["ROLE"]), role);
+    a.cmd(&["HELLO", "3"]);
+    assert_eq!(a.cmd(&["ROLE"]), role);
+    assert_eq!(
+        a.cmd(&["ROLE", "x"]),
+        "-ERR wrong number of arguments for 'role' command\r\n"
     );
 }
 

@@ -1,9 +1,9 @@
 """Differential fuzzing of keys, strings, expiry and transactions: the same random sequence of
 SET (every option), SETNX, SETEX, PSETEX, GETSET, GETEX, GETRANGE, SETRANGE, INCR/DECR(BY),
-INCRBYFLOAT, APPEND, GETDEL, MSET, MSETNX, DEL, EXISTS, RENAME(NX), COPY, TYPE, EXPIRE family,
-PERSIST, TTL and DBSIZE commands, some wrapped in MULTI/EXEC or DISCARD with queued errors and
-WATCH, goes to Herald and to a real redis-server, in RESP2 and in RESP3, and every raw reply must
-be the same byte for byte.
+INCRBYFLOAT, APPEND, GETDEL, MSET, MSETNX, DEL, EXISTS, RENAME(NX), COPY, MOVE, TYPE, EXPIRE
+family, PERSIST, TTL and DBSIZE commands, some wrapped in MULTI/EXEC or DISCARD with queued
+errors and WATCH, goes to Herald and to a real redis-server, in RESP2 and in RESP3, and every raw
+reply must be the same byte for byte.
 
 Values are chosen to hit Redis's edges (integers at the limits, empty strings, non-numbers);
 expiry times are far in the future or already past, so nothing depends on the clock except TTL
@@ -73,6 +73,8 @@ def commands(seed):
                 if rnd.random() < 0.5:
                     copy.append("REPLACE")
                 ops.append(copy)
+                if rnd.random() < 0.3:
+                    ops.append(["MOVE", k, rnd.choice(["0", "1", "16"])])
         elif r < 0.45:
             ops.append(["MSET", k, val(), k2, val()])
         elif r < 0.47:

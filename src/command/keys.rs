@@ -1,5 +1,5 @@
-//! Generic key commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME(NX), COPY, the EXPIRE
-//! family, TTL/PTTL, EXPIRETIME/PEXPIRETIME and PERSIST.
+//! Generic key commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME(NX), COPY, MOVE, the
+//! EXPIRE family, TTL/PTTL, EXPIRETIME/PEXPIRETIME and PERSIST.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -26,6 +26,8 @@ pub enum KeysCommand {
     Scan(Scan),
     /// # Format: RENAME key newkey   /   RENAMENX key newkey
     Rename { from: Bytes, to: Bytes, nx: bool },
+    /// # Format: MOVE key db
+    Move { key: Bytes, db: i64 },
     /// # Format: COPY source destination [DB destination-db] [REPLACE]
     Copy {
         from: Bytes,
@@ -92,6 +94,10 @@ impl KeysCommand {
                 from: a[1].clone(),
                 to: a[2].clone(),
                 nx: name == "renamenx",
+            },
+            "move" => KeysCommand::Move {
+                key: a[1].clone(),
+                db: db_index_arg(&a[2])?,
             },
             "copy" => KeysCommand::Copy {
                 from: a[1].clone(),
@@ -163,6 +169,10 @@ impl KeysCommand {
             KeysCommand::Rename { from, to, nx } => {
                 drop(_shared);
                 return rename(ctx, out, from, to, nx);
+            }
+            KeysCommand::Move { key, db } => {
+                drop(_shared);
+                return move_key(ctx, out, key, db);
             }
             KeysCommand::Copy { from, to, options } => {
                 drop(_shared);
@@ -392,6 +402,26 @@ fn rename(ctx: &mut Ctx, out: &mut Reply, from: Bytes, to: Bytes, nx: bool) -> C
     Ok(())
 }
 
+/// A database number as COPY and MOVE read it (Redis's `getIntFromObjectOrReply`): an integer,
+/// then its 32-bit range; whether such a database exists is checked when the command runs.
+fn db_index_arg(arg: &[u8]) -> CommandResult<i64> {
+    let n = args::int(arg)?;
+    if i32::try_from(n).is_err() {
+        return Err(CommandError::err(
+            "value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
+    Ok(n)
+}
+
+/// The database a COPY or MOVE names, if it exists.
+fn target_db(ctx: &Ctx, n: i64) -> CommandResult<usize> {
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n < ctx.state.keyspace.databases())
+        .ok_or(CommandError::DbIndexOutOfRange)
+}
+
 /// COPY's options, read as Redis's `copyCommand` reads them: REPLACE, or DB with a value that
 /// must be a 32-bit integer; anything else is a syntax error.
 fn parse_copy_options(a: &[Bytes]) -> Vec<CopyOption> {
@@ -402,12 +432,8 @@ fn parse_copy_options(a: &[Bytes]) -> Vec<CopyOption> {
             CopyOption::Replace
         } else if args::is(&a[i], "db") && i + 1 < a.len() {
             i += 1;
-            // Redis's getIntFromObjectOrReply: an integer, then its 32-bit range.
-            match args::int(&a[i]) {
-                Ok(n) if i32::try_from(n).is_ok() => CopyOption::Db(n),
-                Ok(_) => CopyOption::Invalid(CommandError::err(
-                    "value is out of range, value must between -2147483648 and 2147483647",
-                )),
+            match db_index_arg(&a[i]) {
+                Ok(n) => CopyOption::Db(n),
                 Err(e) => CopyOption::Invalid(e),
             }
         } else {
@@ -436,12 +462,7 @@ fn copy(
     for option in options {
         match option {
             CopyOption::Replace => replace = true,
-            CopyOption::Db(n) => {
-                target = usize::try_from(n)
-                    .ok()
-                    .filter(|&n| n < ctx.state.keyspace.databases())
-                    .ok_or(CommandError::DbIndexOutOfRange)?;
-            }
+            CopyOption::Db(n) => target = target_db(ctx, n)?,
             CopyOption::Invalid(error) => return Err(error),
         }
     }
@@ -475,6 +496,34 @@ fn copy(
         target_text.as_bytes(),
         b"REPLACE",
     ]);
+    out.int(1);
+    Ok(())
+}
+
+/// MOVE: the key, its value and deadline, to another database, unless it exists there.
+fn move_key(ctx: &mut Ctx, out: &mut Reply, key: Bytes, db: i64) -> CommandResult {
+    let target = target_db(ctx, db)?;
+    let source = ctx.session.db;
+    if target == source {
+        return Err(CommandError::err(
+            "source and destination objects are the same",
+        ));
+    }
+    let _exclusive = ctx.gate_exclusive();
+    let now = ctx.now;
+    let destination = ctx.state.keyspace.db(target);
+    if !ctx.db().contains(&key, now) || destination.contains(&key, now) {
+        out.int(0);
+        return Ok(());
+    }
+    let Some(entry) = ctx.db().remove(&key, now) else {
+        out.int(0);
+        return Ok(());
+    };
+    destination.insert(key.clone(), entry, now);
+    ctx.modified_in(source, notify::GENERIC, "move_from", &key);
+    ctx.modified_in(target, notify::GENERIC, "move_to", &key);
+    ctx.propagate(&[b"MOVE", &key, target.to_string().as_bytes()]);
     out.int(1);
     Ok(())
 }

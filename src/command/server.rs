@@ -40,6 +40,11 @@ pub enum ServerCommand {
     },
     /// # Format: TIME
     Time,
+    /// # Format: LASTSAVE (Herald never saves an RDB: the start-up time, as Redis reports it
+    /// before its first save)
+    LastSave,
+    /// # Format: ROLE (always a master without replicas)
+    Role,
     /// # Format: SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
     Shutdown {
         abort: bool,
@@ -144,6 +149,8 @@ impl ServerCommand {
                 }
             }
             "time" => ServerCommand::Time,
+            "lastsave" => ServerCommand::LastSave,
+            "role" => ServerCommand::Role,
             "shutdown" => {
                 let mut abort = false;
                 let (mut others, mut nosave, mut save) = (0, false, false);
@@ -276,6 +283,14 @@ impl ServerCommand {
                 ctx.propagate(&[if all { b"FLUSHALL" } else { b"FLUSHDB" }]);
                 drop(_exclusive);
                 out.ok();
+            }
+            ServerCommand::LastSave => out.int((ctx.state.started_ms / 1000) as i64),
+            ServerCommand::Role => {
+                // INFO replication's role and master_repl_offset, and no replicas.
+                out.array(3);
+                out.bulk(b"master");
+                out.int(0);
+                out.array(0);
             }
             ServerCommand::Time => {
                 let now = std::time::SystemTime::now()
@@ -502,6 +517,7 @@ fn acl_categories(spec: &CommandSpec) -> Vec<&'static str> {
         "dbsize" => &["@keyspace"][..],
         "flushall" | "flushdb" => &["@keyspace", "@dangerous"],
         "keys" | "info" => &["@dangerous"],
+        "lastsave" | "role" => &["@admin", "@dangerous"],
         _ => &[],
     });
     if spec.has(flags::WRITE) {
