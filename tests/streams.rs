@@ -418,3 +418,45 @@ fn creating_a_consumer_by_reading_or_claiming_is_published() {
         }
     }
 }
+
+/// MOVE and COPY signal blocked readers in the databases they touch, as Redis does: a group
+/// reader whose stream MOVE takes away gets Redis's UNBLOCKED error, and a reader blocked on a
+/// missing key in another database is served by the stream COPY puts there. Replies as
+/// redis-server 7.0.15 gave them.
+#[test]
+fn move_and_copy_wake_blocked_readers_in_both_databases() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    let mut reader = server.raw();
+    admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    reader.send_cmd(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g",
+        b"c",
+        b"BLOCK",
+        b"0",
+        b"STREAMS",
+        b"s",
+        b">",
+    ]);
+    wait_until("the group reader to block", || {
+        blocked_clients(&mut admin) == "blocked_clients:1"
+    });
+    assert_eq!(admin.cmd(&["MOVE", "s", "1"]), ":1\r\n");
+    assert_eq!(
+        reader.reply(),
+        "-UNBLOCKED the stream key no longer exists\r\n"
+    );
+    reader.cmd(&["SELECT", "1"]);
+    admin.cmd(&["XADD", "src", "5-1", "f", "v"]);
+    reader.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"d", b"$"]);
+    wait_until("the reader to block", || {
+        blocked_clients(&mut admin) == "blocked_clients:1"
+    });
+    assert_eq!(admin.cmd(&["COPY", "src", "d", "DB", "1"]), ":1\r\n");
+    assert_eq!(
+        reader.reply(),
+        "*1\r\n*2\r\n$1\r\nd\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    );
+}
