@@ -21,6 +21,10 @@ fn command_count_info_and_docs_errors() {
         "*2\r\n$-1\r\n$-1\r\n"
     );
     assert_eq!(a.cmd(&["COMMAND", "DOCS", "nosuch"]), "*0\r\n");
+    // A subcommand is named in full, as Redis names it.
+    assert!(a
+        .cmd(&["COMMAND", "DOCS", "client|kill"])
+        .starts_with("*2\r\n$11\r\nclient|kill\r\n"));
     assert_eq!(
         a.cmd(&["COMMAND", "FOO"]),
         "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n"

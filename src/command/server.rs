@@ -574,8 +574,10 @@ fn command_info(out: &mut Reply, spec: &CommandSpec) {
     spec.subcommands.iter().for_each(|s| command_info(out, s));
 }
 
+/// One command's entry in COMMAND DOCS, under its full name (`client|kill` for a subcommand,
+/// as Redis's `fullname`).
 fn command_docs(out: &mut Reply, spec: &CommandSpec) {
-    out.bulk(spec.name.rsplit('|').next().unwrap_or(spec.name).as_bytes());
+    out.bulk(spec.name.as_bytes());
     let has_subs = !spec.subcommands.is_empty();
     out.map(3 + has_subs as usize);
     out.bulk(b"summary");
