@@ -29,6 +29,9 @@ pub enum CommandError {
     WrongPass,
     #[error("ERR DB index is out of range")]
     DbIndexOutOfRange,
+    /// COPY or MOVE onto the very key they read (Redis's `shared.sameobjecterr`).
+    #[error("ERR source and destination objects are the same")]
+    SameObject,
     #[error("ERR no such key")]
     NoSuchKey,
     #[error("ERR MULTI calls can not be nested")]

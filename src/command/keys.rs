@@ -467,9 +467,7 @@ fn copy(
         }
     }
     if target == ctx.session.db && from == to {
-        return Err(CommandError::err(
-            "source and destination objects are the same",
-        ));
+        return Err(CommandError::SameObject);
     }
     // Two databases may be involved: no other command runs meanwhile.
     let _exclusive = ctx.gate_exclusive();
@@ -505,9 +503,7 @@ fn move_key(ctx: &mut Ctx, out: &mut Reply, key: Bytes, db: i64) -> CommandResul
     let target = target_db(ctx, db)?;
     let source = ctx.session.db;
     if target == source {
-        return Err(CommandError::err(
-            "source and destination objects are the same",
-        ));
+        return Err(CommandError::SameObject);
     }
     let _exclusive = ctx.gate_exclusive();
     let now = ctx.now;
