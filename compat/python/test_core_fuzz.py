@@ -6,8 +6,12 @@ errors and WATCH, goes to Herald and to a real redis-server, in RESP2 and in RES
 reply must be the same byte for byte.
 
 Values are chosen to hit Redis's edges (integers at the limits, empty strings, non-numbers);
-expiry times are far in the future or already past, so nothing depends on the clock except TTL
-and EXPIRETIME, whose large integers are blanked.
+expiry times are far in the future or already past, no two commands set the same relative
+duration, and EXPIRE's NX/XX/GT/LT conditions come with absolute deadlines (SET PX 100000000 then
+EXPIRE 100000 GT, or one EXPIRE repeated with GT, set the same deadline give or take the
+milliseconds between the commands, and the answer depended on whether both ran in the same
+millisecond), so nothing depends on the clock except TTL and EXPIRETIME, whose large integers are
+blanked.
 
 A failing seed prints the command, both replies and the commands before it on the same key.
 """
@@ -41,7 +45,7 @@ def commands(seed):
         if r < 0.12:
             op = ["SET", k, val()]
             for option in (["NX"], ["XX"], ["GET"], ["KEEPTTL"],
-                           ["EX", rnd.choice([1000, -1, 0])], ["PX", 100000000]):
+                           ["EX", rnd.choice([1000, -1, 0])], ["PX", 123456789]):
                 if rnd.random() < 0.15:
                     op += option
             ops.append(op)
@@ -82,10 +86,19 @@ def commands(seed):
         elif r < 0.49:
             ops.append(["TYPE", k])
         elif r < 0.55:
-            op = [rnd.choice(["EXPIRE", "PEXPIRE"]), k,
-                  rnd.choice(["100000", "200000", "-1", "0", "x"])]
-            if rnd.random() < 0.4:
-                op.append(rnd.choice(["NX", "XX", "GT", "LT"]))
+            if rnd.random() < 0.6:
+                op = [rnd.choice(["EXPIRE", "PEXPIRE"]), k,
+                      rnd.choice(["100000", "200000", "-1", "0", "x"])]
+            else:
+                # With a condition, absolute deadlines: a relative one repeated compares with
+                # itself give or take the milliseconds between the two commands.
+                if rnd.random() < 0.5:
+                    op = ["EXPIREAT", k, rnd.choice(["9999999999", "8888888888", "-1", "0", "x"])]
+                else:
+                    op = ["PEXPIREAT", k,
+                          rnd.choice(["9999999999000", "8888888888000", "1", "-1", "x"])]
+                if rnd.random() < 0.7:
+                    op.append(rnd.choice(["NX", "XX", "GT", "LT"]))
             ops.append(op)
         elif r < 0.58:
             ops.append(["PERSIST", k])
@@ -95,14 +108,14 @@ def commands(seed):
             ops.append(["SETNX", k, val()])
         elif r < 0.70:
             ops.append([rnd.choice(["SETEX", "PSETEX"]), k,
-                        rnd.choice(["100000", "0", "-1", "x"]), val()])
+                        rnd.choice(["300000", "0", "-1", "x"]), val()])
         elif r < 0.74:
             ops.append(["GETSET", k, val()])
         elif r < 0.80:
             op = ["GETEX", k]
             choice = rnd.random()
             if choice < 0.25:
-                op += ["EX", rnd.choice(["100000", "0", "x"])]
+                op += ["EX", rnd.choice(["400000", "0", "x"])]
             elif choice < 0.45:
                 op.append("PERSIST")
             elif choice < 0.55:
