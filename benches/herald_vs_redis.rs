@@ -780,7 +780,12 @@ fn herald_binary(root: &Path) -> PathBuf {
     if let Some(bin) = std::env::var_os("HERALD_BIN") {
         return PathBuf::from(bin);
     }
-    let status = Command::new(env!("CARGO"))
+    // `cargo bench` passes its own cargo in CARGO; run by hand, the `cargo` on PATH (rustup's
+    // proxy) is the one that knows the toolchain. The path `env!("CARGO")` recorded at build
+    // time bypasses the proxy, and rustup then takes a dependency's own rust-toolchain.toml
+    // (dashmap pins 1.85) for every rustc it starts.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
         .args(["build", "--release", "--quiet", "--bin", "herald"])
         .current_dir(root)
         .status()
