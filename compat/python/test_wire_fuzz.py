@@ -9,11 +9,12 @@ refuses outright (a multibulk count past 1024*1024, a bulk past 512 MB, an inlin
 64 KB, unbalanced quotes). The server then answers what it could parse: replies, Redis's
 `-ERR Protocol error: ...` and a close, or silence while it waits for the rest.
 
-Commands are chosen so that the replies do not depend on time or on the server's identity
-(no HELLO, INFO, CLIENT ID, `*` ids); the two servers see the same bytes in the same order, so
-their keyspaces stay alike across cases.
+Each seed runs in RESP2 and again on connections that said HELLO 3 first (its reply, which
+differs by design, is read and left out). Commands are chosen so that the replies do not depend
+on time or on the server's identity (no HELLO among them, no INFO, CLIENT ID or `*` ids); the
+two servers see the same bytes in the same order, so their keyspaces stay alike across cases.
 
-A failing case prints the seed, the case number and the bytes sent.
+A failing case prints the seed, the protocol, the case number and the bytes sent.
 """
 import random
 import re
@@ -22,9 +23,9 @@ import time
 
 import pytest
 
-from test_stream_fuzz import both  # noqa: F401  (fixture)
+from test_stream_fuzz import Raw, both  # noqa: F401  (fixture)
 
-SEEDS = range(1, 5)
+SEEDS = range(1, 4)
 CASES = 120
 # How long a server may stay silent before its answer is taken as complete.
 QUIET = 0.15
@@ -112,10 +113,16 @@ def case(rnd):
     return data
 
 
-def exchange(port, data):
-    """What the server sends back for `data`, and whether it closed the connection."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+def exchange(port, data, resp3=False):
+    """What the server sends back for `data`, and whether it closed the connection; with
+    `resp3`, on a connection that said HELLO 3 first (its reply, which names the server, is
+    read and left out)."""
+    conn = Raw(port)
+    sock = conn.sock
     try:
+        if resp3:
+            conn.call(["HELLO", "3"])
+            assert not conn.buf, "nothing but HELLO's reply yet"
         sock.sendall(data)
         got = b""
         deadline = time.time() + 5
@@ -148,17 +155,19 @@ def redis_knows(port, reply):
     return False
 
 
+@pytest.mark.parametrize("protocol", ["2", "3"])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_damaged_requests_get_what_redis_gives(both, seed):  # noqa: F811
+def test_damaged_requests_get_what_redis_gives(both, seed, protocol):  # noqa: F811
     herald, redis_server = both
+    resp3 = protocol == "3"
     for server in both:
         exchange(server.port, multibulk(["FLUSHALL"]))
     rnd = random.Random(seed)
     skipped = 0
     for n in range(CASES):
         data = case(rnd)
-        want = exchange(redis_server.port, data)
-        got = exchange(herald.port, data)
+        want = exchange(redis_server.port, data, resp3)
+        got = exchange(herald.port, data, resp3)
         if got != want and redis_knows(redis_server.port, got[0]):
             # What Redis ran may have changed its keys: start both afresh.
             for server in both:
@@ -166,6 +175,6 @@ def test_damaged_requests_get_what_redis_gives(both, seed):  # noqa: F811
             skipped += 1
             assert skipped <= CASES // 20, f"seed {seed}: too many cases hit Redis-only commands"
             continue
-        assert got == want, (f"seed {seed} case {n}: sent {data[:300]!r}\n"
+        assert got == want, (f"seed {seed} RESP{protocol} case {n}: sent {data[:300]!r}\n"
                              f"redis:  {want[0][:500]!r} closed={want[1]}\n"
                              f"herald: {got[0][:500]!r} closed={got[1]}")
