@@ -1,6 +1,7 @@
 """Differential fuzzing of streams and consumer groups: the same random sequence of XADD, XDEL,
-XTRIM, XGROUP, XREADGROUP, XACK, XCLAIM, XAUTOCLAIM, XPENDING, XINFO and XRANGE commands goes to
-Herald and to a real redis-server, and every raw RESP2 reply must be the same byte for byte.
+XTRIM, XGROUP, XREADGROUP, XACK, XCLAIM, XAUTOCLAIM, XPENDING, XINFO, XRANGE and COPY (a whole
+stream over the other key) commands goes to Herald and to a real redis-server, and every raw
+RESP2 reply must be the same byte for byte.
 
 Explicit entry ids keep the runs deterministic. What is normalised, and why:
 - XPENDING's idle times (every other integer of its extended form): they move with the clock;
@@ -169,6 +170,10 @@ def commands(seed):
             out.append(["XINFO", "GROUPS", key])
         elif r < 0.97:
             out.append(["XINFO", "STREAM", key])
+        elif rnd.random() < 0.4:
+            # A whole stream, groups and pending entries included, copied over the other key.
+            other = "t" if key == "s" else "s"
+            out.append(["COPY", key, other] + (["REPLACE"] if rnd.random() < 0.8 else []))
         elif rnd.random() < 0.5:
             out.append(["XRANGE", key, "-", "+"])
         else:
