@@ -187,52 +187,16 @@ impl Number {
     /// `strtold`'s decimal form: digits with an optional point (at least one digit), then an
     /// optional `e` exponent, which must have digits to be part of the number.
     fn decimal(s: &[u8]) -> Option<Number> {
-        let mut digits = Big::default();
-        // Up to nine digits gathered in a limb before they go into `digits` at once: a
-        // 5,000-digit argument costs a ninth of the big multiplications.
-        let (mut pending, mut pending_len) = (0u32, 0u32);
-        let mut count = 0usize;
-        let mut exp10 = 0i64;
-        let mut i = 0;
-        let mut any = false;
-        let mut after_point = false;
-        while i < s.len() {
-            match s[i] {
-                c @ b'0'..=b'9' => {
-                    any = true;
-                    if after_point {
-                        exp10 -= 1;
-                    }
-                    if count > 0 || c != b'0' {
-                        pending = pending * 10 + u32::from(c - b'0');
-                        pending_len += 1;
-                        if pending_len == 9 {
-                            digits.mul_add_small(1_000_000_000, pending);
-                            (pending, pending_len) = (0, 0);
-                        }
-                        count += 1;
-                    }
-                }
-                b'.' if !after_point => after_point = true,
-                _ => break,
-            }
-            i += 1;
-        }
-        if !any {
-            return None;
-        }
-        if pending_len > 0 {
-            digits.mul_add_small(10u32.pow(pending_len), pending);
-        }
-        exp10 = exp10.saturating_add(exponent(&s[i..], b'e')?);
+        let m = Mantissa::read(s, 10)?;
+        let exp10 = exponent(&s[m.end..], b'e')?.saturating_sub(m.fraction_digits);
         let number = Number {
-            digits,
+            digits: m.digits,
             exp10,
             exp2: 0,
         };
         // Out of range either way whatever the rounding: spare the big powers of five.
-        let magnitude = count as i64 + exp10;
-        if count > 0 && !(-4952..=4934).contains(&magnitude) {
+        let magnitude = m.significant as i64 + exp10;
+        if m.significant > 0 && !(-4952..=4934).contains(&magnitude) {
             return Some(number.saturate(magnitude > 0));
         }
         Some(number)
@@ -241,45 +205,11 @@ impl Number {
     /// `strtold`'s hexadecimal form after `0x`: hex digits with an optional point (at least
     /// one digit), then an optional `p` binary exponent in decimal.
     fn hex(s: &[u8]) -> Option<Number> {
-        let mut digits = Big::default();
-        // As for decimals: up to seven hex digits gathered in a limb at a time.
-        let (mut pending, mut pending_len) = (0u32, 0u32);
-        let mut exp2 = 0i64;
-        let mut i = 0;
-        let mut any = false;
-        let mut after_point = false;
-        while i < s.len() {
-            match s[i] {
-                b'.' if !after_point => after_point = true,
-                c if c.is_ascii_hexdigit() => {
-                    any = true;
-                    let v = (c as char).to_digit(16).unwrap_or(0);
-                    if !digits.is_zero() || pending != 0 || v != 0 {
-                        pending = pending << 4 | v;
-                        pending_len += 1;
-                        if pending_len == 7 {
-                            digits.mul_add_small(1 << 28, pending);
-                            (pending, pending_len) = (0, 0);
-                        }
-                    }
-                    if after_point {
-                        exp2 -= 4;
-                    }
-                }
-                _ => break,
-            }
-            i += 1;
-        }
-        if !any {
-            return None;
-        }
-        if pending_len > 0 {
-            digits.mul_add_small(1 << (4 * pending_len), pending);
-        }
-        exp2 = exp2.saturating_add(exponent(&s[i..], b'p')?);
-        let magnitude = digits.bit_len() as i64 + exp2;
+        let m = Mantissa::read(s, 16)?;
+        let exp2 = exponent(&s[m.end..], b'p')?.saturating_sub(4 * m.fraction_digits);
+        let magnitude = m.digits.bit_len() as i64 + exp2;
         let number = Number {
-            digits,
+            digits: m.digits,
             exp10: 0,
             exp2,
         };
@@ -317,6 +247,61 @@ impl Number {
             let den = Big::pow5((-self.exp10) as u32);
             round(negative, &self.digits, Some(&den), self.exp2 + self.exp10)
         }
+    }
+}
+
+/// A literal's digits, with an optional point among them, read in `radix` (10 or 16).
+struct Mantissa {
+    /// The digits as one integer, the point ignored.
+    digits: Big,
+    /// Digits from the first non-zero one on.
+    significant: usize,
+    /// Digits after the point (the integer is that many places too large).
+    fraction_digits: i64,
+    /// Where the digits end in the literal.
+    end: usize,
+}
+
+impl Mantissa {
+    /// `None` without a single digit. Digits are gathered in a limb as many at a time as fit
+    /// (nine decimal, seven hex) before going into the big integer: a 5,000-digit argument
+    /// costs that fraction of the big multiplications.
+    fn read(s: &[u8], radix: u32) -> Option<Mantissa> {
+        let per_limb = if radix == 10 { 9 } else { 7 };
+        let mut m = Mantissa {
+            digits: Big::default(),
+            significant: 0,
+            fraction_digits: 0,
+            end: 0,
+        };
+        let (mut pending, mut pending_len) = (0u32, 0u32);
+        let (mut any, mut after_point) = (false, false);
+        while let Some(&c) = s.get(m.end) {
+            if c == b'.' && !after_point {
+                after_point = true;
+            } else if let Some(v) = (c as char).to_digit(radix) {
+                any = true;
+                if after_point {
+                    m.fraction_digits += 1;
+                }
+                if m.significant > 0 || v != 0 {
+                    m.significant += 1;
+                    pending = pending * radix + v;
+                    pending_len += 1;
+                    if pending_len == per_limb {
+                        m.digits.mul_add_small(radix.pow(per_limb), pending);
+                        (pending, pending_len) = (0, 0);
+                    }
+                }
+            } else {
+                break;
+            }
+            m.end += 1;
+        }
+        if pending_len > 0 {
+            m.digits.mul_add_small(radix.pow(pending_len), pending);
+        }
+        any.then_some(m)
     }
 }
 
