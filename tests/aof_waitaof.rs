@@ -7,7 +7,7 @@ mod aof_support;
 mod common;
 
 use aof_support::{info_field, start, wait_rewrite_done, Scratch};
-use common::{blocked_clients, wait_until, Raw, TestServer};
+use common::{send_until_blocked, Raw, TestServer};
 
 const PAIR_1_0: &str = "*2\r\n:1\r\n:0\r\n";
 const PAIR_0_0: &str = "*2\r\n:0\r\n:0\r\n";
@@ -16,11 +16,7 @@ const PAIR_0_0: &str = "*2\r\n:0\r\n:0\r\n";
 /// blocked client from another connection: the command waited rather than answered at once.
 fn reply_after_waiting(server: &TestServer, raw: &mut Raw, command: &[&str]) -> String {
     let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
-    raw.send_cmd(&args);
-    let mut other = server.raw();
-    wait_until("the command to wait", || {
-        blocked_clients(&mut other) == "blocked_clients:1"
-    });
+    send_until_blocked(raw, &mut server.raw(), &common::encode(&args));
     raw.reply()
 }
 
@@ -68,11 +64,12 @@ fn a_waiting_waitaof_gets_an_error_when_the_aof_is_turned_off() {
     let server = start(&dir, &["--appendfsync", "no"]);
     let mut waiter = server.raw();
     waiter.cmd(&["SET", "k", "v"]);
-    waiter.send(&common::encode(&[b"WAITAOF", b"1", b"0", b"0"]));
     let mut other = server.raw();
-    wait_until("WAITAOF to wait", || {
-        blocked_clients(&mut other) == "blocked_clients:1"
-    });
+    send_until_blocked(
+        &mut waiter,
+        &mut other,
+        &common::encode(&[b"WAITAOF", b"1", b"0", b"0"]),
+    );
     assert_eq!(other.cmd(&["CONFIG", "SET", "appendonly", "no"]), "+OK\r\n");
     assert_eq!(
         waiter.reply(),

@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{blocked_clients, wait_until, Raw, TestServer};
+use common::{blocked_clients, encode, send_until_blocked, wait_until, Raw, TestServer};
 use redis::streams::{StreamAutoClaimOptions, StreamReadOptions, StreamReadReply};
 use redis::Commands;
 
@@ -108,10 +108,11 @@ fn blocked_xread_wakes_on_xadd_and_is_counted_meanwhile() {
     let mut admin = server.raw();
     admin.cmd(&["XADD", "s", "1-1", "f", "v"]);
     let mut reader = server.raw();
-    reader.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]);
-    wait_until("the reader to block", || {
-        blocked_clients(&mut admin) == "blocked_clients:1"
-    });
+    send_until_blocked(
+        &mut reader,
+        &mut admin,
+        &encode(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]),
+    );
     assert!(admin.cmd(&["CLIENT", "LIST"]).contains("flags=b"));
     assert!(
         reader.is_silent(Duration::from_millis(300)),
@@ -124,10 +125,11 @@ fn blocked_xread_wakes_on_xadd_and_is_counted_meanwhile() {
     );
     assert_eq!(blocked_clients(&mut admin), "blocked_clients:0");
     // Commands pipelined behind a blocked read run once it is answered.
-    reader.send(b"XREAD BLOCK 0 STREAMS s $\r\nPING\r\n");
-    wait_until("the reader to block again", || {
-        blocked_clients(&mut admin) == "blocked_clients:1"
-    });
+    send_until_blocked(
+        &mut reader,
+        &mut admin,
+        b"XREAD BLOCK 0 STREAMS s $\r\nPING\r\n",
+    );
     admin.cmd(&["XADD", "s", "3-1", "f", "v"]);
     assert!(reader.reply().contains("3-1"));
     assert_eq!(reader.reply(), "+PONG\r\n");
@@ -170,10 +172,7 @@ fn client_unblock_ends_a_blocked_read() {
             "XREAD BLOCK 0 STREAMS s $\r\nPING\r\n",
             "XREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\nPING\r\n",
         ] {
-            reader.send(read.as_bytes());
-            wait_until("the reader to block", || {
-                blocked_clients(&mut admin) == "blocked_clients:1"
-            });
+            send_until_blocked(&mut reader, &mut admin, read.as_bytes());
             let mut unblock = vec!["CLIENT", "UNBLOCK", id.as_str()];
             unblock.extend(reason);
             assert_eq!(admin.cmd(&unblock), ":1\r\n");
@@ -183,10 +182,7 @@ fn client_unblock_ends_a_blocked_read() {
         }
     }
     // A WAIT (no replicas) is ended with its count so far.
-    reader.send_cmd(&[b"WAIT", b"1", b"0"]);
-    wait_until("WAIT to block", || {
-        blocked_clients(&mut admin) == "blocked_clients:1"
-    });
+    send_until_blocked(&mut reader, &mut admin, &encode(&[b"WAIT", b"1", b"0"]));
     assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]), ":1\r\n");
     assert_eq!(reader.reply(), ":0\r\n");
     assert!(admin
@@ -256,10 +252,11 @@ fn a_blocked_client_that_disconnects_leaves_no_trace() {
     let server = TestServer::start(&[]);
     let mut admin = server.raw();
     let mut reader = server.raw();
-    reader.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]);
-    wait_until("the reader to block", || {
-        blocked_clients(&mut admin) == "blocked_clients:1"
-    });
+    send_until_blocked(
+        &mut reader,
+        &mut admin,
+        &encode(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]),
+    );
     drop(reader);
     wait_until("the reader to leave", || {
         blocked_clients(&mut admin) == "blocked_clients:0"
@@ -285,20 +282,14 @@ fn blocked_group_readers_fail_when_their_group_or_stream_goes() {
         b"s",
         b">",
     ];
-    reader.send_cmd(&read);
-    wait_until("the reader to block", || {
-        blocked_clients(&mut admin) == "blocked_clients:1"
-    });
+    send_until_blocked(&mut reader, &mut admin, &encode(&read));
     admin.cmd(&["XGROUP", "DESTROY", "s", "g"]);
     assert_eq!(
         reader.reply(),
         "-NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option\r\n"
     );
     admin.cmd(&["XGROUP", "CREATE", "s", "g", "$"]);
-    reader.send_cmd(&read);
-    wait_until("the reader to block", || {
-        blocked_clients(&mut admin) == "blocked_clients:1"
-    });
+    send_until_blocked(&mut reader, &mut admin, &encode(&read));
     admin.cmd(&["SET", "s", "not a stream any more"]);
     assert_eq!(
         reader.reply(),
@@ -429,20 +420,11 @@ fn move_and_copy_wake_blocked_readers_in_both_databases() {
     let mut admin = server.raw();
     let mut reader = server.raw();
     admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
-    reader.send_cmd(&[
-        b"XREADGROUP",
-        b"GROUP",
-        b"g",
-        b"c",
-        b"BLOCK",
-        b"0",
-        b"STREAMS",
-        b"s",
-        b">",
-    ]);
-    wait_until("the group reader to block", || {
-        blocked_clients(&mut admin) == "blocked_clients:1"
-    });
+    send_until_blocked(
+        &mut reader,
+        &mut admin,
+        b"XREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\n",
+    );
     assert_eq!(admin.cmd(&["MOVE", "s", "1"]), ":1\r\n");
     assert_eq!(
         reader.reply(),
@@ -450,10 +432,11 @@ fn move_and_copy_wake_blocked_readers_in_both_databases() {
     );
     reader.cmd(&["SELECT", "1"]);
     admin.cmd(&["XADD", "src", "5-1", "f", "v"]);
-    reader.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"d", b"$"]);
-    wait_until("the reader to block", || {
-        blocked_clients(&mut admin) == "blocked_clients:1"
-    });
+    send_until_blocked(
+        &mut reader,
+        &mut admin,
+        &encode(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"d", b"$"]),
+    );
     assert_eq!(admin.cmd(&["COPY", "src", "d", "DB", "1"]), ":1\r\n");
     assert_eq!(
         reader.reply(),

@@ -402,6 +402,15 @@ pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// Sends `request` (one command or several pipelined) on `raw`, then waits until `admin` sees
+/// one client blocked: the first command is waiting (XREAD BLOCK, WAIT, WAITAOF ...).
+pub fn send_until_blocked(raw: &mut Raw, admin: &mut Raw, request: &[u8]) {
+    raw.send(request);
+    wait_until("the command to block", || {
+        blocked_clients(admin) == "blocked_clients:1"
+    });
+}
+
 /// INFO's `blocked_clients:<n>` line.
 pub fn blocked_clients(c: &mut Raw) -> String {
     let info = c.cmd(&["INFO", "clients"]);
