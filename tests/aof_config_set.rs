@@ -6,11 +6,13 @@
 mod aof_support;
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aof_support::{block_rewrites, fill_keys, info_field, read, start, wait_rewrite_done, Scratch};
+use aof_support::{
+    block_rewrites, fill_keys, info_field, read, start, wait_rewrite_done, Scratch, Writers,
+};
 use common::{running, spawn_binary, wait_until, Raw, TestServer};
 
 /// Every key of databases 0 and 3 with its type, value, deadline, and for streams their
@@ -64,6 +66,25 @@ fn fill(raw: &mut Raw) {
     raw.cmd(&["SELECT", "0"]);
 }
 
+/// Restarts on `dir` and asserts that the server then holds exactly `before` (as [`dump`] shows
+/// it); returns the server for further queries.
+fn restarted_holding(dir: &Scratch, before: &[String]) -> (TestServer, Raw) {
+    let server = start(dir, &[]);
+    let mut raw = server.raw();
+    let after = dump(&mut raw);
+    let differing: Vec<_> = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b != a)
+        .take(3)
+        .collect();
+    assert!(
+        before.len() == after.len() && differing.is_empty(),
+        "{differing:.400?}"
+    );
+    (server, raw)
+}
+
 #[test]
 fn turned_on_at_run_time_the_file_holds_the_state_and_every_write_after() {
     let dir = Scratch::new("config-on");
@@ -84,29 +105,15 @@ fn turned_on_at_run_time_the_file_holds_the_state_and_every_write_after() {
 
         // Writers keep going across the switch: what they did while the rewrite ran reaches
         // the file through the rewrite's buffer, what they did after through the writer.
-        let stop = Arc::new(AtomicBool::new(false));
         let acknowledged = Arc::new(AtomicU64::new(0));
-        let writers: Vec<_> = (0..2)
-            .map(|t| {
-                let (addr, stop, acknowledged) = (server.addr, stop.clone(), acknowledged.clone());
-                std::thread::spawn(move || {
-                    let mut raw = Raw::connect(addr);
-                    for n in 0..20_000 {
-                        if stop.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        assert_eq!(
-                            raw.cmd(&["INCR", &format!("w{t}")]),
-                            format!(":{}\r\n", n + 1)
-                        );
-                        assert!(raw
-                            .cmd(&["XADD", "q", "*", "t", &t.to_string()])
-                            .starts_with('$'));
-                        acknowledged.fetch_add(1, Ordering::Relaxed);
-                    }
-                })
-            })
-            .collect();
+        let counted = acknowledged.clone();
+        let writers = Writers::start(server.addr, 2, 20_000, move |raw, t, n| {
+            assert_eq!(raw.cmd(&["INCR", &format!("w{t}")]), format!(":{n}\r\n"));
+            assert!(raw
+                .cmd(&["XADD", "q", "*", "t", &t.to_string()])
+                .starts_with('$'));
+            counted.fetch_add(1, Ordering::Relaxed);
+        });
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
         assert_eq!(
@@ -116,8 +123,7 @@ fn turned_on_at_run_time_the_file_holds_the_state_and_every_write_after() {
         assert_eq!(info_field(&mut raw, "aof_enabled"), "1");
         wait_rewrite_done(&mut raw, 1);
         std::thread::sleep(Duration::from_millis(50));
-        stop.store(true, Ordering::Relaxed);
-        writers.into_iter().for_each(|w| w.join().unwrap());
+        writers.stop();
         assert_eq!(info_field(&mut raw, "aof_last_bgrewrite_status"), "ok");
         // Turning it on again changes nothing.
         assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
@@ -130,19 +136,7 @@ fn turned_on_at_run_time_the_file_holds_the_state_and_every_write_after() {
         text.starts_with("*2\r\n$6\r\nSELECT\r\n"),
         "a rewritten file: {text:.80}"
     );
-    let server = start(&dir, &[]);
-    let mut raw = server.raw();
-    let after = dump(&mut raw);
-    let differing: Vec<_> = before
-        .iter()
-        .zip(&after)
-        .filter(|(b, a)| b != a)
-        .take(3)
-        .collect();
-    assert!(
-        before.len() == after.len() && differing.is_empty(),
-        "{differing:.300?}"
-    );
+    let (_server, mut raw) = restarted_holding(&dir, &before);
     let incremented = common::int(&raw.cmd(&["INCRBY", "w0", "0"]))
         + common::int(&raw.cmd(&["INCRBY", "w1", "0"]));
     assert_eq!(incremented as u64, acknowledged);
@@ -372,42 +366,30 @@ fn toggled_under_load_the_file_ends_holding_exactly_the_state() {
         let server = TestServer::start(&["--dir", dir.path(), "--hz", "100"]);
         let mut raw = server.raw();
         raw.cmd(&["XGROUP", "CREATE", "q", "g", "$", "MKSTREAM"]);
-        let stop = Arc::new(AtomicBool::new(false));
-        let writers: Vec<_> = (0..3)
-            .map(|t| {
-                let (addr, stop) = (server.addr, stop.clone());
-                std::thread::spawn(move || {
-                    let mut raw = Raw::connect(addr);
-                    let mut n = 0u64;
-                    while !stop.load(Ordering::Relaxed) && n < 50_000 {
-                        n += 1;
-                        raw.cmd(&["INCR", &format!("w{t}")]);
-                        raw.cmd(&["SET", &format!("x{t}:{}", n % 50), &n.to_string()]);
-                        raw.cmd(&["XADD", "q", "*", "t", &t.to_string()]);
-                        if n % 5 == 0 {
-                            let read = raw.cmd(&[
-                                "XREADGROUP",
-                                "GROUP",
-                                "g",
-                                &format!("c{t}"),
-                                "COUNT",
-                                "2",
-                                "STREAMS",
-                                "q",
-                                ">",
-                            ]);
-                            if let Some(at) = read.find("$15\r\n").or_else(|| read.find("$16\r\n"))
-                            {
-                                let id = read[at..].split("\r\n").nth(1).unwrap_or_default();
-                                if n % 10 == 0 {
-                                    raw.cmd(&["XACK", "q", "g", id]);
-                                }
-                            }
-                        }
+        let writers = Writers::start(server.addr, 3, 50_000, |raw, t, n| {
+            raw.cmd(&["INCR", &format!("w{t}")]);
+            raw.cmd(&["SET", &format!("x{t}:{}", n % 50), &n.to_string()]);
+            raw.cmd(&["XADD", "q", "*", "t", &t.to_string()]);
+            if n % 5 == 0 {
+                let read = raw.cmd(&[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    &format!("c{t}"),
+                    "COUNT",
+                    "2",
+                    "STREAMS",
+                    "q",
+                    ">",
+                ]);
+                if let Some(at) = read.find("$15\r\n").or_else(|| read.find("$16\r\n")) {
+                    let id = read[at..].split("\r\n").nth(1).unwrap_or_default();
+                    if n % 10 == 0 {
+                        raw.cmd(&["XACK", "q", "g", id]);
                     }
-                })
-            })
-            .collect();
+                }
+            }
+        });
         for i in 0..20 {
             let value = if i % 2 == 0 { "yes" } else { "no" };
             assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", value]), "+OK\r\n");
@@ -420,22 +402,9 @@ fn toggled_under_load_the_file_ends_holding_exactly_the_state() {
                 && dir.aof().exists()
         });
         std::thread::sleep(Duration::from_millis(50));
-        stop.store(true, Ordering::Relaxed);
-        writers.into_iter().for_each(|w| w.join().unwrap());
+        writers.stop();
         assert_eq!(info_field(&mut raw, "aof_enabled"), "1");
         dump(&mut raw)
     };
-    let server = start(&dir, &[]);
-    let mut raw = server.raw();
-    let after = dump(&mut raw);
-    let differing: Vec<_> = before
-        .iter()
-        .zip(&after)
-        .filter(|(b, a)| b != a)
-        .take(3)
-        .collect();
-    assert!(
-        before.len() == after.len() && differing.is_empty(),
-        "{differing:.400?}"
-    );
+    restarted_holding(&dir, &before);
 }

@@ -5,11 +5,9 @@
 mod aof_support;
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use aof_support::{block_rewrites, info_field, read, start, wait_rewrite_done, Scratch};
+use aof_support::{block_rewrites, info_field, read, start, wait_rewrite_done, Scratch, Writers};
 use common::{Raw, TestServer};
 
 /// Every key with its type, value, deadline, and for streams their groups and pending summary.
@@ -56,35 +54,24 @@ fn bgrewriteaof_while_writes_continue_then_a_restart_finds_the_same_state() {
         raw.cmd(&["SELECT", "0"]);
         let size_before: u64 = info_field(&mut raw, "aof_current_size").parse().unwrap();
 
-        let stop = Arc::new(AtomicBool::new(false));
-        let writers: Vec<_> = (0..3)
-            .map(|t| {
-                let (addr, stop) = (server.addr, stop.clone());
-                std::thread::spawn(move || {
-                    let mut raw = Raw::connect(addr);
-                    let mut n = 0;
-                    while !stop.load(Ordering::Relaxed) && n < 20_000 {
-                        n += 1;
-                        raw.cmd(&["INCR", &format!("w{t}")]);
-                        raw.cmd(&["SET", &format!("x{t}:{}", n % 100), &n.to_string()]);
-                        raw.cmd(&["XADD", "q", "*", "t", &t.to_string()]);
-                        if n % 7 == 0 {
-                            raw.cmd(&[
-                                "XREADGROUP",
-                                "GROUP",
-                                "g",
-                                "c",
-                                "COUNT",
-                                "2",
-                                "STREAMS",
-                                "q",
-                                ">",
-                            ]);
-                        }
-                    }
-                })
-            })
-            .collect();
+        let writers = Writers::start(server.addr, 3, 20_000, |raw, t, n| {
+            raw.cmd(&["INCR", &format!("w{t}")]);
+            raw.cmd(&["SET", &format!("x{t}:{}", n % 100), &n.to_string()]);
+            raw.cmd(&["XADD", "q", "*", "t", &t.to_string()]);
+            if n % 7 == 0 {
+                raw.cmd(&[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c",
+                    "COUNT",
+                    "2",
+                    "STREAMS",
+                    "q",
+                    ">",
+                ]);
+            }
+        });
         std::thread::sleep(Duration::from_millis(100));
         assert_eq!(
             raw.cmd(&["BGREWRITEAOF"]),
@@ -92,8 +79,7 @@ fn bgrewriteaof_while_writes_continue_then_a_restart_finds_the_same_state() {
         );
         wait_rewrite_done(&mut raw, 1);
         std::thread::sleep(Duration::from_millis(100));
-        stop.store(true, Ordering::Relaxed);
-        writers.into_iter().for_each(|w| w.join().unwrap());
+        writers.stop();
         assert_eq!(info_field(&mut raw, "aof_last_bgrewrite_status"), "ok");
         let base: u64 = info_field(&mut raw, "aof_base_size").parse().unwrap();
         assert!(base > 0 && base < size_before * 50);

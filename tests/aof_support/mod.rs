@@ -3,8 +3,10 @@
 //! a large file to catch a replay in progress.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::common::{Raw, TestServer};
@@ -109,5 +111,45 @@ pub fn fill_keys(raw: &mut Raw, batches: usize, value: &[u8]) {
             raw.send_cmd(&[b"SET", format!("k{batch}:{i}").as_bytes(), value]);
         }
         (0..1000).for_each(|_| assert_eq!(raw.reply(), "+OK\r\n"));
+    }
+}
+
+/// Client threads writing to a server while a test does something else to it (a rewrite, the
+/// AOF turned on or off): each runs `round(raw, thread, n)` for n = 1, 2, ... until stopped or
+/// `rounds` are done.
+pub struct Writers {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Writers {
+    pub fn start(
+        addr: SocketAddr,
+        count: usize,
+        rounds: u64,
+        round: impl Fn(&mut Raw, usize, u64) + Send + Sync + 'static,
+    ) -> Writers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let round = Arc::new(round);
+        let threads = (0..count)
+            .map(|t| {
+                let (stop, round) = (stop.clone(), round.clone());
+                std::thread::spawn(move || {
+                    let mut raw = Raw::connect(addr);
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) && n < rounds {
+                        n += 1;
+                        round(&mut raw, t, n);
+                    }
+                })
+            })
+            .collect();
+        Writers { stop, threads }
+    }
+
+    /// Stops the writers and waits for them; a writer's failed assertion fails the test here.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.threads.into_iter().for_each(|t| t.join().unwrap());
     }
 }
