@@ -100,6 +100,17 @@ impl<'a> Ctx<'a> {
         self.modified_in(self.session.db, class, event, key);
     }
 
+    /// Publishes the keyspace event of a change Redis does not count as a modification of the
+    /// key: consumer-group bookkeeping (XGROUP SETID, CREATECONSUMER, DELCONSUMER, CREATE on an
+    /// existing stream, a consumer made by a read or a claim) and XSETID. WATCH is not
+    /// broken and blocked readers are not woken, as in Redis, whose commands for these call
+    /// `notifyKeyspaceEvent` without `signalModifiedKey`.
+    pub fn notified(&self, class: u32, event: &str, key: &[u8]) {
+        self.state.announce_reaped();
+        self.state
+            .notify_keyspace_event(class, event, self.session.db, key);
+    }
+
     /// [`Ctx::modified`] for a key of another database (COPY ... DB).
     pub fn modified_in(&self, db: usize, class: u32, event: &str, key: &[u8]) {
         self.state.announce_reaped();

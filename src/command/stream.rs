@@ -701,7 +701,7 @@ impl StreamCommand {
                 let Some((last, added, max_deleted)) = done else {
                     return Err(CommandError::NoSuchKey);
                 };
-                ctx.modified(notify::STREAM, "xsetid", &key);
+                ctx.notified(notify::STREAM, "xsetid", &key);
                 ctx.propagate(&[
                     b"XSETID",
                     &key,
@@ -829,7 +829,7 @@ impl StreamCommand {
                     return Err(no_key_or_group(&key, &group));
                 };
                 if created {
-                    consumer_created(ctx, &key);
+                    ctx.notified(notify::STREAM, "xgroup-createconsumer", &key);
                 }
                 effects.iter().for_each(|e| ctx.propagate_owned(e));
                 out.array(claimed.len());
@@ -922,7 +922,7 @@ impl StreamCommand {
                     return Err(no_key_or_group(&key, &group));
                 };
                 if created {
-                    consumer_created(ctx, &key);
+                    ctx.notified(notify::STREAM, "xgroup-createconsumer", &key);
                 }
                 effects.iter().for_each(|e| ctx.propagate_owned(e));
                 out.array(3);
@@ -949,12 +949,12 @@ impl StreamCommand {
                 entries_read,
             } => {
                 let db = ctx.db();
-                match db.get(&key, ctx.now).as_deref().map(|e| &e.value) {
-                    Some(Value::Stream(_)) => {}
+                let made_stream = match db.get(&key, ctx.now).as_deref().map(|e| &e.value) {
+                    Some(Value::Stream(_)) => false,
                     Some(_) => return Err(CommandError::WrongType),
                     None if !mkstream => return Err(xgroup_key_missing()),
-                    None => {}
-                }
+                    None => true,
+                };
                 let id = id?;
                 let mut entry =
                     db.get_or_insert_with(&key, ctx.now, || Value::Stream(Box::default()));
@@ -971,7 +971,12 @@ impl StreamCommand {
                 let mut effect = group_position_effect(&key, &group, &created);
                 s.groups.insert(group, created);
                 drop(entry);
-                ctx.modified(notify::STREAM, "xgroup-create", &key);
+                // Only MKSTREAM making the key counts as a change of it (WATCH), as in Redis.
+                if made_stream {
+                    ctx.modified(notify::STREAM, "xgroup-create", &key);
+                } else {
+                    ctx.notified(notify::STREAM, "xgroup-create", &key);
+                }
                 // XGROUP CREATE key group <id> ENTRIESREAD <n> MKSTREAM: `$` resolved, and
                 // MKSTREAM always (harmless when the stream exists).
                 effect[1] = Bytes::from_static(b"CREATE");
@@ -992,7 +997,7 @@ impl StreamCommand {
                     g.entries_read = entries_read;
                     Ok(group_position_effect(&key, &group, g))
                 })??;
-                ctx.modified(notify::STREAM, "xgroup-setid", &key);
+                ctx.notified(notify::STREAM, "xgroup-setid", &key);
                 ctx.propagate_owned(&effect);
                 out.ok();
                 Ok(())
@@ -1003,7 +1008,10 @@ impl StreamCommand {
                     return Err(xgroup_key_missing());
                 };
                 if destroyed {
-                    ctx.modified(notify::STREAM, "xgroup-destroy", &key);
+                    // Readers blocked on the group are woken to answer NOGROUP (Redis's
+                    // signalKeyAsReady); WATCH is not broken.
+                    ctx.notified(notify::STREAM, "xgroup-destroy", &key);
+                    ctx.state.blocking.signal(ctx.session.db, &key);
                     ctx.propagate(&[b"XGROUP", b"DESTROY", &key, &group]);
                 }
                 out.int(destroyed as i64);
@@ -1013,7 +1021,7 @@ impl StreamCommand {
                 let now = ctx.now;
                 let created = write_group(ctx, &key, &group, |g, _| g.consumer(&consumer, now).1)?;
                 if created {
-                    ctx.modified(notify::STREAM, "xgroup-createconsumer", &key);
+                    ctx.notified(notify::STREAM, "xgroup-createconsumer", &key);
                     ctx.propagate_owned(&consumer_effect(&key, &group, &consumer));
                 }
                 out.int(created as i64);
@@ -1022,7 +1030,7 @@ impl StreamCommand {
             StreamCommand::GroupDelConsumer(key, group, consumer) => {
                 let deleted = write_group(ctx, &key, &group, |g, _| g.delete_consumer(&consumer))?;
                 if deleted.is_some() {
-                    ctx.modified(notify::STREAM, "xgroup-delconsumer", &key);
+                    ctx.notified(notify::STREAM, "xgroup-delconsumer", &key);
                     ctx.propagate(&[b"XGROUP", b"DELCONSUMER", &key, &group, &consumer]);
                 }
                 out.int(deleted.unwrap_or(0) as i64);
@@ -1562,15 +1570,10 @@ fn xread(
         }
     }
     for key in &created_in {
-        consumer_created(ctx, key);
+        ctx.notified(notify::STREAM, "xgroup-createconsumer", key);
     }
     effects.iter().for_each(|e| ctx.propagate_owned(e));
     if !replies.is_empty() {
-        if read.group.is_some() {
-            for r in &replies {
-                ctx.state.keyspace.touch(ctx.session.db, &r.key);
-            }
-        }
         write_read_reply(out, &replies);
         return Ok(());
     }
@@ -1590,13 +1593,6 @@ fn xread(
         _ => out.null_array(),
     }
     Ok(())
-}
-
-/// The keyspace event of a consumer that XREADGROUP, XCLAIM or XAUTOCLAIM created, as Redis's
-/// `streamCreateConsumer` publishes it (the same event XGROUP CREATECONSUMER has).
-fn consumer_created(ctx: &Ctx, key: &[u8]) {
-    ctx.state
-        .notify_keyspace_event(notify::STREAM, "xgroup-createconsumer", ctx.session.db, key);
 }
 
 fn no_key_or_group_read(key: &[u8], group: &[u8]) -> CommandError {
