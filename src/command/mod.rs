@@ -147,7 +147,7 @@ impl Command {
             Family::Transaction => {
                 Command::Transaction(transaction::TransactionCommand::parse(name, args)?)
             }
-            Family::PubSub => Command::PubSub(pubsub::PubSubCommand::parse(name, args)?),
+            Family::PubSub => Command::PubSub(pubsub::PubSubCommand::parse(name, owned)?),
             Family::Stream => Command::Stream(stream::StreamCommand::parse(name, owned)?),
         })
     }

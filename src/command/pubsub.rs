@@ -187,25 +187,30 @@ pub enum PubSubCommand {
 }
 
 impl PubSubCommand {
-    pub fn parse(name: &str, a: &[Bytes]) -> CommandResult<Self> {
-        let rest = || a[1..].to_vec();
+    /// Takes the arguments by value: channels and messages move into the command. (A clone of
+    /// an argument allocates a shared count and changes it atomically, see `protocol::request`.)
+    pub fn parse(name: &str, mut a: Vec<Bytes>) -> CommandResult<Self> {
+        let kind = match name {
+            "subscribe" | "unsubscribe" | "publish" => Kind::Channel,
+            "psubscribe" | "punsubscribe" => Kind::Pattern,
+            "ssubscribe" | "sunsubscribe" | "spublish" => Kind::ShardChannel,
+            _ => return parse_pubsub(&a),
+        };
         Ok(match name {
-            "subscribe" => PubSubCommand::Subscribe(Kind::Channel, rest()),
-            "psubscribe" => PubSubCommand::Subscribe(Kind::Pattern, rest()),
-            "ssubscribe" => PubSubCommand::Subscribe(Kind::ShardChannel, rest()),
-            "unsubscribe" => PubSubCommand::Unsubscribe(Kind::Channel, rest()),
-            "punsubscribe" => PubSubCommand::Unsubscribe(Kind::Pattern, rest()),
-            "sunsubscribe" => PubSubCommand::Unsubscribe(Kind::ShardChannel, rest()),
-            "publish" | "spublish" => PubSubCommand::Publish {
-                kind: if name == "publish" {
-                    Kind::Channel
-                } else {
-                    Kind::ShardChannel
-                },
-                channel: a[1].clone(),
-                message: a[2].clone(),
-            },
-            _ => parse_pubsub(a)?,
+            // The table checked the arity: exactly a channel and a message.
+            "publish" | "spublish" => {
+                let message = a.pop().unwrap_or_default();
+                let channel = a.pop().unwrap_or_default();
+                PubSubCommand::Publish {
+                    kind,
+                    channel,
+                    message,
+                }
+            }
+            "subscribe" | "psubscribe" | "ssubscribe" => {
+                PubSubCommand::Subscribe(kind, a.split_off(1))
+            }
+            _ => PubSubCommand::Unsubscribe(kind, a.split_off(1)),
         })
     }
 
