@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::client::{ClientHandle, Unblock};
+use crate::command::timing::Clock;
 use crate::command::{dispatch, Ctx};
 use crate::keyspace::now_ms;
 use crate::protocol::{Limits, Reply, RequestParser};
@@ -216,9 +217,10 @@ impl Connection {
                 .fetch_add(1, Relaxed);
             return Err(Close::Normal);
         }
-        // Two clock readings per batch, one more per command (see `Ctx::started`).
-        let clock = BatchClock::now();
-        let mut started = clock.instant;
+        // Two clock readings per batch, one more per command or run of fast commands (see
+        // `command::timing`).
+        let clock = Clock::now();
+        let mut started = clock.instant();
         while !self.session.close_after_reply {
             let limits = Limits {
                 max_bulk_len: self.state.settings.proto_max_bulk_len.load(Relaxed),
@@ -243,13 +245,9 @@ impl Connection {
                 }
             };
             let mut out = Reply::new(&mut self.replies, self.session.protocol);
-            let mut ctx = Ctx {
-                state: &self.state,
-                session: &mut self.session,
-                now: clock.unix_ms(started),
-                started,
-                in_exec: false,
-            };
+            let mut ctx = Ctx::at(&self.state, &mut self.session, clock);
+            ctx.started = started;
+            ctx.now = clock.unix_ms(started);
             dispatch(args, &mut ctx, &mut out);
             started = ctx.started;
             if self.session.is_blocked() {
@@ -257,6 +255,9 @@ impl Connection {
                 break;
             }
         }
+        let mut ctx = Ctx::at(&self.state, &mut self.session, clock);
+        ctx.started = started;
+        ctx.settle();
         let mut out = Reply::new(&mut self.replies, self.session.protocol);
         crate::command::pubsub::deliver_run(&self.state, &mut self.session, &mut out);
         if !self.replies.is_empty() {
@@ -302,6 +303,7 @@ impl Connection {
             let mut out = Reply::new(&mut self.replies, self.session.protocol);
             let mut ctx = Ctx::new(&self.state, &mut self.session);
             dispatch(blocked.args.clone(), &mut ctx, &mut out);
+            ctx.settle();
             if self.session.blocked.take().is_none() {
                 break Ok(());
             }
@@ -593,26 +595,6 @@ enum Waited {
     Timeout,
     /// CLIENT UNBLOCK ended it.
     Unblocked(Unblock),
-}
-
-/// Wall-clock milliseconds for the commands of a batch, derived from the monotonic reading each
-/// command takes anyway: vDSO clock reads are a measurable share of a pipelined PING.
-struct BatchClock {
-    unix_ms: u64,
-    instant: std::time::Instant,
-}
-
-impl BatchClock {
-    fn now() -> BatchClock {
-        BatchClock {
-            unix_ms: now_ms(),
-            instant: std::time::Instant::now(),
-        }
-    }
-
-    fn unix_ms(&self, at: std::time::Instant) -> u64 {
-        self.unix_ms + at.duration_since(self.instant).as_millis() as u64
-    }
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

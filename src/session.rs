@@ -84,6 +84,8 @@ pub struct Session {
     /// The AOF loader's session: runs while the server is loading, and its commands are
     /// replay, not traffic (no INFO stats, no MONITOR lines).
     pub replaying: bool,
+    /// Calls of a fast command not yet charged to INFO commandstats (see `command::timing`).
+    pub tally: crate::command::timing::Tally,
 }
 
 impl Session {
@@ -115,6 +117,7 @@ impl Session {
             reported: ("", 0),
             last_lookup: Default::default(),
             replaying: false,
+            tally: Default::default(),
         }
     }
 

@@ -674,6 +674,52 @@ fn commandstats_and_errorstats_lines_have_redis_format() {
     assert_eq!(after["total_commands_processed"], "2");
 }
 
+/// Runs of a fast command are charged to commandstats once per run (`command::timing`): the
+/// counts must still be exact, seen by the same pipeline's INFO and by another connection as
+/// soon as the replies have arrived.
+#[test]
+fn commandstats_count_every_call_of_a_pipelined_run() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    let mut pipeline = Vec::new();
+    for _ in 0..100 {
+        pipeline.extend(encode(&[b"PING"]));
+    }
+    for _ in 0..40 {
+        pipeline.extend(encode(&[b"PUBLISH", b"ch", b"m"]));
+    }
+    for _ in 0..3 {
+        pipeline.extend(encode(&[b"XADD", b"s", b"*", b"f", b"v"]));
+    }
+    pipeline.extend(encode(&[b"INFO", b"commandstats"]));
+    for _ in 0..70 {
+        pipeline.extend(encode(&[b"PING"]));
+    }
+    a.send(&pipeline);
+    let mut replies = Vec::new();
+    for _ in 0..214 {
+        replies.push(a.reply());
+    }
+    let calls = |stats: &str, command: &str| -> u64 {
+        let line = stats
+            .split("\r\n")
+            .find(|l| l.starts_with(&format!("cmdstat_{command}:calls=")))
+            .unwrap_or_else(|| panic!("no {command} in {stats}"));
+        line.split(['=', ',']).nth(1).unwrap().parse().unwrap()
+    };
+    let seen = &replies[143];
+    assert_eq!(calls(seen, "ping"), 100, "{seen}");
+    assert_eq!(calls(seen, "publish"), 40, "{seen}");
+    assert_eq!(calls(seen, "xadd"), 3, "{seen}");
+    assert!(replies[144..].iter().all(|r| r == "+PONG\r\n"));
+    let mut b = server.raw();
+    let stats = b.cmd(&["INFO", "commandstats"]);
+    assert_eq!(calls(&stats, "ping"), 170, "{stats}");
+    assert_eq!(calls(&stats, "info"), 1, "{stats}");
+    let processed = info_fields(&b.cmd(&["INFO", "stats"]))["total_commands_processed"].clone();
+    assert_eq!(processed, "215");
+}
+
 #[test]
 fn instantaneous_ops_per_sec_follows_the_load() {
     let server = TestServer::start(&[]);

@@ -12,6 +12,7 @@ pub mod server;
 pub mod stream;
 pub mod strings;
 pub mod table;
+pub mod timing;
 pub mod transaction;
 
 use std::sync::atomic::Ordering::Relaxed;
@@ -31,12 +32,15 @@ use table::{flags, CommandSpec, Entry, Family, Lookup};
 pub struct Ctx<'a> {
     pub state: &'a Arc<ServerState>,
     pub session: &'a mut Session,
-    /// Unix milliseconds at the start of the command: one clock reading per command, as Redis
-    /// caches `mstime()` so that a command sees one consistent "now".
+    /// Unix milliseconds at the start of the command, as Redis caches `mstime()` so that a
+    /// command sees one consistent "now". A run of fast commands shares one (see [`timing`]).
     pub now: u64,
-    /// When the command started, for INFO commandstats. In a pipelined batch it is the end of
-    /// the previous command ([`execute`] moves it on), so one clock reading serves both.
+    /// When the command, or the run of fast commands it belongs to, started, for INFO
+    /// commandstats. In a pipelined batch it is when the previous command was charged
+    /// ([`execute`] moves it on), so one clock reading serves both.
     pub started: Instant,
+    /// The batch's wall clock, from which `now` follows `started`.
+    pub clock: timing::Clock,
     /// EXEC already holds the keyspace gate exclusively for the commands it runs.
     pub in_exec: bool,
 }
@@ -44,13 +48,46 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// A context for one command outside a batch, reading both clocks.
     pub fn new(state: &'a Arc<ServerState>, session: &'a mut Session) -> Ctx<'a> {
+        Ctx::at(state, session, timing::Clock::now())
+    }
+
+    /// A context whose command starts at `clock`'s reading.
+    pub fn at(
+        state: &'a Arc<ServerState>,
+        session: &'a mut Session,
+        clock: timing::Clock,
+    ) -> Ctx<'a> {
         Ctx {
             state,
             session,
-            now: crate::keyspace::now_ms(),
-            started: Instant::now(),
+            now: clock.unix_ms(clock.instant()),
+            started: clock.instant(),
+            clock,
             in_exec: false,
         }
+    }
+
+    /// Charges the pending run of fast commands, if any, with the time since it started, and
+    /// starts the next command at a fresh clock reading. The connection calls it at the end of
+    /// a batch; [`execute`] before any command that does not join the run.
+    pub fn settle(&mut self) {
+        let Some((index, calls)) = self.session.tally.take() else {
+            return;
+        };
+        let ended = Instant::now();
+        let entry = &self.state.commands.entries()[index];
+        charge(
+            self.state,
+            entry,
+            u64::from(calls),
+            ended.duration_since(self.started),
+        );
+        self.restart(ended);
+    }
+
+    fn restart(&mut self, at: Instant) {
+        self.started = at;
+        self.now = self.clock.unix_ms(at);
     }
 
     pub fn db(&self) -> &'a crate::keyspace::Db {
@@ -266,7 +303,13 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
 
 /// Parses and applies a command that passed every check; also used by EXEC for queued commands.
 pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
-    let started = ctx.started;
+    // The AOF's replay is not traffic: Redis's loader bypasses `call()` and its stats.
+    let counted = !ctx.session.replaying;
+    // EXEC charges its commands one by one, as before: EXEC itself is not fast.
+    let tallied = counted && !ctx.in_exec && entry.spec.has(flags::FAST);
+    if counted && !(tallied && ctx.session.tally.continues(entry.index)) {
+        ctx.settle();
+    }
     let ordered = log_order(entry.spec, &args, ctx);
     let state = ctx.state;
     let monitored = (!state.monitors.is_empty()
@@ -276,17 +319,12 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     let result = Command::parse(entry, args).and_then(|command| command.execute(ctx, out));
     drop(ordered);
     state.announce_reaped();
-    let ended = Instant::now();
-    ctx.started = ended;
-    // The AOF's replay is not traffic: Redis's loader bypasses `call()` and its stats.
-    let counted = !ctx.session.replaying;
-    if counted {
-        entry.stats.calls.fetch_add(1, Relaxed);
-        entry
-            .stats
-            .usec
-            .fetch_add(whole_micros(ended.duration_since(started)), Relaxed);
-        state.stats.total_commands_processed.fetch_add(1, Relaxed);
+    if tallied {
+        ctx.session.tally.add(entry.index);
+    } else if counted {
+        let ended = Instant::now();
+        charge(state, entry, 1, ended.duration_since(ctx.started));
+        ctx.restart(ended);
     }
     if let Err(error) = result {
         if counted {
@@ -297,6 +335,16 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     if let Some(args) = monitored {
         feed_monitors(entry.spec, &args, ctx);
     }
+}
+
+/// Adds `calls` of `entry` that took `took` to INFO commandstats and stats.
+fn charge(state: &ServerState, entry: &Entry, calls: u64, took: std::time::Duration) {
+    entry.stats.calls.fetch_add(calls, Relaxed);
+    entry.stats.usec.fetch_add(whole_micros(took), Relaxed);
+    state
+        .stats
+        .total_commands_processed
+        .fetch_add(calls, Relaxed);
 }
 
 /// `Duration::as_micros` without its 128-bit division, once per command.

@@ -449,14 +449,17 @@ pub struct Entry {
     pub family: Family,
     /// The top-level command's name (`config` for `config|get`), which the family parses.
     pub command_name: &'static str,
+    /// Where the entry is in the table (see [`CommandTable::entries`]).
+    pub index: usize,
     pub stats: CommandStats,
     subcommands: NameMap,
 }
 
 impl Entry {
-    fn new(spec: &'static CommandSpec) -> Entry {
+    fn new(spec: &'static CommandSpec, index: usize) -> Entry {
         Entry {
             spec,
+            index,
             // WAIT and WAITAOF are `generic` in Redis's groups but wait on the server's AOF.
             family: match spec.name {
                 "wait" | "waitaof" => Family::Server,
@@ -526,11 +529,11 @@ impl Default for CommandTable {
         let mut by_name = NameMap::default();
         for spec in all() {
             let index = entries.len();
-            entries.push(Entry::new(spec));
+            entries.push(Entry::new(spec, index));
             by_name.insert(spec.name.as_bytes(), index);
             for sub in spec.subcommands {
                 let sub_index = entries.len();
-                entries.push(Entry::new(sub));
+                entries.push(Entry::new(sub, sub_index));
                 entries[index]
                     .subcommands
                     .insert(sub.short_name().as_bytes(), sub_index);
