@@ -194,13 +194,13 @@ impl Connection {
         }
     }
 
-    /// Accounts for `n` bytes read (INFO `total_net_input_bytes`, the idle timeout).
+    /// Accounts for `n` bytes read (INFO `total_net_input_bytes`). The idle timeout counts
+    /// from the batch that input starts (`run_batch` reads the clock anyway).
     fn took_input(&mut self, n: usize) {
         self.state
             .stats
             .total_net_input_bytes
             .fetch_add(n as u64, Relaxed);
-        self.last_input = Instant::now();
     }
 
     /// Runs every complete request in the input buffer, writing replies into `replies`.
@@ -221,6 +221,7 @@ impl Connection {
         // `command::timing`).
         let clock = Clock::now();
         let mut started = clock.instant();
+        self.last_input = started.into();
         while !self.session.close_after_reply {
             let limits = Limits {
                 max_bulk_len: self.state.settings.proto_max_bulk_len.load(Relaxed),

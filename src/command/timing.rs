@@ -9,16 +9,16 @@
 //! the counters are settled before any other command of the connection runs (INFO included)
 //! and before its replies are written.
 
-use std::time::Instant;
-
-use crate::keyspace::now_ms;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Most calls one run holds, so that a long pipeline still reads the clock now and then and its
-/// commands' "now" is never more than a few dozen fast commands old.
-const RUN_MAX: u32 = 32;
+/// commands' "now" is never more than about a hundred fast commands old.
+const RUN_MAX: u32 = 128;
 
 /// Wall-clock milliseconds for the commands of a batch, derived from the monotonic readings
-/// they take anyway, so a batch reads the wall clock once.
+/// they take anyway: a batch reads the clock once when it starts and once when it is charged.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     unix_ms: u64,
@@ -27,9 +27,10 @@ pub struct Clock {
 
 impl Clock {
     pub fn now() -> Clock {
+        let instant = Instant::now();
         Clock {
-            unix_ms: now_ms(),
-            instant: Instant::now(),
+            unix_ms: wall_ms_at(instant),
+            instant,
         }
     }
 
@@ -42,6 +43,38 @@ impl Clock {
     pub fn unix_ms(&self, at: Instant) -> u64 {
         self.unix_ms + at.saturating_duration_since(self.instant).as_millis() as u64
     }
+}
+
+/// How long the offset between the wall clock and the monotonic clock is trusted before it is
+/// read again: a step of the system clock (NTP, `date -s`) reaches deadlines within this.
+const WALL_REFRESH_US: u64 = 100_000;
+
+/// The monotonic clock's origin for [`wall_ms_at`].
+static ORIGIN: OnceLock<Instant> = OnceLock::new();
+/// Unix microseconds minus monotonic microseconds since [`ORIGIN`], as last read (wrapping).
+static WALL_OFFSET_US: AtomicU64 = AtomicU64::new(0);
+/// Monotonic microseconds when the offset was read, plus one (0: never).
+static WALL_READ_AT_US: AtomicU64 = AtomicU64::new(0);
+
+/// Unix milliseconds at the monotonic reading `at`: the monotonic time plus an offset to the
+/// wall clock re-read every [`WALL_REFRESH_US`], so that a batch reads one clock, not two.
+fn wall_ms_at(at: Instant) -> u64 {
+    let origin = *ORIGIN.get_or_init(Instant::now);
+    let mono_us = at.saturating_duration_since(origin).as_micros() as u64;
+    let read_at = WALL_READ_AT_US.load(Ordering::Acquire);
+    let offset = if read_at == 0 || mono_us.saturating_sub(read_at - 1) > WALL_REFRESH_US {
+        let unix_us = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        let offset = unix_us.wrapping_sub(mono_us);
+        // Threads racing here store offsets read a moment apart; any of them is right.
+        WALL_OFFSET_US.store(offset, Ordering::Relaxed);
+        WALL_READ_AT_US.store(mono_us + 1, Ordering::Release);
+        offset
+    } else {
+        WALL_OFFSET_US.load(Ordering::Relaxed)
+    };
+    mono_us.wrapping_add(offset) / 1000
 }
 
 /// Calls of one fast command that ran since the context's `started` and are not yet in its
@@ -89,6 +122,19 @@ mod tests {
         assert!(!tally.continues(3));
         assert_eq!(tally.take(), Some((3, RUN_MAX)));
         assert_eq!(tally.take(), None);
+    }
+
+    #[test]
+    fn the_batch_clock_agrees_with_the_wall_clock() {
+        for _ in 0..3 {
+            let before = crate::keyspace::now_ms();
+            let clock = Clock::now();
+            let after = crate::keyspace::now_ms();
+            let ms = clock.unix_ms(clock.instant());
+            // One millisecond for the truncation of the offset's two readings.
+            assert!(before <= ms + 1 && ms <= after + 1, "{before} {ms} {after}");
+            std::thread::sleep(std::time::Duration::from_millis(60));
+        }
     }
 
     #[test]
