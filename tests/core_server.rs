@@ -720,6 +720,31 @@ fn commandstats_count_every_call_of_a_pipelined_run() {
     assert_eq!(processed, "215");
 }
 
+/// `timeout`: a client idle that long is closed, counting from its last request; one that keeps
+/// sending is not, nor a subscriber (Redis exempts pub/sub clients).
+#[test]
+fn idle_clients_are_closed_after_the_timeout() {
+    let server = TestServer::start(&["--timeout", "1"]);
+    let mut idle = server.raw();
+    let mut sub = server.raw();
+    sub.cmd(&["SUBSCRIBE", "ch"]);
+    std::thread::sleep(Duration::from_millis(700));
+    // Not yet idle for a second: it is served, and its idle time starts again (1.4 s after
+    // it connected, 0.7 s after its last request).
+    assert_eq!(idle.cmd(&["PING"]), "+PONG\r\n");
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(idle.cmd(&["PING"]), "+PONG\r\n");
+    let mut busy = server.raw();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(busy.cmd(&["PING"]), "+PONG\r\n");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Closed: the read ends (it would fail on its 5 s read timeout otherwise).
+    assert_eq!(idle.read_to_close(), "");
+    assert_eq!(busy.cmd(&["PUBLISH", "ch", "m"]), ":1\r\n");
+}
+
 #[test]
 fn instantaneous_ops_per_sec_follows_the_load() {
     let server = TestServer::start(&[]);
