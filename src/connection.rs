@@ -217,8 +217,8 @@ impl Connection {
                 .fetch_add(1, Relaxed);
             return Err(Close::Normal);
         }
-        // Two clock readings per batch, one more per command or run of fast commands (see
-        // `command::timing`).
+        // One clock reading when the batch starts, and one per command that is not fast or per
+        // run of fast commands when it is charged (see `command::timing`).
         let clock = Clock::now();
         let mut started = clock.instant();
         self.last_input = started.into();
@@ -246,9 +246,7 @@ impl Connection {
                 }
             };
             let mut out = Reply::new(&mut self.replies, self.session.protocol);
-            let mut ctx = Ctx::at(&self.state, &mut self.session, clock);
-            ctx.started = started;
-            ctx.now = clock.unix_ms(started);
+            let mut ctx = Ctx::at(&self.state, &mut self.session, clock, started);
             dispatch(args, &mut ctx, &mut out);
             started = ctx.started;
             if self.session.is_blocked() {
@@ -256,9 +254,7 @@ impl Connection {
                 break;
             }
         }
-        let mut ctx = Ctx::at(&self.state, &mut self.session, clock);
-        ctx.started = started;
-        ctx.settle();
+        Ctx::at(&self.state, &mut self.session, clock, started).settle();
         let mut out = Reply::new(&mut self.replies, self.session.protocol);
         crate::command::pubsub::deliver_run(&self.state, &mut self.session, &mut out);
         if !self.replies.is_empty() {

@@ -46,22 +46,25 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// A context for one command outside a batch, reading both clocks.
+    /// A context for one command outside a batch, reading the clock.
     pub fn new(state: &'a Arc<ServerState>, session: &'a mut Session) -> Ctx<'a> {
-        Ctx::at(state, session, timing::Clock::now())
+        let clock = timing::Clock::now();
+        Ctx::at(state, session, clock, clock.instant())
     }
 
-    /// A context whose command starts at `clock`'s reading.
+    /// A context for a command of a batch read at `clock`, starting at `started` (a reading
+    /// taken since).
     pub fn at(
         state: &'a Arc<ServerState>,
         session: &'a mut Session,
         clock: timing::Clock,
+        started: Instant,
     ) -> Ctx<'a> {
         Ctx {
             state,
             session,
-            now: clock.unix_ms(clock.instant()),
-            started: clock.instant(),
+            now: clock.unix_ms(started),
+            started,
             clock,
             in_exec: false,
         }
