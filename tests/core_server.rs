@@ -724,21 +724,22 @@ fn commandstats_count_every_call_of_a_pipelined_run() {
 /// sending is not, nor a subscriber (Redis exempts pub/sub clients).
 #[test]
 fn idle_clients_are_closed_after_the_timeout() {
-    let server = TestServer::start(&["--timeout", "1"]);
+    // Margins of a second or more either way, so that a slow machine cannot flip the answer.
+    let server = TestServer::start(&["--timeout", "3"]);
     let mut idle = server.raw();
     let mut sub = server.raw();
     sub.cmd(&["SUBSCRIBE", "ch"]);
-    std::thread::sleep(Duration::from_millis(700));
-    // Not yet idle for a second: it is served, and its idle time starts again (1.4 s after
-    // it connected, 0.7 s after its last request).
+    std::thread::sleep(Duration::from_secs(2));
+    // Not yet idle for the timeout: it is served, and its idle time starts again (4 s after
+    // it connected, 2 s after its last request).
     assert_eq!(idle.cmd(&["PING"]), "+PONG\r\n");
-    std::thread::sleep(Duration::from_millis(700));
+    std::thread::sleep(Duration::from_secs(2));
     assert_eq!(idle.cmd(&["PING"]), "+PONG\r\n");
     let mut busy = server.raw();
     let started = Instant::now();
-    while started.elapsed() < Duration::from_millis(2500) {
+    while started.elapsed() < Duration::from_millis(4500) {
         assert_eq!(busy.cmd(&["PING"]), "+PONG\r\n");
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(500));
     }
     // Closed: the read ends (it would fail on its 5 s read timeout otherwise).
     assert_eq!(idle.read_to_close(), "");

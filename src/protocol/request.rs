@@ -2,8 +2,8 @@
 //! complete commands out.
 //!
 //! The parser keeps its place between reads (like Redis's `multibulklen`/`bulklen`), so a large
-//! argument arriving in many reads is scanned once, and each argument is split off the read buffer
-//! as a shared `Bytes` without copying.
+//! argument arriving in many reads is scanned once and split off the read buffer as a shared
+//! `Bytes` without copying; small arguments are copied out (see `RequestParser::next`).
 
 use bytes::{Buf, Bytes, BytesMut};
 
