@@ -4,7 +4,8 @@
 //! starts Herald and `redis-server --save '' --appendonly no` on free loopback ports, pinned to
 //! core 0 while this load generator pins itself to core 1, runs every scenario against both in
 //! turn (A B A B ..., so drift on a shared machine cancels), stops both by PID, and prints a
-//! table: scenario, Herald, Redis, ratio. Throughputs are also given per second of *server* CPU
+//! table: scenario, Herald, Redis, ratio of the medians (five rounds each, two with `--quick`)
+//! and the spread of the rounds' paired ratios. Throughputs are also given per second of *server* CPU
 //! time (utime + stime from /proc), so a saturated load generator cannot hide the server's
 //! efficiency. `--write` (implied without `--quick`) records the table in `benches/RESULTS.md`
 //! and a chart of the ratios in `benches/ratios.svg`.
@@ -833,7 +834,7 @@ fn main() {
         .args(["-cp", "1", &std::process::id().to_string()])
         .stdout(Stdio::null())
         .status();
-    let rounds = if quick { 2 } else { 3 };
+    let rounds = if quick { 2 } else { 5 };
     let span = if quick {
         Duration::from_millis(1500)
     } else {
@@ -1120,12 +1121,31 @@ fn main() {
         }
     }
     let mut table = String::new();
-    let _ = writeln!(table, "| Scenario | Herald | Redis | Herald / Redis |");
-    let _ = writeln!(table, "|---|---:|---:|---:|");
+    let _ = writeln!(
+        table,
+        "| Scenario | Herald | Redis | Herald / Redis | Rounds' ratios |"
+    );
+    let _ = writeln!(table, "|---|---:|---:|---:|---:|");
     let mut ratios = Vec::new();
     for r in &rows {
         let (h, re) = (median(&r.herald), median(&r.redis));
         let ratio = if re > 0.0 { h / re } else { 0.0 };
+        // Round i of each server ran back to back, so their ratio is one paired sample: the
+        // spread says how far this machine's noise moves a line within one run.
+        let paired: Vec<f64> = r
+            .herald
+            .iter()
+            .zip(&r.redis)
+            .filter(|(_, re)| **re > 0.0)
+            .map(|(h, re)| h / re)
+            .collect();
+        let spread = match (
+            paired.iter().copied().reduce(f64::min),
+            paired.iter().copied().reduce(f64::max),
+        ) {
+            (Some(lo), Some(hi)) => format!("{lo:.2}–{hi:.2}×"),
+            _ => String::new(),
+        };
         let fmt = |v: f64| {
             if v >= 100.0 {
                 format!("{v:.0}")
@@ -1145,14 +1165,15 @@ fn main() {
         };
         let _ = writeln!(
             table,
-            "| {} ({}, {}){} | {} | {} | {:.2}× |",
+            "| {} ({}, {}){} | {} | {} | {:.2}× | {} |",
             r.scenario,
             r.unit,
             better,
             notes,
             fmt(h),
             fmt(re),
-            ratio
+            ratio,
+            spread
         );
         ratios.push((r.scenario.clone(), ratio, r.higher_better));
     }
@@ -1185,7 +1206,7 @@ fn main() {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_default();
         let md = format!(
-            "# Benchmark results\n\nHerald (commit {commit}) against {redis_version}, measured by `cargo bench{}` on {date}.\nMachine: {machine}. Each server pinned to core 0, the load generator to core 1; {rounds} rounds per scenario, alternating which server goes first; medians shown. Ratios above 1 favour Herald for throughput, below 1 for latency and memory.\n\n{table}\n![ratios](ratios.svg)\n",
+            "# Benchmark results\n\nHerald (commit {commit}) against {redis_version}, measured by `cargo bench{}` on {date}.\nMachine: {machine}. Each server pinned to core 0, the load generator to core 1; {rounds} rounds per scenario, alternating which server goes first; medians shown, and the lowest and highest of the rounds' paired ratios (round i of Herald over round i of Redis). Ratios above 1 favour Herald for throughput, below 1 for latency and memory.\n\n{table}\n![ratios](ratios.svg)\n",
             if quick { " -- --quick" } else { "" }
         );
         std::fs::write(root.join("benches/RESULTS.md"), md).expect("write RESULTS.md");
