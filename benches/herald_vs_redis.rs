@@ -5,9 +5,9 @@
 //! core 0 while this load generator pins itself to core 1, runs every scenario against both in
 //! turn (A B A B ..., so drift on a shared machine cancels), stops both by PID, and prints a
 //! table: scenario, Herald, Redis, ratio of the medians (five rounds each, two with `--quick`)
-//! and the spread of the rounds' paired ratios. Throughputs are also given per second of *server* CPU
-//! time (utime + stime from /proc), so a saturated load generator cannot hide the server's
-//! efficiency. `--write` (implied without `--quick`) records the table in `benches/RESULTS.md`
+//! and the spread of the rounds' paired ratios. Throughputs are also given per second of
+//! *server* CPU time (utime + stime from /proc), so a saturated load generator cannot hide the
+//! server's efficiency. `--write` (implied without `--quick`) records the table in `benches/RESULTS.md`
 //! and a chart of the ratios in `benches/ratios.svg`.
 //!
 //! Every loop here is bounded by a count or a deadline.
