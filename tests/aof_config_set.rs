@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aof_support::{
-    block_rewrites, fill_keys, info_field, read, start, wait_rewrite_done, Scratch, Writers,
+    block_rewrites, fill_keys, info_field, read, read_new, start, wait_rewrite_done, Scratch,
+    Writers,
 };
 use common::{running, spawn_binary, wait_until, Raw, TestServer};
 
@@ -49,17 +50,7 @@ fn fill(raw: &mut Raw) {
         raw.cmd(&["XADD", "q", &format!("{i}-0"), "n", &i.to_string()]);
     }
     raw.cmd(&["XGROUP", "CREATE", "q", "g", "0"]);
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "c",
-        "COUNT",
-        "3",
-        "STREAMS",
-        "q",
-        ">",
-    ]);
+    read_new(raw, "c", 3);
     raw.cmd(&["XACK", "q", "g", "2-0"]);
     raw.cmd(&["SELECT", "3"]);
     raw.cmd(&["SET", "in3", "v"]);
@@ -371,17 +362,7 @@ fn toggled_under_load_the_file_ends_holding_exactly_the_state() {
             raw.cmd(&["SET", &format!("x{t}:{}", n % 50), &n.to_string()]);
             raw.cmd(&["XADD", "q", "*", "t", &t.to_string()]);
             if n % 5 == 0 {
-                let read = raw.cmd(&[
-                    "XREADGROUP",
-                    "GROUP",
-                    "g",
-                    &format!("c{t}"),
-                    "COUNT",
-                    "2",
-                    "STREAMS",
-                    "q",
-                    ">",
-                ]);
+                let read = read_new(raw, &format!("c{t}"), 2);
                 if let Some(at) = read.find("$15\r\n").or_else(|| read.find("$16\r\n")) {
                     let id = read[at..].split("\r\n").nth(1).unwrap_or_default();
                     if n % 10 == 0 {

@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use aof_support::{block_rewrites, info_field, read, start, wait_rewrite_done, Scratch, Writers};
+use aof_support::{
+    block_rewrites, info_field, read, read_new, start, wait_rewrite_done, Scratch, Writers,
+};
 use common::{Raw, TestServer};
 
 /// Every key with its type, value, deadline, and for streams their groups and pending summary.
@@ -59,17 +61,7 @@ fn bgrewriteaof_while_writes_continue_then_a_restart_finds_the_same_state() {
             raw.cmd(&["SET", &format!("x{t}:{}", n % 100), &n.to_string()]);
             raw.cmd(&["XADD", "q", "*", "t", &t.to_string()]);
             if n % 7 == 0 {
-                raw.cmd(&[
-                    "XREADGROUP",
-                    "GROUP",
-                    "g",
-                    "c",
-                    "COUNT",
-                    "2",
-                    "STREAMS",
-                    "q",
-                    ">",
-                ]);
+                read_new(raw, "c", 2);
             }
         });
         std::thread::sleep(Duration::from_millis(100));

@@ -104,6 +104,22 @@ pub fn block_rewrites(dir: &Scratch) -> PathBuf {
     blocker
 }
 
+/// `XREADGROUP GROUP g <consumer> COUNT <count> STREAMS q >`: the group read the AOF tests'
+/// writers and fixtures make on their stream `q`.
+pub fn read_new(raw: &mut Raw, consumer: &str, count: u32) -> String {
+    raw.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        consumer,
+        "COUNT",
+        &count.to_string(),
+        "STREAMS",
+        "q",
+        ">",
+    ])
+}
+
 /// Sets `batches` × 1000 keys `k<batch>:<i>` to `value`, pipelined a thousand at a time.
 pub fn fill_keys(raw: &mut Raw, batches: usize, value: &[u8]) {
     for batch in 0..batches {
