@@ -829,7 +829,7 @@ impl StreamCommand {
                     return Err(no_key_or_group(&key, &group));
                 };
                 if created {
-                    ctx.notified(notify::STREAM, "xgroup-createconsumer", &key);
+                    consumer_created(ctx, &key);
                 }
                 effects.iter().for_each(|e| ctx.propagate_owned(e));
                 out.array(claimed.len());
@@ -922,7 +922,7 @@ impl StreamCommand {
                     return Err(no_key_or_group(&key, &group));
                 };
                 if created {
-                    ctx.notified(notify::STREAM, "xgroup-createconsumer", &key);
+                    consumer_created(ctx, &key);
                 }
                 effects.iter().for_each(|e| ctx.propagate_owned(e));
                 out.array(3);
@@ -1021,7 +1021,7 @@ impl StreamCommand {
                 let now = ctx.now;
                 let created = write_group(ctx, &key, &group, |g, _| g.consumer(&consumer, now).1)?;
                 if created {
-                    ctx.notified(notify::STREAM, "xgroup-createconsumer", &key);
+                    consumer_created(ctx, &key);
                     ctx.propagate_owned(&consumer_effect(&key, &group, &consumer));
                 }
                 out.int(created as i64);
@@ -1570,7 +1570,7 @@ fn xread(
         }
     }
     for key in &created_in {
-        ctx.notified(notify::STREAM, "xgroup-createconsumer", key);
+        consumer_created(ctx, key);
     }
     effects.iter().for_each(|e| ctx.propagate_owned(e));
     if !replies.is_empty() {
@@ -1593,6 +1593,12 @@ fn xread(
         _ => out.null_array(),
     }
     Ok(())
+}
+
+/// The keyspace event of a consumer made by XGROUP CREATECONSUMER, XREADGROUP, XCLAIM or
+/// XAUTOCLAIM, as Redis's `streamCreateConsumer` publishes it (no change of the key: WATCH holds).
+fn consumer_created(ctx: &Ctx, key: &[u8]) {
+    ctx.notified(notify::STREAM, "xgroup-createconsumer", key);
 }
 
 fn no_key_or_group_read(key: &[u8], group: &[u8]) -> CommandError {
