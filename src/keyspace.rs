@@ -416,6 +416,12 @@ impl Keyspace {
         }
     }
 
+    /// Whether keys were reaped since the last [`Keyspace::take_reaped`]: one load, for the
+    /// check after every command.
+    pub fn has_reaped(&self) -> bool {
+        self.reaped.pending.load(Ordering::Acquire)
+    }
+
     /// Takes the keys that commands found expired (and removed) since the last call, as
     /// `(db, key)`; empty at the cost of one atomic load when there are none.
     pub fn take_reaped(&self) -> Vec<(usize, Bytes)> {

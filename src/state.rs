@@ -88,6 +88,9 @@ impl ServerState {
     /// Announces the keys commands found expired since the last call. Runs before a command's
     /// own keyspace events and after every command, so `expired` comes first, as in Redis.
     pub fn announce_reaped(&self) {
+        if !self.keyspace.has_reaped() {
+            return;
+        }
         for (db, key) in self.keyspace.take_reaped() {
             self.key_expired(db, &key);
         }

@@ -376,7 +376,7 @@ fn join_run(
         .session
         .publish_run
         .get_or_insert_with(|| PublishRun::new(kind, channel));
-    if run.add(message) {
+    if run.add(&message) {
         deliver_run(ctx.state, ctx.session, out);
     }
     Ok(())
@@ -395,9 +395,7 @@ pub fn deliver_run(state: &ServerState, session: &mut Session, out: &mut Reply) 
         .publishers
         .published(session.handle.id, crate::keyspace::now_ms);
     let (published, receivers) = run.deliver(&state.hub, &limit);
-    for _ in 0..published {
-        out.int(receivers as i64);
-    }
+    out.ints(receivers as i64, published);
 }
 
 /// One (un)subscribe confirmation; a missing name (nothing to unsubscribe from) is a null.

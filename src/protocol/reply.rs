@@ -88,6 +88,22 @@ impl<'a> Reply<'a> {
         self.header(b':', n);
     }
 
+    /// The integer `n`, `times` times over (the replies of a run of PUBLISHes), encoded once.
+    pub fn ints(&mut self, n: i64, times: usize) {
+        if times == 0 {
+            return;
+        }
+        let start = self.buf.len();
+        self.int(n);
+        let mut line = [0u8; 24];
+        let len = self.buf.len() - start;
+        line[..len].copy_from_slice(&self.buf[start..]);
+        self.buf.reserve(len * (times - 1));
+        for _ in 1..times {
+            self.buf.extend_from_slice(&line[..len]);
+        }
+    }
+
     pub fn bulk(&mut self, data: &[u8]) {
         self.buf.reserve(data.len() + 25);
         self.header(b'$', data.len() as i64);
@@ -311,6 +327,23 @@ mod tests {
         };
         assert_eq!(encode(Protocol::Resp2, write), "*2\r\n$1\r\na\r\n:-1\r\n");
         assert_eq!(encode(Protocol::Resp3, write), "%1\r\n$1\r\na\r\n:-1\r\n");
+    }
+
+    #[test]
+    fn an_integer_repeated_is_that_many_replies() {
+        assert_eq!(
+            encode(Protocol::Resp2, |r| r.ints(7, 3)),
+            ":7\r\n:7\r\n:7\r\n"
+        );
+        assert_eq!(
+            encode(Protocol::Resp3, |r| r.ints(-1234567, 2)),
+            ":-1234567\r\n:-1234567\r\n"
+        );
+        assert_eq!(
+            encode(Protocol::Resp2, |r| r.ints(i64::MIN, 1)),
+            format!(":{}\r\n", i64::MIN)
+        );
+        assert_eq!(encode(Protocol::Resp2, |r| r.ints(5, 0)), "");
     }
 
     #[test]

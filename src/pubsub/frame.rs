@@ -48,18 +48,21 @@ impl<'a, M: AsRef<[u8]>> MessageFrames<'a, M> {
         if let Some(frame) = slot {
             return frame.clone();
         }
-        let each = 48 + self.channel.len() + self.pattern.map_or(0, <[u8]>::len);
+        // Every frame starts with the same header, kind, pattern and channel: encoded once.
+        let mut prefix =
+            BytesMut::with_capacity(32 + self.channel.len() + self.pattern.map_or(0, <[u8]>::len));
+        let mut head = Reply::new(&mut prefix, protocol);
+        head.push(if self.pattern.is_some() { 4 } else { 3 });
+        head.bulk(self.kind);
+        if let Some(pattern) = self.pattern {
+            head.bulk(pattern);
+        }
+        head.bulk(self.channel);
         let payload: usize = self.messages.iter().map(|m| m.as_ref().len()).sum();
-        let mut buf = BytesMut::with_capacity(each * self.messages.len() + payload);
-        let mut out = Reply::new(&mut buf, protocol);
+        let mut buf = BytesMut::with_capacity((prefix.len() + 16) * self.messages.len() + payload);
         for message in self.messages {
-            out.push(if self.pattern.is_some() { 4 } else { 3 });
-            out.bulk(self.kind);
-            if let Some(pattern) = self.pattern {
-                out.bulk(pattern);
-            }
-            out.bulk(self.channel);
-            out.bulk(message.as_ref());
+            buf.extend_from_slice(&prefix);
+            Reply::new(&mut buf, protocol).bulk(message.as_ref());
         }
         let frame = buf.freeze();
         *slot = Some(frame.clone());

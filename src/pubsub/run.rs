@@ -29,8 +29,11 @@ const MAX_BYTES: usize = 1 << 20;
 pub struct PublishRun {
     kind: Kind,
     channel: Bytes,
-    messages: Vec<Bytes>,
-    bytes: usize,
+    /// The messages back to back, one buffer for the whole run rather than one allocation per
+    /// message.
+    payloads: Vec<u8>,
+    /// Where each message ends in `payloads`.
+    ends: Vec<usize>,
 }
 
 impl PublishRun {
@@ -38,8 +41,8 @@ impl PublishRun {
         PublishRun {
             kind,
             channel,
-            messages: Vec::new(),
-            bytes: 0,
+            payloads: Vec::new(),
+            ends: Vec::new(),
         }
     }
 
@@ -49,20 +52,30 @@ impl PublishRun {
     }
 
     /// Adds a message; true when the run is full and must be delivered now.
-    pub fn add(&mut self, message: Bytes) -> bool {
-        self.bytes += message.len();
-        self.messages.push(message);
-        self.messages.len() >= MAX_MESSAGES || self.bytes >= MAX_BYTES
+    pub fn add(&mut self, message: &[u8]) -> bool {
+        self.payloads.extend_from_slice(message);
+        self.ends.push(self.payloads.len());
+        self.ends.len() >= MAX_MESSAGES || self.payloads.len() >= MAX_BYTES
     }
 
     /// Delivers every message; returns how many PUBLISHes the run holds and the number of
     /// receivers each reached.
     pub fn deliver(self, hub: &Hub, limit: &OutputLimit) -> (usize, usize) {
+        let mut start = 0;
+        let messages: Vec<&[u8]> = self
+            .ends
+            .iter()
+            .map(|&end| {
+                let message = &self.payloads[start..end];
+                start = end;
+                message
+            })
+            .collect();
         let receivers = match self.kind {
-            Kind::ShardChannel => hub.spublish(&self.channel, &self.messages, limit),
-            _ => hub.publish(&self.channel, &self.messages, limit),
+            Kind::ShardChannel => hub.spublish(&self.channel, &messages, limit),
+            _ => hub.publish(&self.channel, &messages, limit),
         };
-        (self.messages.len(), receivers)
+        (messages.len(), receivers)
     }
 }
 
@@ -82,19 +95,19 @@ mod tests {
     fn a_run_is_full_at_its_message_or_byte_bound() {
         let mut run = PublishRun::new(Kind::Channel, Bytes::from_static(b"ch"));
         for _ in 1..MAX_MESSAGES {
-            assert!(!run.add(Bytes::from_static(b"m")));
+            assert!(!run.add(b"m"));
         }
-        assert!(run.add(Bytes::from_static(b"m")));
+        assert!(run.add(b"m"));
         let mut run = PublishRun::new(Kind::Channel, Bytes::from_static(b"ch"));
-        assert!(run.add(Bytes::from(vec![0u8; MAX_BYTES])));
+        assert!(run.add(&vec![0u8; MAX_BYTES]));
     }
 
     #[test]
     fn delivery_counts_every_message_and_no_receiver() {
         let hub = Hub::default();
         let mut run = PublishRun::new(Kind::Channel, Bytes::from_static(b"ch"));
-        run.add(Bytes::from_static(b"a"));
-        run.add(Bytes::from_static(b"b"));
+        run.add(b"a");
+        run.add(b"b");
         let limit = OutputLimit {
             hard_bytes: 0,
             soft_bytes: 0,
