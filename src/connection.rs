@@ -228,6 +228,24 @@ impl Connection {
                 unauthenticated: !self.session.authenticated
                     && self.state.settings.requirepass().is_some(),
             };
+            // A PUBLISH that continues the client's run runs from the read buffer, its
+            // arguments never copied out (see `pubsub::continue_run`).
+            if self.session.publish_run.is_some() {
+                if let Some(request) = self.parser.peek_small(&self.input, limits) {
+                    let mut out = Reply::new(&mut self.replies, self.session.protocol);
+                    let ran = crate::command::pubsub::continue_run(
+                        &self.state,
+                        &mut self.session,
+                        &request,
+                        &self.input,
+                        &mut out,
+                    );
+                    if ran {
+                        RequestParser::skip(&mut self.input, &request);
+                        continue;
+                    }
+                }
+            }
             let args = match self.parser.next(&mut self.input, limits) {
                 Ok(Some(args)) => args,
                 Ok(None) => break,

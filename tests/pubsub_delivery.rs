@@ -169,6 +169,111 @@ fn long_pipelines_arrive_whole_and_in_order() {
     }
 }
 
+/// A PUBLISH that continues a run is run straight from the read buffer
+/// (`command::pubsub::continue_run`), past the dispatcher. Everything the dispatcher does per
+/// command must still happen per PUBLISH: each is counted in commandstats, past the length of a
+/// run of fast commands (`timing::RUN_MAX`), and fed to a MONITOR; a run ends at another
+/// spelling of the name, another kind, another channel, a wrong arity or a message too large
+/// for the fast path, with every reply and delivery in order.
+#[test]
+fn a_run_read_from_the_buffer_is_counted_fed_and_delivered_per_publish() {
+    let server = TestServer::start(&[]);
+    let mut channel = server.raw();
+    channel.cmd(&["SUBSCRIBE", "ch"]);
+    let mut shard = server.raw();
+    shard.cmd(&["SSUBSCRIBE", "ch"]);
+    let mut publisher = server.raw();
+    let big = "b".repeat(5000);
+    // (name, channel, message): mostly one run, broken every so often.
+    let mut requests: Vec<(&str, &str, String)> = Vec::new();
+    for i in 0..400 {
+        let (name, target) = match i % 100 {
+            37 => ("publish", "ch"),
+            38 => ("Publish", "ch"),
+            61 => ("SPUBLISH", "ch"),
+            62 => ("PUBLISH", "other"),
+            _ => ("PUBLISH", "ch"),
+        };
+        let message = if i == 250 {
+            big.clone()
+        } else {
+            format!("m{i}")
+        };
+        requests.push((name, target, message));
+    }
+    let mut pipeline = Vec::new();
+    for (i, (name, target, message)) in requests.iter().enumerate() {
+        pipeline.extend(common::encode(&[
+            name.as_bytes(),
+            target.as_bytes(),
+            message.as_bytes(),
+        ]));
+        if i == 120 {
+            pipeline.extend(common::encode(&[b"PUBLISH", b"ch"]));
+        }
+    }
+    pipeline.extend(common::encode(&[b"INFO", b"commandstats"]));
+    let mut monitor = None;
+    for round in 0..2 {
+        if round == 1 {
+            // The second time a monitor watches: every PUBLISH must reach it.
+            let mut m = server.raw();
+            assert_eq!(m.cmd(&["MONITOR"]), "+OK\r\n");
+            monitor = Some(m);
+        }
+        publisher.send(&pipeline);
+        for (i, (_, target, _)) in requests.iter().enumerate() {
+            let receivers = if *target == "ch" { ":1\r\n" } else { ":0\r\n" };
+            assert_eq!(publisher.reply(), receivers, "reply {i}");
+            if i == 120 {
+                assert_eq!(
+                    publisher.reply(),
+                    "-ERR wrong number of arguments for 'publish' command\r\n"
+                );
+            }
+        }
+        let stats = publisher.reply();
+        let field = |command: &str, name: &str| -> u64 {
+            let line = stats
+                .split("\r\n")
+                .find(|l| l.starts_with(&format!("cmdstat_{command}:")))
+                .unwrap_or_else(|| panic!("no {command} in {stats}"));
+            let value = line.split([':', ',']).find_map(|f| f.strip_prefix(name));
+            value.unwrap().trim_start_matches('=').parse().unwrap()
+        };
+        let rounds = round + 1;
+        assert_eq!(field("publish", "calls"), 396 * rounds, "{stats}");
+        assert_eq!(field("publish", "rejected_calls"), rounds, "{stats}");
+        assert_eq!(field("spublish", "calls"), 4 * rounds, "{stats}");
+        if let Some(m) = monitor.as_mut() {
+            for (i, (name, target, message)) in requests.iter().enumerate() {
+                let line = m.reply();
+                let expected = format!("\"{name}\" \"{target}\" \"{message}\"\r\n");
+                assert!(line.ends_with(&expected), "monitor line {i}: {line:?}");
+            }
+            let line = m.reply();
+            assert!(line.ends_with("\"INFO\" \"commandstats\"\r\n"), "{line:?}");
+        }
+        for (i, (name, target, message)) in requests.iter().enumerate() {
+            let (sub, kind) = match (*name, *target) {
+                ("SPUBLISH", _) => (&mut shard, "smessage"),
+                (_, "ch") => (&mut channel, "message"),
+                _ => continue,
+            };
+            let frame = sub.reply_bytes();
+            let expected = format!(
+                "*3\r\n${}\r\n{kind}\r\n$2\r\nch\r\n${}\r\n{message}\r\n",
+                kind.len(),
+                message.len()
+            );
+            assert_eq!(String::from_utf8_lossy(&frame), expected, "delivery {i}");
+        }
+    }
+    for sub in [&mut channel, &mut shard, monitor.as_mut().unwrap()] {
+        assert!(sub.is_silent(Duration::from_millis(50)));
+    }
+}
+
 #[test]
 fn a_subscriber_gets_nothing_published_while_it_was_away() {
     let server = TestServer::start(&[]);

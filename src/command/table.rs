@@ -553,8 +553,8 @@ impl CommandTable {
     /// one found (a pipeline of one command) takes one comparison instead of a hash lookup.
     pub fn lookup_after(&self, args: &[bytes::Bytes], last: &mut LastLookup) -> Lookup<'_> {
         let name = &args[0][..];
-        if last.len > 0 && name == &last.name[..last.len] {
-            return Lookup::Found(&self.entries[last.index]);
+        if let Some(entry) = self.last_found(name, last) {
+            return Lookup::Found(entry);
         }
         let Some(index) = name_index(&self.by_name, name) else {
             return Lookup::Unknown;
@@ -575,6 +575,11 @@ impl CommandTable {
             Some(sub) => Lookup::Found(&self.entries[sub]),
             None => Lookup::UnknownSubcommand(entry.spec),
         }
+    }
+
+    /// The command [`Self::lookup_after`] found last, when `name` is spelled exactly as it was.
+    pub fn last_found(&self, name: &[u8], last: &LastLookup) -> Option<&Entry> {
+        (last.len > 0 && name == &last.name[..last.len]).then(|| &self.entries[last.index])
     }
 
     /// The top-level command called `name`.

@@ -10,4 +10,4 @@ pub mod request;
 pub mod split;
 
 pub use reply::{Protocol, Reply};
-pub use request::{Limits, ParseError, RequestParser};
+pub use request::{Limits, ParseError, RequestParser, SmallRequest};

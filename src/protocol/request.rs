@@ -140,44 +140,37 @@ impl RequestParser {
     }
 
     /// The common case in one pass: a whole multibulk request of a few small arguments, already
-    /// in the buffer. Scans with a cursor and advances the buffer once, where the general path
-    /// below advances after every header and argument and finds each line end with `memchr`.
-    /// Anything else (incomplete, large, or malformed) is left untouched for the general path,
-    /// which keeps its errors and its place between reads.
+    /// in the buffer ([`SmallRequest`]), copied out. Anything else (incomplete, large, or
+    /// malformed) is left untouched for the general path, which keeps its errors and its place
+    /// between reads.
     fn whole_request(buf: &mut BytesMut, limits: Limits) -> Option<Vec<Bytes>> {
-        let bytes: &[u8] = buf;
-        let (count, mut at) = small_number(bytes, 1)?;
-        if count == 0 || count > FAST_MAX_ARGS || (count > 10 && limits.unauthenticated) {
-            return None;
-        }
-        let mut spans = [(0usize, 0usize); FAST_MAX_ARGS];
-        for span in spans.iter_mut().take(count) {
-            if *bytes.get(at)? != b'$' {
-                return None;
-            }
-            let (len, start) = small_number(bytes, at + 1)?;
-            if len > FAST_MAX_ARG_LEN || len as i64 > limits.max_bulk_len {
-                return None;
-            }
-            // Redis skips the two bytes after a bulk string without checking them.
-            at = start + len + 2;
-            if at > bytes.len() {
-                return None;
-            }
-            *span = (start, len);
-        }
+        let request = SmallRequest::scan(buf, limits)?;
         // Arguments are copied out: a slice of the read buffer would keep the whole buffer
         // alive for as long as a stored key, value or stream field lives. Each gets a copy of
         // its own, which nothing shares until a command clones it: one copy shared by all the
         // arguments (`Bytes::from_owner`) cost an atomic count change per argument handed out
         // and per argument dropped, 12 % of a pipelined PUBLISH (perf), more than the
         // allocations it saved.
-        let args = spans[..count]
-            .iter()
-            .map(|&(start, len)| Bytes::copy_from_slice(&bytes[start..start + len]))
+        let args = (0..request.count)
+            .map(|i| Bytes::copy_from_slice(request.arg(buf, i)))
             .collect();
-        buf.advance(at);
+        buf.advance(request.len);
         Some(args)
+    }
+
+    /// The next request when it is a [`SmallRequest`] already whole in `buf`, left in place:
+    /// for a caller that can run it from the buffer without its arguments being copied out
+    /// (then [`RequestParser::skip`]), or hands it back to [`RequestParser::next`].
+    pub fn peek_small(&self, buf: &[u8], limits: Limits) -> Option<SmallRequest> {
+        if self.remaining != 0 {
+            return None;
+        }
+        SmallRequest::scan(buf, limits)
+    }
+
+    /// Drops a request [`RequestParser::peek_small`] found, once it has run.
+    pub fn skip(buf: &mut BytesMut, request: &SmallRequest) {
+        buf.advance(request.len);
     }
 
     /// Reads `*<count>\r\n`. `Ok(None)`: incomplete.
@@ -257,6 +250,64 @@ impl RequestParser {
             split_args(&buf[..end]).map_err(|_| ParseError::new("unbalanced quotes in request"))?;
         buf.advance(nl + 1);
         Ok(Some(args.into_iter().map(Bytes::from).collect()))
+    }
+}
+
+/// A whole multibulk request of a few small arguments at the start of a read buffer, found in
+/// one pass: scanned with a cursor, where the general path advances the buffer after every
+/// header and argument and finds each line end with `memchr`. Holds where each argument is,
+/// not the arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct SmallRequest {
+    count: usize,
+    /// Start and length of each argument: 32 bits are plenty for arguments of at most
+    /// [`FAST_MAX_ARG_LEN`], and halve what a peek returns by value.
+    spans: [(u32, u32); FAST_MAX_ARGS],
+    /// Bytes the whole request takes.
+    len: usize,
+}
+
+impl SmallRequest {
+    fn scan(bytes: &[u8], limits: Limits) -> Option<SmallRequest> {
+        if bytes.first() != Some(&b'*') {
+            return None;
+        }
+        let (count, mut at) = small_number(bytes, 1)?;
+        if count == 0 || count > FAST_MAX_ARGS || (count > 10 && limits.unauthenticated) {
+            return None;
+        }
+        let mut spans = [(0u32, 0u32); FAST_MAX_ARGS];
+        for span in spans.iter_mut().take(count) {
+            if *bytes.get(at)? != b'$' {
+                return None;
+            }
+            let (len, start) = small_number(bytes, at + 1)?;
+            if len > FAST_MAX_ARG_LEN || len as i64 > limits.max_bulk_len {
+                return None;
+            }
+            // Redis skips the two bytes after a bulk string without checking them.
+            at = start + len + 2;
+            if at > bytes.len() {
+                return None;
+            }
+            *span = (start as u32, len as u32);
+        }
+        Some(SmallRequest {
+            count,
+            spans,
+            len: at,
+        })
+    }
+
+    /// How many arguments, the command name included.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Argument `i` (0 is the command name), read from the buffer the request was found in.
+    pub fn arg<'b>(&self, buf: &'b [u8], i: usize) -> &'b [u8] {
+        let (start, len) = self.spans[i];
+        &buf[start as usize..(start + len) as usize]
     }
 }
 
@@ -417,6 +468,31 @@ mod tests {
             let got = parser.next(&mut buf, OPEN).unwrap();
             assert_eq!(got.is_some(), i == whole.len() - 1);
         }
+    }
+
+    #[test]
+    fn a_peeked_request_stays_in_the_buffer_until_skipped() {
+        let mut parser = RequestParser::default();
+        let mut buf =
+            BytesMut::from(&b"*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$2\r\nhi\r\n*1\r\n$4\r\nPI"[..]);
+        let request = parser.peek_small(&buf, OPEN).unwrap();
+        assert_eq!(request.count(), 3);
+        let args: Vec<&[u8]> = (0..3).map(|i| request.arg(&buf, i)).collect();
+        assert_eq!(args, [&b"PUBLISH"[..], b"ch", b"hi"]);
+        RequestParser::skip(&mut buf, &request);
+        assert_eq!(&buf[..], b"*1\r\n$4\r\nPI");
+        // Incomplete: nothing found, nothing taken.
+        assert!(parser.peek_small(&buf, OPEN).is_none());
+        // Past the fast path's bounds, or inline: left to `next`.
+        let big = format!("*2\r\n$4\r\nECHO\r\n${}\r\n{}\r\n", 5000, "x".repeat(5000));
+        assert!(parser.peek_small(big.as_bytes(), OPEN).is_none());
+        assert!(parser.peek_small(b"PING\r\n", OPEN).is_none());
+        // In the middle of a request the general path holds its place: no peeking.
+        assert_eq!(parser.next(&mut buf, OPEN).unwrap(), None);
+        buf.extend_from_slice(b"NG\r\n*1\r\n$4\r\nPING\r\n");
+        assert!(parser.peek_small(&buf, OPEN).is_none());
+        assert_eq!(parser.next(&mut buf, OPEN).unwrap().unwrap(), ["PING"]);
+        assert!(parser.peek_small(&buf, OPEN).is_some());
     }
 
     #[test]
