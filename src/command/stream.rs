@@ -1312,8 +1312,7 @@ fn xadd(
             id
         }
     };
-    let logged = ctx.state.persistence.is_active().then(|| fields.clone());
-    s.append(new_id, fields, limits);
+    s.append(new_id, &fields, limits);
     let trimmed = match trim.strategy {
         Some(_) => s.trim(resolve_trim(trim, limits)),
         None => 0,
@@ -1326,7 +1325,7 @@ fn xadd(
     if trimmed > 0 {
         ctx.modified(notify::STREAM, "xtrim", &key);
     }
-    if let Some(fields) = logged {
+    if ctx.state.persistence.is_active() {
         // XADD key [MAXLEN = <left>] <id> field value ...: the id it got, the exact trim.
         let left = left.to_string();
         let mut effect: Vec<&[u8]> = Vec::with_capacity(6 + fields.len());

@@ -84,24 +84,23 @@ impl Stream {
     }
 
     /// Appends an entry whose id the caller checked is greater than `last_id`.
-    pub fn append(&mut self, id: StreamId, fields: Vec<Bytes>, limits: NodeLimits) {
+    pub fn append(&mut self, id: StreamId, fields: &[Bytes], limits: NodeLimits) {
         debug_assert!(self.entries_added == 0 && self.length == 0 || id > self.last_id);
-        let entry = Entry { id, fields };
-        let size: usize = entry.fields.iter().map(|f| f.len() + 1).sum::<usize>() + 3;
+        let size: usize = fields.iter().map(|f| f.len() + 1).sum::<usize>() + 3;
         let tail = self.nodes.iter_mut().next_back().map(|(_, node)| node);
         match tail {
             Some(node)
                 if (limits.max_bytes == 0 || node.bytes() + size < limits.max_bytes)
                     && (limits.max_entries == 0 || node.count < limits.max_entries) =>
             {
-                node.push(&entry);
+                node.push(id, fields);
             }
             Some(node) => {
                 node.seal();
-                self.nodes.insert(id, Node::new(&entry));
+                self.nodes.insert(id, Node::new(id, fields));
             }
             None => {
-                self.nodes.insert(id, Node::new(&entry));
+                self.nodes.insert(id, Node::new(id, fields));
             }
         }
         self.length += 1;
@@ -276,7 +275,7 @@ mod tests {
         for i in 1..=n {
             s.append(
                 StreamId::new(i, 0),
-                vec![Bytes::from("f"), Bytes::from("v")],
+                &[Bytes::from("f"), Bytes::from("v")],
                 LIMITS,
             );
         }
@@ -402,7 +401,7 @@ mod model_tests {
                     Op::Append(v) => {
                         let id = StreamId::new(next, 0);
                         next += 1;
-                        s.append(id, vec![Bytes::from_static(b"f"), Bytes::from(vec![v])], limits);
+                        s.append(id, &[Bytes::from_static(b"f"), Bytes::from(vec![v])], limits);
                         model.insert(id, v);
                     }
                     Op::Delete(n) => {

@@ -38,16 +38,18 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn new(first: &Entry) -> Node {
+    /// A node holding the entry `id` with `fields` (names and values alternating), whose
+    /// field names become the node's master fields.
+    pub fn new(id: StreamId, fields: &[Bytes]) -> Node {
         let mut node = Node {
-            first_id: first.id,
-            master: first.fields.iter().step_by(2).cloned().collect(),
+            first_id: id,
+            master: fields.iter().step_by(2).cloned().collect(),
             data: Vec::new(),
             count: 0,
             live: 0,
-            last_id: first.id,
+            last_id: id,
         };
-        node.push(first);
+        node.push(id, fields);
         node
     }
 
@@ -61,25 +63,25 @@ impl Node {
         self.data.len() + self.master.iter().map(|m| m.len() + 1).sum::<usize>()
     }
 
-    /// Appends an entry whose id is greater than every id in the node.
-    pub fn push(&mut self, entry: &Entry) {
-        let same = entry.fields.len() == self.master.len() * 2
-            && entry
-                .fields
+    /// Appends the entry `id`, greater than every id in the node, with `fields` (names and
+    /// values alternating). The fields are encoded into the node: the caller keeps them.
+    pub fn push(&mut self, id: StreamId, fields: &[Bytes]) {
+        let same = fields.len() == self.master.len() * 2
+            && fields
                 .iter()
                 .step_by(2)
                 .zip(&self.master)
                 .all(|(a, b)| a == b);
         self.data.push(if same { SAME_FIELDS } else { 0 });
-        put_varint(&mut self.data, entry.id.ms - self.first_id.ms);
-        put_varint(&mut self.data, entry.id.seq);
+        put_varint(&mut self.data, id.ms - self.first_id.ms);
+        put_varint(&mut self.data, id.seq);
         if same {
-            for value in entry.fields.iter().skip(1).step_by(2) {
+            for value in fields.iter().skip(1).step_by(2) {
                 put_value(&mut self.data, value);
             }
         } else {
-            put_varint(&mut self.data, (entry.fields.len() / 2) as u64);
-            for pair in entry.fields.chunks(2) {
+            put_varint(&mut self.data, (fields.len() / 2) as u64);
+            for pair in fields.chunks(2) {
                 put_varint(&mut self.data, pair[0].len() as u64);
                 self.data.extend_from_slice(&pair[0]);
                 put_value(&mut self.data, pair.get(1).map_or(&[][..], |v| &v[..]));
@@ -87,7 +89,7 @@ impl Node {
         }
         self.count += 1;
         self.live += 1;
-        self.last_id = entry.id;
+        self.last_id = id;
     }
 
     /// Every live entry, in order.
@@ -290,7 +292,7 @@ mod tests {
     #[test]
     fn entries_read_back_exactly_including_integers_and_odd_values() {
         let first = entry(100, &["f1", "v1", "f2", "42"]);
-        let mut node = Node::new(&first);
+        let mut node = Node::new(first.id, &first.fields);
         let others = [
             entry(101, &["f1", "-7", "f2", "007"]),
             entry(105, &["other", "", "x", "9223372036854775807"]),
@@ -298,7 +300,7 @@ mod tests {
             entry(106_000, &["f1", "-9223372036854775808", "f2", " 1"]),
         ];
         for e in &others {
-            node.push(e);
+            node.push(e.id, &e.fields);
         }
         let back: Vec<Entry> = node.entries().map(|e| e.to_entry()).collect();
         let mut want = vec![first];
@@ -308,18 +310,21 @@ mod tests {
 
     #[test]
     fn entries_with_the_master_fields_take_about_ten_bytes() {
-        let mut node = Node::new(&entry(1, &["f1", "v1", "f2", "v2"]));
+        let first = entry(1, &["f1", "v1", "f2", "v2"]);
+        let mut node = Node::new(first.id, &first.fields);
         let before = node.bytes();
         for i in 2..102 {
-            node.push(&entry(i, &["f1", "v1", "f2", "v2"]));
+            let e = entry(i, &["f1", "v1", "f2", "v2"]);
+            node.push(e.id, &e.fields);
         }
         assert!((node.bytes() - before) / 100 <= 10, "{}", node.bytes());
     }
 
     #[test]
     fn deletes_mark_in_place() {
-        let mut node = Node::new(&entry(1, &["a", "1"]));
-        node.push(&entry(2, &["a", "2"]));
+        let (a, b) = (entry(1, &["a", "1"]), entry(2, &["a", "2"]));
+        let mut node = Node::new(a.id, &a.fields);
+        node.push(b.id, &b.fields);
         assert!(node.delete(StreamId::new(1, 0)));
         assert!(!node.delete(StreamId::new(1, 0)));
         assert_eq!(node.entries().map(|e| e.id.ms).collect::<Vec<_>>(), vec![2]);
