@@ -98,6 +98,12 @@ impl Connection {
 
     async fn serve(&mut self) -> Result<(), Close> {
         let handle = self.session.handle.clone();
+        // One wait for the shutdown for the whole connection: made anew at every turn, it
+        // joined and left the waiters of a Notify all connections share (a lock each time),
+        // 1.5 % of a one-request XADD's instructions (callgrind).
+        let state = self.state.clone();
+        let shutdown = state.shutdown_requested();
+        tokio::pin!(shutdown);
         loop {
             if handle.is_killed() {
                 return Ok(());
@@ -163,7 +169,7 @@ impl Connection {
                         }
                     }
                 }
-                _ = self.state.shutdown_requested() => return Ok(()),
+                _ = &mut shutdown => return Ok(()),
                 _ = sleep_until_opt(idle_deadline) => return Ok(()),
             }
         }
