@@ -700,13 +700,7 @@ fn commandstats_count_every_call_of_a_pipelined_run() {
     for _ in 0..214 {
         replies.push(a.reply());
     }
-    let calls = |stats: &str, command: &str| -> u64 {
-        let line = stats
-            .split("\r\n")
-            .find(|l| l.starts_with(&format!("cmdstat_{command}:calls=")))
-            .unwrap_or_else(|| panic!("no {command} in {stats}"));
-        line.split(['=', ',']).nth(1).unwrap().parse().unwrap()
-    };
+    let calls = |stats: &str, command: &str| common::cmdstat(stats, command, "calls");
     let seen = &replies[143];
     assert_eq!(calls(seen, "ping"), 100, "{seen}");
     assert_eq!(calls(seen, "publish"), 40, "{seen}");

@@ -233,14 +233,7 @@ fn a_run_read_from_the_buffer_is_counted_fed_and_delivered_per_publish() {
             }
         }
         let stats = publisher.reply();
-        let field = |command: &str, name: &str| -> u64 {
-            let line = stats
-                .split("\r\n")
-                .find(|l| l.starts_with(&format!("cmdstat_{command}:")))
-                .unwrap_or_else(|| panic!("no {command} in {stats}"));
-            let value = line.split([':', ',']).find_map(|f| f.strip_prefix(name));
-            value.unwrap().trim_start_matches('=').parse().unwrap()
-        };
+        let field = |command: &str, name: &str| common::cmdstat(&stats, command, name);
         let rounds = round + 1;
         assert_eq!(field("publish", "calls"), 396 * rounds, "{stats}");
         assert_eq!(field("publish", "rejected_calls"), rounds, "{stats}");

@@ -279,6 +279,19 @@ pub fn int(reply: &str) -> i64 {
         .unwrap_or_else(|| panic!("not an integer reply: {reply:?}"))
 }
 
+/// A counter of one command's INFO commandstats line
+/// (`cmdstat_<command>:calls=N,usec=N,usec_per_call=N.NN,rejected_calls=N,failed_calls=N`).
+pub fn cmdstat(stats: &str, command: &str, field: &str) -> u64 {
+    let line = stats
+        .split("\r\n")
+        .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:")))
+        .unwrap_or_else(|| panic!("no {command} in {stats}"));
+    line.split(',')
+        .find_map(|f| f.strip_prefix(field)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} for {command} in {stats}"))
+}
+
 /// The bulk strings of a flat array reply, sorted: for replies in hash-table order.
 pub fn sorted_bulks(reply: &str) -> Vec<String> {
     let mut lines = reply.split("\r\n");
