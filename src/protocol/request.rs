@@ -74,7 +74,7 @@ impl RequestParser {
         buf: &mut BytesMut,
         limits: Limits,
     ) -> Result<Option<Vec<Bytes>>, ParseError> {
-        if self.remaining == 0 && buf.first() == Some(&b'*') {
+        if self.remaining == 0 {
             if let Some(args) = Self::whole_request(buf, limits) {
                 return Ok(Some(args));
             }
