@@ -9,7 +9,7 @@ use dashmap::DashMap;
 use tokio::sync::Notify;
 
 use crate::config::OutputLimit;
-use crate::outbox::{Outbox, Pushed};
+use crate::outbox::{Frame, Outbox, Pushed};
 use crate::protocol::Protocol;
 
 /// A client's id, unique for the life of the server (CLIENT ID), starting at 1 as in Redis.
@@ -70,7 +70,7 @@ pub struct ClientHandle {
 
 impl ClientHandle {
     /// Pushes a frame; a client over its output limit is killed instead. Returns whether queued.
-    pub fn deliver(&self, frame: Bytes, limit: &OutputLimit) -> bool {
+    pub fn deliver(&self, frame: Frame, limit: &OutputLimit) -> bool {
         match self.outbox.push(frame, limit) {
             Pushed::Queued { was_empty } => {
                 if was_empty {

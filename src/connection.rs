@@ -13,12 +13,13 @@
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
+use std::os::fd::AsFd;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use tokio::io::AsyncReadExt;
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, Interest};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -26,6 +27,7 @@ use crate::client::{ClientHandle, Unblock};
 use crate::command::timing::Clock;
 use crate::command::{dispatch, Ctx};
 use crate::keyspace::now_ms;
+use crate::outbox::Frame;
 use crate::protocol::{Limits, Reply, RequestParser};
 use crate::session::Session;
 use crate::state::ServerState;
@@ -48,10 +50,10 @@ pub struct Connection {
     input: BytesMut,
     replies: BytesMut,
     /// Frames waiting to be written, in order.
-    output: VecDeque<Bytes>,
+    output: VecDeque<Frame>,
     /// Bytes taken from the outbox that are still in `output`.
     outbox_bytes_in_output: usize,
-    taken: Vec<Bytes>,
+    taken: Vec<Frame>,
     /// Where small pushed frames are gathered before writing.
     pushed: BytesMut,
     /// When input last arrived (the idle `timeout` counts from here).
@@ -283,7 +285,7 @@ impl Connection {
         let mut out = Reply::new(&mut self.replies, self.session.protocol);
         crate::command::pubsub::deliver_run(&self.state, &mut self.session, &mut out);
         if !self.replies.is_empty() {
-            self.output.push_back(self.replies.split().freeze());
+            self.output.push_back(self.replies.split().freeze().into());
         }
         Ok(())
     }
@@ -348,7 +350,7 @@ impl Connection {
         state.blocked_clients.fetch_sub(1, Relaxed);
         handle.update(|m| m.blocked = false);
         if !self.replies.is_empty() {
-            self.output.push_back(self.replies.split().freeze());
+            self.output.push_back(self.replies.split().freeze().into());
         }
         result
     }
@@ -403,7 +405,7 @@ impl Connection {
         state.blocked_clients.fetch_sub(1, Relaxed);
         handle.update(|m| m.blocked = false);
         if !self.replies.is_empty() {
-            self.output.push_back(self.replies.split().freeze());
+            self.output.push_back(self.replies.split().freeze().into());
         }
         result
     }
@@ -454,7 +456,8 @@ impl Connection {
     ///
     /// Small frames are copied into one buffer: for a subscriber of many short messages a
     /// single contiguous write is cheaper than dozens of iovecs, and a copy of 64 bytes costs
-    /// less than the slice bookkeeping. Large frames are queued as the shared `Bytes` they are.
+    /// less than the slice bookkeeping. Large frames are queued as the shared `Bytes` (or spool
+    /// range) they are.
     fn collect_pushed(&mut self) {
         const SMALL: usize = 1024;
         let outbox = &self.session.handle.outbox;
@@ -462,17 +465,17 @@ impl Connection {
         outbox.take(&mut self.taken);
         for frame in self.taken.drain(..) {
             self.outbox_bytes_in_output += frame.len();
-            if frame.len() <= SMALL {
-                self.pushed.extend_from_slice(&frame);
+            if frame.len() <= SMALL && frame.spooled.is_none() {
+                self.pushed.extend_from_slice(&frame.bytes);
                 continue;
             }
             if !self.pushed.is_empty() {
-                self.output.push_back(self.pushed.split().freeze());
+                self.output.push_back(self.pushed.split().freeze().into());
             }
             self.output.push_back(frame);
         }
         if !self.pushed.is_empty() {
-            self.output.push_back(self.pushed.split().freeze());
+            self.output.push_back(self.pushed.split().freeze().into());
         }
     }
 
@@ -524,18 +527,38 @@ impl Connection {
     async fn flush(&mut self, read_meanwhile: bool) -> Result<(), Close> {
         let handle = self.session.handle.clone();
         while !self.output.is_empty() {
-            let attempt = {
-                let mut slices = [IoSlice::new(&[]); MAX_IOV];
-                let n = self
-                    .output
-                    .iter()
-                    .zip(slices.iter_mut())
-                    .map(|(b, slice)| *slice = IoSlice::new(b))
-                    .count();
-                // One buffer (a subscriber's message, most replies) goes out with `write`.
-                match &slices[..n] {
-                    [one] => self.stream.try_write(one),
-                    many => self.stream.try_write_vectored(many),
+            let attempt = match self.output.front().and_then(|f| f.spooled.as_ref()) {
+                Some(first) => {
+                    // Spooled frames go out from the spool's pages: adjacent ones (a channel's
+                    // consecutive messages) with one `sendfile`.
+                    let mut len = first.len;
+                    let mut last = first;
+                    for next in self.output.iter().skip(1) {
+                        match &next.spooled {
+                            Some(next) if last.continued_by(next) => {
+                                len += next.len;
+                                last = next;
+                            }
+                            _ => break,
+                        }
+                    }
+                    let stream = &self.stream;
+                    stream.try_io(Interest::WRITABLE, || first.send(stream.as_fd(), len))
+                }
+                None => {
+                    let mut slices = [IoSlice::new(&[]); MAX_IOV];
+                    let n = self
+                        .output
+                        .iter()
+                        .take_while(|f| f.spooled.is_none())
+                        .zip(slices.iter_mut())
+                        .map(|(f, slice)| *slice = IoSlice::new(&f.bytes))
+                        .count();
+                    // One buffer (a subscriber's message, most replies) goes out with `write`.
+                    match &slices[..n] {
+                        [one] => self.stream.try_write(one),
+                        many => self.stream.try_write_vectored(many),
+                    }
                 }
             };
             let written = match attempt {
@@ -586,7 +609,7 @@ impl Connection {
                 n -= front.len();
                 self.output.pop_front();
             } else {
-                let _ = front.split_to(n);
+                front.advance(n);
                 n = 0;
             }
         }

@@ -7,7 +7,8 @@
 //! - [`command`]: the command table and one module per command family.
 //! - [`session`]: per-connection state; [`client`]: the shared view of a client.
 //! - [`keyspace`]: databases, values, expiry, WATCH bookkeeping.
-//! - [`outbox`]: bounded queue of frames pushed to a client.
+//! - [`outbox`]: bounded queue of frames pushed to a client; [`spool`]: large frames kept in
+//!   memory files that sockets are fed from without a copy.
 //! - [`persistence`]: the append-only file: resolved effects, the writer (fsync policies,
 //!   group commit), replay at start, rewrite.
 //! - [`stream`]: stream ids, entry storage in nodes, consumer groups, blocked readers.
@@ -29,6 +30,7 @@ pub mod protocol;
 pub mod pubsub;
 pub mod server;
 pub mod session;
+pub mod spool;
 pub mod state;
 pub mod stats;
 pub mod stream;

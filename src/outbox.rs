@@ -12,6 +12,43 @@ use std::sync::Mutex;
 use bytes::Bytes;
 
 use crate::config::OutputLimit;
+use crate::spool::Spooled;
+
+/// A frame pushed to a client: its bytes, and for a large message the same bytes in the spool,
+/// which the connection writes from instead (see [`crate::spool`]).
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub bytes: Bytes,
+    pub spooled: Option<Spooled>,
+}
+
+impl Frame {
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Drops the first `n` bytes, from both copies.
+    pub fn advance(&mut self, n: usize) {
+        let _ = self.bytes.split_to(n);
+        if let Some(spooled) = &mut self.spooled {
+            spooled.offset += n as u64;
+            spooled.len -= n;
+        }
+    }
+}
+
+impl From<Bytes> for Frame {
+    fn from(bytes: Bytes) -> Frame {
+        Frame {
+            bytes,
+            spooled: None,
+        }
+    }
+}
 
 /// Whether a push was accepted.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
@@ -24,7 +61,7 @@ pub enum Pushed {
 
 #[derive(Debug, Default)]
 struct Queue {
-    frames: VecDeque<Bytes>,
+    frames: VecDeque<Frame>,
     /// Bytes queued plus bytes taken but not yet written.
     pending: usize,
     /// The Unix second the soft limit was first found reached, in the run of pushes that has
@@ -41,7 +78,7 @@ pub struct Outbox {
 
 impl Outbox {
     /// Queues `frame` unless doing so breaks `limit`.
-    pub fn push(&self, frame: Bytes, limit: &OutputLimit) -> Pushed {
+    pub fn push(&self, frame: Frame, limit: &OutputLimit) -> Pushed {
         self.push_at(frame, limit, || crate::keyspace::now_ms() / 1000)
     }
 
@@ -53,7 +90,7 @@ impl Outbox {
     /// `soft_seconds` 0 disconnects at the first push over it in a later second, not at once.
     fn push_at(
         &self,
-        frame: Bytes,
+        frame: Frame,
         limit: &OutputLimit,
         unix_secs: impl FnOnce() -> u64,
     ) -> Pushed {
@@ -90,7 +127,7 @@ impl Outbox {
     }
 
     /// Moves every queued frame into `into`; the bytes stay counted until `written` is called.
-    pub fn take(&self, into: &mut Vec<Bytes>) {
+    pub fn take(&self, into: &mut Vec<Frame>) {
         if let Ok(mut q) = self.queue.lock() {
             into.extend(q.frames.drain(..));
         }
@@ -137,11 +174,11 @@ mod tests {
     fn wakes_only_when_the_queue_was_empty() {
         let outbox = Outbox::default();
         assert_eq!(
-            outbox.push(Bytes::from_static(b"ab"), &LIMIT),
+            outbox.push(Bytes::from_static(b"ab").into(), &LIMIT),
             Pushed::Queued { was_empty: true }
         );
         assert_eq!(
-            outbox.push(Bytes::from_static(b"cd"), &LIMIT),
+            outbox.push(Bytes::from_static(b"cd").into(), &LIMIT),
             Pushed::Queued { was_empty: false }
         );
     }
@@ -149,9 +186,9 @@ mod tests {
     #[test]
     fn hard_limit_closes_and_drops_everything() {
         let outbox = Outbox::default();
-        outbox.push(Bytes::from_static(b"123456"), &LIMIT);
+        outbox.push(Bytes::from_static(b"123456").into(), &LIMIT);
         assert_eq!(
-            outbox.push(Bytes::from_static(b"123456"), &LIMIT),
+            outbox.push(Bytes::from_static(b"123456").into(), &LIMIT),
             Pushed::OverLimit
         );
         assert!(outbox.is_closed());
@@ -161,19 +198,19 @@ mod tests {
     #[test]
     fn bytes_count_until_written() {
         let outbox = Outbox::default();
-        outbox.push(Bytes::from_static(b"123456"), &LIMIT);
+        outbox.push(Bytes::from_static(b"123456").into(), &LIMIT);
         let mut taken = Vec::new();
         outbox.take(&mut taken);
         assert_eq!(
-            outbox.push(Bytes::from_static(b"123456"), &LIMIT),
+            outbox.push(Bytes::from_static(b"123456").into(), &LIMIT),
             Pushed::OverLimit
         );
         let outbox = Outbox::default();
-        outbox.push(Bytes::from_static(b"123456"), &LIMIT);
+        outbox.push(Bytes::from_static(b"123456").into(), &LIMIT);
         outbox.take(&mut taken);
         outbox.written(6);
         assert!(matches!(
-            outbox.push(Bytes::from_static(b"123456"), &LIMIT),
+            outbox.push(Bytes::from_static(b"123456").into(), &LIMIT),
             Pushed::Queued { .. }
         ));
     }
@@ -182,10 +219,13 @@ mod tests {
     fn the_hard_limit_is_reached_at_its_bytes() {
         let outbox = Outbox::default();
         let ten = Bytes::from_static(b"0123456789");
-        assert_eq!(outbox.push(ten, &LIMIT), Pushed::OverLimit);
+        assert_eq!(outbox.push(ten.into(), &LIMIT), Pushed::OverLimit);
         let outbox = Outbox::default();
         let nine = Bytes::from_static(b"012345678");
-        assert!(matches!(outbox.push(nine, &LIMIT), Pushed::Queued { .. }));
+        assert!(matches!(
+            outbox.push(nine.into(), &LIMIT),
+            Pushed::Queued { .. }
+        ));
     }
 
     #[test]
@@ -195,7 +235,7 @@ mod tests {
             soft_bytes: 4,
             soft_seconds,
         };
-        let frame = || Bytes::from_static(b"1234");
+        let frame = || Frame::from(Bytes::from_static(b"1234"));
         let queued = |p: Pushed| matches!(p, Pushed::Queued { .. });
         // 60 s: reached at second 100, still fine through second 160, broken at 161.
         let outbox = Outbox::default();
@@ -217,7 +257,7 @@ mod tests {
         outbox.take(&mut taken);
         outbox.written(4);
         assert!(queued(outbox.push_at(
-            Bytes::from_static(b"1"),
+            Bytes::from_static(b"1").into(),
             &soft(0),
             || 105
         )));

@@ -203,8 +203,8 @@ fn expire_db(state: &ServerState, db: usize, now: u64) -> Vec<bytes::Bytes> {
         .collect()
 }
 
-/// Redis's `serverCron`, reduced to what Herald needs: active expiry, ops/sec sampling and the
-/// automatic AOF rewrite.
+/// Redis's `serverCron`, reduced to what Herald needs: active expiry, ops/sec sampling, the
+/// automatic AOF rewrite, and letting go of a pub/sub spool file nothing refers to.
 async fn background_work(state: Arc<ServerState>) {
     loop {
         let hz = state.settings.hz.load(Relaxed).clamp(1, 500);
@@ -220,5 +220,6 @@ async fn background_work(state: Arc<ServerState>) {
             }
         }
         crate::persistence::rewrite::maybe_start_automatic(&state);
+        state.hub.release_idle_spool();
     }
 }

@@ -186,7 +186,7 @@ impl Monitors {
     pub fn feed(&self, line: Bytes, limit: &crate::config::OutputLimit) {
         if let Ok(c) = self.clients.read() {
             for monitor in c.iter() {
-                monitor.deliver(line.clone(), limit);
+                monitor.deliver(line.clone().into(), limit);
             }
         }
     }

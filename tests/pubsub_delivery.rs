@@ -470,3 +470,126 @@ fn a_subscriber_whose_channel_never_goes_quiet_still_has_its_commands_read() {
         "UNSUBSCRIBE not read within 5 s while the channel kept publishing"
     );
 }
+
+/// Large messages to many subscribers are written from the spool (`herald::spool`, with
+/// `sendfile`) rather than from memory: every subscriber must still read exactly the frames
+/// Redis would send, in order, however its writes are cut — one subscriber reads nothing until
+/// the end, so its socket fills and writes stop mid-frame — and mixed with small frames (written
+/// from memory), with replies (a RESP3 PING), pattern frames, and a subscriber publishing to
+/// itself (whose own frames are moved into its replies).
+#[test]
+fn large_messages_to_many_subscribers_arrive_exactly_and_in_order() {
+    const MESSAGES: usize = 2400;
+    let server = TestServer::start(&[]);
+    // The payload of message `i`: mostly larger than the spool's threshold, some small.
+    let payload = |i: usize| {
+        let len = if i % 7 == 3 {
+            9
+        } else {
+            2100 + (i * 397) % 9000
+        };
+        let mut p = format!("{i}:").into_bytes();
+        p.extend((0..len).map(|k| b'a' + ((i + k) % 26) as u8));
+        p
+    };
+    let frame = |resp3: bool, pattern: bool, p: &[u8]| {
+        let mut f = Vec::new();
+        let head = if resp3 { ">" } else { "*" };
+        if pattern {
+            f.extend(format!("{head}4\r\n$8\r\npmessage\r\n$2\r\nb*\r\n").bytes());
+        } else {
+            f.extend(format!("{head}3\r\n$7\r\nmessage\r\n").bytes());
+        }
+        f.extend(b"$3\r\nbig\r\n");
+        f.extend(format!("${}\r\n", p.len()).bytes());
+        f.extend(p);
+        f.extend(b"\r\n");
+        f
+    };
+    // (connection, RESP3, pattern subscriber)
+    let mut subscribers = Vec::new();
+    for n in 0..9 {
+        let mut sub = server.raw();
+        let resp3 = n % 3 == 1;
+        if resp3 {
+            sub.cmd(&["HELLO", "3"]);
+        }
+        if n == 8 {
+            sub.cmd(&["PSUBSCRIBE", "b*"]);
+        } else {
+            sub.cmd(&["SUBSCRIBE", "big"]);
+        }
+        subscribers.push((sub, resp3, n == 8));
+    }
+    // A RESP3 subscriber that publishes to itself, message by message.
+    let mut own = server.raw();
+    own.cmd(&["HELLO", "3"]);
+    own.cmd(&["SUBSCRIBE", "big"]);
+    let receivers = format!(":{}\r\n", subscribers.len() + 1);
+
+    let mut publisher = server.raw();
+    let stuck = 0; // reads nothing until everything is published
+    let pinged = 1; // a RESP3 subscriber that sends a PING halfway
+    for start in (0..MESSAGES).step_by(100) {
+        if start == MESSAGES / 2 {
+            subscribers[pinged].0.send_cmd(&[b"PING"]);
+        }
+        let mut batch = Vec::new();
+        for i in start..start + 100 {
+            batch.extend(common::encode(&[b"PUBLISH", b"big", &payload(i)]));
+        }
+        publisher.send(&batch);
+        for _ in start..start + 100 {
+            assert_eq!(publisher.reply(), receivers);
+        }
+        // Every subscriber but the stuck one keeps up.
+        for (n, (sub, resp3, pattern)) in subscribers.iter_mut().enumerate() {
+            if n == stuck {
+                continue;
+            }
+            for i in start..start + 100 {
+                let mut got = sub.reply_bytes();
+                if n == pinged && got == b"+PONG\r\n" {
+                    got = sub.reply_bytes();
+                }
+                assert!(
+                    got == frame(*resp3, *pattern, &payload(i)),
+                    "subscriber {n}, message {i}: {:?}",
+                    String::from_utf8_lossy(&got[..got.len().min(60)])
+                );
+            }
+        }
+    }
+    // The subscriber publishing to itself: what it was sent so far, then for each message its
+    // frame and its reply.
+    for i in 0..MESSAGES {
+        assert!(
+            own.reply_bytes() == frame(true, false, &payload(i)),
+            "own, message {i}"
+        );
+    }
+    for i in MESSAGES..MESSAGES + 20 {
+        own.send_cmd(&[b"PUBLISH", b"big", &payload(i)]);
+        assert!(
+            own.reply_bytes() == frame(true, false, &payload(i)),
+            "own frame {i}"
+        );
+        assert_eq!(own.reply(), receivers);
+    }
+    for (n, (sub, resp3, pattern)) in subscribers.iter_mut().enumerate() {
+        let first = if n == stuck { 0 } else { MESSAGES };
+        for i in first..MESSAGES + 20 {
+            let got = sub.reply_bytes();
+            assert!(
+                got == frame(*resp3, *pattern, &payload(i)),
+                "subscriber {n}, message {i}"
+            );
+        }
+        assert!(sub.is_silent(Duration::from_millis(50)), "subscriber {n}");
+    }
+    // The stuck subscriber was sent about 15 MB: more than loopback socket buffers hold.
+    let total: usize = (0..MESSAGES)
+        .map(|i| frame(false, false, &payload(i)).len())
+        .sum();
+    assert!(total > 12 << 20, "{total}");
+}

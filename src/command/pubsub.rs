@@ -479,7 +479,7 @@ pub fn write_queued_pushes(session: &Session, out: &mut Reply) {
     }
     let mut bytes = 0;
     for frame in &frames {
-        out.raw(frame);
+        out.raw(&frame.bytes);
         bytes += frame.len();
     }
     outbox.written(bytes);

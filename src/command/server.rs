@@ -895,9 +895,11 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
         }
         "memory" => {
             let rss = rss_bytes();
+            // Large pub/sub frames wait in memory files, outside the resident set.
+            let used = rss + state.hub.spooled_bytes();
             line!("# Memory");
-            line!("used_memory:{rss}");
-            line!("used_memory_human:{}", human(rss));
+            line!("used_memory:{used}");
+            line!("used_memory_human:{}", human(used));
             line!("used_memory_rss:{rss}");
             line!("used_memory_rss_human:{}", human(rss));
             line!("maxmemory:0");

@@ -19,6 +19,7 @@ use super::{MessageFrames, Publishers};
 use crate::client::{ClientHandle, ClientId};
 use crate::config::OutputLimit;
 use crate::glob;
+use crate::spool::Spool;
 
 /// The three namespaces of pub/sub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +58,8 @@ pub struct Hub {
     patterns: RwLock<HashMap<Bytes, Subscribers>>,
     /// Who has been publishing lately; subscribers' connections read it (see `Publishers`).
     pub publishers: Publishers,
+    /// Large frames for many receivers, written from memory files (see [`crate::spool`]).
+    spool: Spool,
 }
 
 impl std::fmt::Debug for Hub {
@@ -129,11 +132,13 @@ impl Hub {
         let deliver = |run: &[M]| {
             let mut receivers = 0;
             if let Some(subs) = &subs {
-                let mut frames = MessageFrames::new(b"message", None, channel, run);
+                let mut frames = MessageFrames::new(b"message", None, channel, run)
+                    .spooled(&self.spool, subs.len());
                 receivers += deliver_all(subs, &mut frames, limit);
             }
             for (pattern, subs) in &matching {
-                let mut frames = MessageFrames::new(b"pmessage", Some(pattern), channel, run);
+                let mut frames = MessageFrames::new(b"pmessage", Some(pattern), channel, run)
+                    .spooled(&self.spool, subs.len());
                 receivers += deliver_all(subs, &mut frames, limit);
             }
             receivers
@@ -155,11 +160,22 @@ impl Hub {
     ) -> usize {
         match self.shard_channels.get(channel) {
             Some(subs) => {
-                let mut frames = MessageFrames::new(b"smessage", None, channel, messages);
+                let mut frames = MessageFrames::new(b"smessage", None, channel, messages)
+                    .spooled(&self.spool, subs.len());
                 deliver_all(&subs, &mut frames, limit)
             }
             None => 0,
         }
+    }
+
+    /// Bytes of large frames held in the spool (see [`crate::spool`]).
+    pub fn spooled_bytes(&self) -> u64 {
+        self.spool.bytes()
+    }
+
+    /// See [`Spool::release_idle`].
+    pub fn release_idle_spool(&self) {
+        self.spool.release_idle();
     }
 
     /// Active channels (or shard channels) matching `pattern`, for PUBSUB (SHARD)CHANNELS.
