@@ -100,6 +100,23 @@ impl TestServer {
     pub fn raw(&self) -> Raw {
         Raw::connect(self.addr)
     }
+
+    /// A raw connection whose socket receives into a buffer of about `bytes` (the kernel's
+    /// minimum at least), so that the server's writes to it stop early once it stops reading.
+    pub fn raw_with_small_receive_buffer(&self, bytes: u32) -> Raw {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("runtime");
+        let stream = runtime.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+            socket.connect(self.addr).await.expect("connect")
+        });
+        let stream = stream.into_std().expect("std stream");
+        stream.set_nonblocking(false).expect("blocking");
+        Raw::from_stream(stream)
+    }
 }
 
 impl TestServer {
@@ -134,7 +151,10 @@ pub struct Raw {
 
 impl Raw {
     pub fn connect(addr: SocketAddr) -> Raw {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Raw::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Raw {
         stream
             .set_read_timeout(Some(Duration::from_secs(5)))
             .expect("timeout");
