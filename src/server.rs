@@ -220,6 +220,6 @@ async fn background_work(state: Arc<ServerState>) {
             }
         }
         crate::persistence::rewrite::maybe_start_automatic(&state);
-        state.hub.release_idle_spool();
+        state.hub.spool.release_idle();
     }
 }

@@ -896,7 +896,7 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
         "memory" => {
             let rss = rss_bytes();
             // Large pub/sub frames wait in memory files, outside the resident set.
-            let used = rss + state.hub.spooled_bytes();
+            let used = rss + state.hub.spool.bytes();
             line!("# Memory");
             line!("used_memory:{used}");
             line!("used_memory_human:{}", human(used));

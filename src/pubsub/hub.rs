@@ -59,7 +59,7 @@ pub struct Hub {
     /// Who has been publishing lately; subscribers' connections read it (see `Publishers`).
     pub publishers: Publishers,
     /// Large frames for many receivers, written from memory files (see [`crate::spool`]).
-    spool: Spool,
+    pub spool: Spool,
 }
 
 impl std::fmt::Debug for Hub {
@@ -132,14 +132,12 @@ impl Hub {
         let deliver = |run: &[M]| {
             let mut receivers = 0;
             if let Some(subs) = &subs {
-                let mut frames = MessageFrames::new(b"message", None, channel, run)
-                    .spooled(&self.spool, subs.len());
-                receivers += deliver_all(subs, &mut frames, limit);
+                let frames = MessageFrames::new(b"message", None, channel, run);
+                receivers += self.deliver_all(subs, frames, limit);
             }
             for (pattern, subs) in &matching {
-                let mut frames = MessageFrames::new(b"pmessage", Some(pattern), channel, run)
-                    .spooled(&self.spool, subs.len());
-                receivers += deliver_all(subs, &mut frames, limit);
+                let frames = MessageFrames::new(b"pmessage", Some(pattern), channel, run);
+                receivers += self.deliver_all(subs, frames, limit);
             }
             receivers
         };
@@ -160,22 +158,27 @@ impl Hub {
     ) -> usize {
         match self.shard_channels.get(channel) {
             Some(subs) => {
-                let mut frames = MessageFrames::new(b"smessage", None, channel, messages)
-                    .spooled(&self.spool, subs.len());
-                deliver_all(&subs, &mut frames, limit)
+                let frames = MessageFrames::new(b"smessage", None, channel, messages);
+                self.deliver_all(&subs, frames, limit)
             }
             None => 0,
         }
     }
 
-    /// Bytes of large frames held in the spool (see [`crate::spool`]).
-    pub fn spooled_bytes(&self) -> u64 {
-        self.spool.bytes()
-    }
-
-    /// See [`Spool::release_idle`].
-    pub fn release_idle_spool(&self) {
-        self.spool.release_idle();
+    /// Queues the message for every subscriber in `subs`, the publisher itself included (its
+    /// connection moves the frame into its reply stream before the PUBLISH reply); large frames
+    /// for many subscribers go through the spool.
+    fn deliver_all<'a, M: AsRef<[u8]>>(
+        &'a self,
+        subs: &Subscribers,
+        frames: MessageFrames<'a, M>,
+        limit: &OutputLimit,
+    ) -> usize {
+        let mut frames = frames.spooled(&self.spool, subs.len());
+        for client in subs.values() {
+            client.deliver(frames.get(client.is_resp3()), limit);
+        }
+        subs.len()
     }
 
     /// Active channels (or shard channels) matching `pattern`, for PUBSUB (SHARD)CHANNELS.
@@ -221,17 +224,4 @@ fn remove_from(map: &DashMap<Bytes, Subscribers>, name: &[u8], client: ClientId)
     };
     map.remove_if(name, |_, subs| subs.is_empty());
     removed
-}
-
-/// Queues the message for every subscriber in `subs`, the publisher itself included (its
-/// connection moves the frame into its reply stream before the PUBLISH reply).
-fn deliver_all<M: AsRef<[u8]>>(
-    subs: &Subscribers,
-    frames: &mut MessageFrames<'_, M>,
-    limit: &OutputLimit,
-) -> usize {
-    for client in subs.values() {
-        client.deliver(frames.get(client.is_resp3()), limit);
-    }
-    subs.len()
 }
