@@ -94,6 +94,90 @@ fn bgrewriteaof_while_writes_continue_then_a_restart_finds_the_same_state() {
     assert_eq!(raw.cmd(&["GET", "in2"]), "$1\r\nv\r\n");
 }
 
+/// A stream as XINFO STREAM FULL shows it, consumers' seen and active times blanked (the
+/// replay's clock sets them).
+fn full(raw: &mut Raw, key: &str) -> String {
+    let reply = raw.cmd(&["XINFO", "STREAM", key, "FULL"]);
+    let mut out = Vec::new();
+    let mut blank = false;
+    for line in reply.split("\r\n") {
+        out.push(if blank { "<time>" } else { line });
+        blank = line == "seen-time" || line == "active-time";
+    }
+    out.join("\r\n")
+}
+
+#[test]
+fn pending_entries_whose_stream_entries_are_gone_survive_a_rewrite() {
+    let dir = Scratch::new("rewrite-orphans");
+    let streams = [
+        "trimmed",
+        "trimmed-and-deleted",
+        "all-deleted",
+        "entries-added-lowered",
+        "untouched",
+    ];
+    let before = {
+        let server = start(&dir, &[]);
+        let mut raw = server.raw();
+        for key in streams {
+            for ms in 1..=6 {
+                raw.cmd(&["XADD", key, &format!("{ms}-0"), "f", "v"]);
+            }
+            raw.cmd(&["XGROUP", "CREATE", key, "g", "0"]);
+            raw.cmd(&[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "COUNT",
+                "4",
+                "STREAMS",
+                key,
+                ">",
+            ]);
+        }
+        // Pending 1-0..4-0. Trimmed, they leave the max deleted id at 0-0.
+        raw.cmd(&["XTRIM", "trimmed", "MAXLEN", "=", "3"]);
+        raw.cmd(&["XTRIM", "trimmed-and-deleted", "MAXLEN", "=", "5"]);
+        raw.cmd(&["XDEL", "trimmed-and-deleted", "3-0"]);
+        raw.cmd(&[
+            "XDEL",
+            "all-deleted",
+            "1-0",
+            "2-0",
+            "3-0",
+            "4-0",
+            "5-0",
+            "6-0",
+        ]);
+        // Six entries added, but the counter set below the four pending ids once they are gone.
+        raw.cmd(&["XTRIM", "entries-added-lowered", "MAXLEN", "=", "0"]);
+        raw.cmd(&[
+            "XSETID",
+            "entries-added-lowered",
+            "6-0",
+            "ENTRIESADDED",
+            "1",
+        ]);
+        assert_eq!(
+            raw.cmd(&["BGREWRITEAOF"]),
+            "+Background append only file rewriting started\r\n"
+        );
+        wait_rewrite_done(&mut raw, 1);
+        streams.map(|key| full(&mut raw, key))
+    };
+    for (key, state) in streams.iter().zip(&before) {
+        assert!(
+            state.contains("pel-count\r\n:4"),
+            "{key} has its four pending entries: {state}"
+        );
+    }
+    let server = start(&dir, &[]);
+    let mut raw = server.raw();
+    assert_eq!(streams.map(|key| full(&mut raw, key)), before);
+}
+
 #[test]
 fn the_file_is_rewritten_automatically_once_it_outgrows_its_base() {
     let dir = Scratch::new("auto-rewrite");

@@ -106,9 +106,24 @@ fn entries_read(group: &Group) -> Bytes {
         .map_or_else(|| Bytes::from_static(b"-1"), text)
 }
 
+/// A whole stream as the commands that rebuild it, as Redis's `rewriteStreamObject` writes it,
+/// with one addition: a pending entry whose stream entry was deleted or trimmed (Redis keeps it
+/// pending, XPENDING shows it) cannot be recreated by `XCLAIM ... FORCE`, which skips ids not
+/// in the stream. Redis's own rewrite loses such entries unless its RDB preamble carries them;
+/// here their ids are added with a placeholder among the stream's entries, claimed, then
+/// removed again: those before the first entry left by `XTRIM MINID`, which leaves the max
+/// deleted id alone (they may have been trimmed, and XSETID cannot lower that id back to
+/// 0-0), those between entries by XDEL (they were deleted, so the stream's max deleted id is at
+/// least theirs). XSETID then comes last, when the stream's length is final.
 pub fn rewrite_stream(tail: &mut Tail, db: usize, key: &[u8], stream: &Stream) {
     let last_id = stream.last_id.to_string();
-    if stream.is_empty() {
+    let orphans: std::collections::BTreeSet<StreamId> = stream
+        .groups
+        .values()
+        .flat_map(|group| group.pel.iter().map(|(id, _)| id))
+        .filter(|&id| stream.refs(id, id).next().is_none())
+        .collect();
+    if stream.is_empty() && orphans.is_empty() {
         // An empty stream still exists (and keeps its last id): create it with one entry and
         // trim it away, as Redis writes it.
         tail.push(
@@ -124,26 +139,41 @@ pub fn rewrite_stream(tail: &mut Tail, db: usize, key: &[u8], stream: &Stream) {
             ],
         );
     } else {
+        let mut orphan_ids = orphans.iter().copied().peekable();
+        let placeholder = |tail: &mut Tail, id: StreamId| {
+            tail.push(db, &[b"XADD", key, id.to_string().as_bytes(), b"x", b"y"]);
+        };
         for entry in stream.range(StreamId::MIN, StreamId::MAX) {
+            while let Some(orphan) = orphan_ids.next_if(|&o| o < entry.id) {
+                placeholder(tail, orphan);
+            }
             let id = entry.id.to_string();
             let mut args: Vec<&[u8]> = Vec::with_capacity(3 + entry.fields.len());
             args.extend([&b"XADD"[..], key, id.as_bytes()]);
             args.extend(entry.fields.iter().map(|f| &f[..]));
             tail.push(db, &args);
         }
+        for orphan in orphan_ids {
+            placeholder(tail, orphan);
+        }
     }
-    tail.push(
-        db,
-        &[
-            b"XSETID",
-            key,
-            last_id.as_bytes(),
-            b"ENTRIESADDED",
-            stream.entries_added.to_string().as_bytes(),
-            b"MAXDELETEDID",
-            stream.max_deleted_id.to_string().as_bytes(),
-        ],
-    );
+    let set_id = |tail: &mut Tail| {
+        tail.push(
+            db,
+            &[
+                b"XSETID",
+                key,
+                last_id.as_bytes(),
+                b"ENTRIESADDED",
+                stream.entries_added.to_string().as_bytes(),
+                b"MAXDELETEDID",
+                stream.max_deleted_id.to_string().as_bytes(),
+            ],
+        );
+    };
+    if orphans.is_empty() {
+        set_id(tail);
+    }
     for (name, group) in &stream.groups {
         let entries_read = entries_read(group);
         tail.push(
@@ -181,4 +211,27 @@ pub fn rewrite_stream(tail: &mut Tail, db: usize, key: &[u8], stream: &Stream) {
             );
         }
     }
+    if orphans.is_empty() {
+        return;
+    }
+    let first = stream
+        .refs(StreamId::MIN, StreamId::MAX)
+        .next()
+        .map(|e| e.id);
+    match first {
+        Some(first) => {
+            if orphans.first().is_some_and(|&o| o < first) {
+                let first = first.to_string();
+                tail.push(db, &[b"XTRIM", key, b"MINID", b"=", first.as_bytes()]);
+            }
+            let between: Vec<String> = orphans.range(first..).map(StreamId::to_string).collect();
+            if !between.is_empty() {
+                let mut args: Vec<&[u8]> = vec![b"XDEL", key];
+                args.extend(between.iter().map(String::as_bytes));
+                tail.push(db, &args);
+            }
+        }
+        None => tail.push(db, &[b"XTRIM", key, b"MAXLEN", b"=", b"0"]),
+    }
+    set_id(tail);
 }
