@@ -1,8 +1,8 @@
 """Differential fuzzing of the AOF: the random stream, consumer-group, key, string, expiry and
-transaction commands of the other fuzzers run against Herald with `appendonly yes`, with
-BGREWRITEAOF at random moments; then the whole state (every key of databases 0 and 1: strings
-with their deadlines, streams with XINFO STREAM FULL — groups, consumers and every pending
-entry with its delivery time and count) must be
+transaction commands of the other fuzzers (stream commands now and then in MULTI/EXEC too) run
+against Herald with `appendonly yes`, with BGREWRITEAOF at random moments; then the whole
+state (every key of databases 0 and 1: strings with their deadlines, streams with XINFO STREAM
+FULL — groups, consumers and every pending entry with its delivery time and count) must be
 - the same after Herald restarts on its file, stopped gracefully or with SIGKILL (under
   `appendfsync always` every command was acknowledged, so nothing may be missing);
 - the same in a real redis-server started on that file (Redis's own loader; the migration path).
@@ -74,13 +74,18 @@ def redis_on(directory):
 
 
 def sequence(seed):
-    """The two fuzzers' commands, interleaved, with a few BGREWRITEAOFs."""
+    """The two fuzzers' commands, interleaved, with a few BGREWRITEAOFs, and now and then a few
+    stream commands in one MULTI/EXEC (logged as one unit)."""
     rnd = random.Random(seed)
     streams, keys = stream_commands(seed), core_commands(seed)
     out = []
     while streams or keys:
         source = streams if streams and (not keys or rnd.random() < 0.5) else keys
-        out.append(source.pop(0))
+        if source is streams and rnd.random() < 0.05:
+            queued = [streams.pop(0) for _ in range(min(rnd.randint(2, 4), len(streams)))]
+            out += [["MULTI"], *queued, ["EXEC"]]
+        else:
+            out.append(source.pop(0))
         if rnd.random() < 0.006:
             out.append(["BGREWRITEAOF"])
     return out
