@@ -115,6 +115,10 @@ impl Connection {
                 self.run_batch()?;
             }
             self.collect_pushed();
+            let woke_readers = self.session.woke_readers.swap(false, Relaxed);
+            if woke_readers {
+                wait_served(&state).await;
+            }
             if !self.output.is_empty() {
                 self.await_aof(shutdown.as_mut()).await?;
                 // A command may only run after the replies before it are written when it
@@ -125,6 +129,10 @@ impl Connection {
                     // Input arrived while the socket was full: run it, then write on.
                     continue;
                 }
+            }
+            if woke_readers && !self.input.is_empty() {
+                // The batch stopped after the command that woke them: run the rest.
+                continue;
             }
             if self.session.blocked.is_some() {
                 self.wait_blocked().await?;
@@ -280,6 +288,11 @@ impl Connection {
                 // The rest of the input waits until the blocked command is answered.
                 break;
             }
+            if self.session.woke_readers.load(Relaxed) {
+                // And until the readers this command woke have run their reads: Redis serves
+                // them before it runs the next command (see `wait_served`).
+                break;
+            }
         }
         Ctx::at(&self.state, &mut self.session, clock, started).settle();
         let mut out = Reply::new(&mut self.replies, self.session.protocol);
@@ -300,7 +313,11 @@ impl Connection {
         let state = self.state.clone();
         let handle = self.session.handle.clone();
         let deadline = blocked.timeout.map(|t| Instant::now() + t);
-        let wake = Arc::new(tokio::sync::Notify::new());
+        let group_read = blocked
+            .args
+            .first()
+            .is_some_and(|name| name.eq_ignore_ascii_case(b"xreadgroup"));
+        let wake = Arc::new(crate::stream::blocking::Wake::new(group_read));
         for key in &blocked.keys {
             state
                 .blocking
@@ -309,21 +326,12 @@ impl Connection {
         state.blocked_clients.fetch_add(1, Relaxed);
         handle.forget_unblock();
         handle.update(|m| m.blocked = true);
-        let group_read = blocked
-            .args
-            .first()
-            .is_some_and(|name| name.eq_ignore_ascii_case(b"xreadgroup"));
-        let mut first = true;
-        // Runs the read, then again each time one of its keys changes.
+        // Runs the read, then again each time one of its keys changes as Redis 7.4 would
+        // re-run it: a group reader for any change (a deleted or retyped key included, which
+        // then answers XREADGROUP's own NOGROUP or WRONGTYPE), a plain XREAD only for a key
+        // that is a stream (its key deleted or overwritten, it keeps waiting).
+        let mut signals = 0;
         let result = loop {
-            if group_read && !first && !streams_exist(&state, &blocked) {
-                // Redis unblocks a group reader whose stream was deleted or replaced.
-                self.state.stats.count_error("UNBLOCKED");
-                Reply::new(&mut self.replies, self.session.protocol)
-                    .error(b"UNBLOCKED the stream key no longer exists");
-                break Ok(());
-            }
-            first = false;
             let mut out = Reply::new(&mut self.replies, self.session.protocol);
             let mut ctx = Ctx::new(&self.state, &mut self.session);
             dispatch(blocked.args.clone(), &mut ctx, &mut out);
@@ -331,7 +339,26 @@ impl Connection {
             if self.session.blocked.take().is_none() {
                 break Ok(());
             }
-            match self.wait_while_blocked(wake.notified(), deadline).await {
+            // Waiting again: the wake-ups so far are acted on.
+            state.blocking.cover(&wake, signals);
+            let waited = loop {
+                let waited = self.wait_while_blocked(wake.notified(), deadline).await;
+                if !matches!(waited, Ok(Waited::Event)) {
+                    break waited;
+                }
+                signals = wake.signals();
+                let changed = wake.take_changed();
+                if group_read {
+                    wait_turn(&state, blocked.db, &changed, handle.id).await;
+                    break waited;
+                }
+                if any_stream(&state, blocked.db, changed) {
+                    break waited;
+                }
+                // Nothing a plain XREAD would run again for.
+                state.blocking.cover(&wake, signals);
+            };
+            match waited {
                 Ok(Waited::Event) => {}
                 Ok(Waited::Timeout | Waited::Unblocked(Unblock::Timeout)) => {
                     Reply::new(&mut self.replies, self.session.protocol).null_array();
@@ -349,6 +376,9 @@ impl Connection {
         }
         state.blocked_clients.fetch_sub(1, Relaxed);
         handle.update(|m| m.blocked = false);
+        // Only now, no longer blocked (CLIENT UNBLOCK answers 0), does a writer waiting for
+        // this reader go on.
+        state.blocking.cover(&wake, wake.signals());
         if !self.replies.is_empty() {
             self.output.push_back(self.replies.split().freeze().into());
         }
@@ -626,11 +656,45 @@ impl Connection {
     }
 }
 
-/// Whether every key a blocked read waits on still holds a stream.
-fn streams_exist(state: &ServerState, blocked: &crate::session::BlockedRead) -> bool {
-    let db = state.keyspace.db(blocked.db);
+/// How long a writer waits for the readers it woke, or a reader for the older readers of its
+/// key, at most. They normally take microseconds (compat `test_blocking_fuzz.py`: 300,000
+/// steps with a millisecond's bound, none reached it); the bound only keeps a reader whose
+/// task is slow to be scheduled, on a loaded host, from holding others back for long.
+const WAIT_FOR_READERS: Duration = Duration::from_millis(10);
+
+/// Lets the group readers of `keys` that blocked before `me` and were woken too re-run their
+/// reads first (see [`crate::stream::blocking::Blocking::older_pending`]). Bounded: a reader
+/// whose task is slow to run holds the others back for [`WAIT_FOR_READERS`] at most.
+async fn wait_turn(
+    state: &ServerState,
+    db: usize,
+    keys: &[bytes::Bytes],
+    me: crate::client::ClientId,
+) {
+    let blocking = &state.blocking;
+    blocking
+        .wait_until(WAIT_FOR_READERS, || {
+            !keys.iter().any(|key| blocking.older_pending(db, key, me))
+        })
+        .await;
+}
+
+/// Before a writer's replies go out, lets the blocked readers its commands woke re-run their
+/// reads, as Redis serves the clients a command readied before it answers that command: a
+/// client that adds an entry and then asks XPENDING (or CLIENT UNBLOCK) finds the waiting
+/// consumer served. Bounded by [`WAIT_FOR_READERS`].
+async fn wait_served(state: &ServerState) {
+    let blocking = &state.blocking;
+    blocking
+        .wait_until(WAIT_FOR_READERS, || blocking.unserved() == 0)
+        .await;
+}
+
+/// Whether any of `keys` (in database `db`) holds a stream.
+fn any_stream(state: &ServerState, db: usize, keys: Vec<bytes::Bytes>) -> bool {
+    let db = state.keyspace.db(db);
     let now = now_ms();
-    blocked.keys.iter().all(|key| {
+    keys.iter().any(|key| {
         db.get(key, now)
             .is_some_and(|e| matches!(e.value, crate::keyspace::Value::Stream(_)))
     })

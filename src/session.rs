@@ -69,6 +69,10 @@ pub struct Session {
     pub publish_run: Option<PublishRun>,
     /// Set by a stream read that must wait; the connection takes it after the command.
     pub blocked: Option<BlockedRead>,
+    /// A command of this batch woke blocked readers: its replies wait until they have run
+    /// their reads again (see `connection::wait_served`). Atomic because commands set it
+    /// through a shared `Ctx`.
+    pub woke_readers: std::sync::atomic::AtomicBool,
     /// Set by a WAIT or WAITAOF that must wait; the connection takes it after the command.
     pub waiting: Option<WaitFor>,
     /// The AOF sequence number of this client's last write (Redis's `woff`), for WAITAOF.
@@ -111,6 +115,7 @@ impl Session {
             pubsub: Subscriptions::default(),
             publish_run: None,
             blocked: None,
+            woke_readers: Default::default(),
             waiting: None,
             last_write: 0,
             exec_effects: Vec::new(),

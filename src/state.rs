@@ -77,11 +77,13 @@ impl ServerState {
     }
 
     /// What follows a key's removal on expiry, however it was noticed: Redis's
-    /// `deleteExpiredKeyAndPropagate` (count it, flag its watchers, publish `expired`).
+    /// `deleteExpiredKeyAndPropagate` (count it, flag its watchers, wake the group readers
+    /// blocked on it, publish `expired`).
     pub fn key_expired(&self, db: usize, key: &[u8]) {
         use std::sync::atomic::Ordering::Relaxed;
         self.stats.expired_keys.fetch_add(1, Relaxed);
         self.keyspace.touch(db, key);
+        self.blocking.signal(db, key);
         self.notify_keyspace_event(crate::config::notify::EXPIRED, "expired", db, key);
     }
 

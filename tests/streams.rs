@@ -293,7 +293,47 @@ fn blocked_group_readers_fail_when_their_group_or_stream_goes() {
     admin.cmd(&["SET", "s", "not a stream any more"]);
     assert_eq!(
         reader.reply(),
-        "-UNBLOCKED the stream key no longer exists\r\n"
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+}
+
+/// Redis 7.4 re-runs a blocked group reader whenever its key is deleted, expires or changes
+/// type (7.0 answered `UNBLOCKED the stream key no longer exists` from its blocking code, see
+/// `blocked-nogroup` in compat/KNOWN_DIFFERENCES.md), but a plain XREAD only for a key that is
+/// a stream: deleted or overwritten, its key keeps it waiting.
+#[test]
+fn a_group_reader_whose_stream_expires_fails_and_a_plain_reader_keeps_waiting() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    let mut reader = server.raw();
+    admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    send_until_blocked(
+        &mut reader,
+        &mut admin,
+        b"XREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\n",
+    );
+    assert_eq!(admin.cmd(&["PEXPIRE", "s", "1"]), ":1\r\n");
+    assert_eq!(
+        reader.reply(),
+        "-NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option\r\n"
+    );
+
+    admin.cmd(&["XADD", "t", "1-1", "f", "v"]);
+    admin.cmd(&["XADD", "u", "1-1", "f", "v"]);
+    send_until_blocked(
+        &mut reader,
+        &mut admin,
+        b"XREAD BLOCK 0 STREAMS t u $ $\r\n",
+    );
+    admin.cmd(&["SET", "t", "a string"]);
+    admin.cmd(&["DEL", "u"]);
+    assert!(reader.is_silent(Duration::from_millis(100)));
+    assert_eq!(blocked_clients(&mut admin), "blocked_clients:1");
+    // A new entry on a stream it waits on runs it again, and then `t` answers WRONGTYPE.
+    admin.cmd(&["XADD", "u", "2-1", "f", "v"]);
+    assert_eq!(
+        reader.reply(),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
     );
 }
 
@@ -411,9 +451,9 @@ fn creating_a_consumer_by_reading_or_claiming_is_published() {
 }
 
 /// MOVE and COPY signal blocked readers in the databases they touch, as Redis does: a group
-/// reader whose stream MOVE takes away gets Redis's UNBLOCKED error, and a reader blocked on a
-/// missing key in another database is served by the stream COPY puts there. Replies as
-/// redis-server 7.0.15 gave them.
+/// reader whose stream MOVE takes away gets XREADGROUP's NOGROUP error (Redis 7.4; 7.0 answers
+/// `UNBLOCKED the stream key no longer exists`), and a reader blocked on a missing key in
+/// another database is served by the stream COPY puts there (as redis-server 7.0.15 does).
 #[test]
 fn move_and_copy_wake_blocked_readers_in_both_databases() {
     let server = TestServer::start(&[]);
@@ -428,7 +468,7 @@ fn move_and_copy_wake_blocked_readers_in_both_databases() {
     assert_eq!(admin.cmd(&["MOVE", "s", "1"]), ":1\r\n");
     assert_eq!(
         reader.reply(),
-        "-UNBLOCKED the stream key no longer exists\r\n"
+        "-NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option\r\n"
     );
     reader.cmd(&["SELECT", "1"]);
     admin.cmd(&["XADD", "src", "5-1", "f", "v"]);
@@ -442,4 +482,119 @@ fn move_and_copy_wake_blocked_readers_in_both_databases() {
         reader.reply(),
         "*1\r\n*2\r\n$1\r\nd\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
     );
+}
+
+/// Two more places where Redis 7.4, which runs a woken read again, answers differently from
+/// 7.0, which answered from its blocking code (compat/KNOWN_DIFFERENCES.md): a read of two
+/// keys woken by a transaction that adds to both gets both (`blocked-multi-key`), and an XADD
+/// that trims its own entry away leaves the reader waiting (`blocked-ran-dry`).
+#[test]
+fn a_woken_read_runs_again_over_all_its_keys_and_finds_what_is_there() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    let mut reader = server.raw();
+    send_until_blocked(
+        &mut reader,
+        &mut admin,
+        b"XREAD BLOCK 0 STREAMS s t $ $\r\n",
+    );
+    admin.send(b"MULTI\r\nXADD t 1-1 f t\r\nXADD s 2-1 f s\r\nEXEC\r\n");
+    for _ in 0..4 {
+        admin.reply();
+    }
+    let reply = reader.reply();
+    assert!(
+        reply.starts_with("*2\r\n*2\r\n$1\r\ns\r\n") && reply.contains("$1\r\nt\r\n*1\r\n"),
+        "{reply}"
+    );
+
+    send_until_blocked(&mut reader, &mut admin, b"XREAD BLOCK 0 STREAMS s $\r\n");
+    assert_eq!(
+        admin.cmd(&["XADD", "s", "MAXLEN", "0", "3-1", "f", "gone"]),
+        "$3\r\n3-1\r\n"
+    );
+    assert!(reader.is_silent(Duration::from_millis(100)));
+    admin.cmd(&["XADD", "s", "4-1", "f", "kept"]);
+    assert!(reader.reply().contains("4-1"));
+}
+
+/// Blocks `readers` one after the other in XREADGROUP COUNT 1 on `s`, each registered before
+/// the next sends its read.
+fn block_group_readers(readers: &mut [Raw], admin: &mut Raw) {
+    for (i, r) in readers.iter_mut().enumerate() {
+        let name = format!("c{i}");
+        r.send_cmd(&[
+            b"XREADGROUP",
+            b"GROUP",
+            b"g",
+            name.as_bytes(),
+            b"COUNT",
+            b"1",
+            b"BLOCK",
+            b"0",
+            b"STREAMS",
+            b"s",
+            b">",
+        ]);
+        let want = format!("blocked_clients:{}", i + 1);
+        wait_until("readers to block", || blocked_clients(admin) == want);
+    }
+}
+
+/// Redis serves the readers of a key in the order they blocked, each re-running its read:
+/// three entries added in one transaction go one to each of three COUNT 1 readers, oldest
+/// first. Here each reader re-runs on its own task and the runtime tends to run the last one
+/// woken first; the readers take turns (`Blocking::older_pending`). Repeated, as the order
+/// depends on how the tasks are scheduled.
+#[test]
+fn group_readers_woken_together_are_served_in_the_order_they_blocked() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    let mut readers: Vec<Raw> = (0..3).map(|_| server.raw()).collect();
+    for round in 0..20 {
+        admin.cmd(&["DEL", "s"]);
+        admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        block_group_readers(&mut readers, &mut admin);
+        admin.send(b"MULTI\r\nXADD s 1-1 n 0\r\nXADD s 2-1 n 1\r\nXADD s 3-1 n 2\r\nEXEC\r\n");
+        for _ in 0..5 {
+            admin.reply();
+        }
+        for (i, reader) in readers.iter_mut().enumerate() {
+            let reply = reader.reply();
+            assert!(
+                reply.contains(&format!("{}-1", i + 1)),
+                "round {round}: c{i} got {reply}"
+            );
+        }
+    }
+}
+
+/// Redis serves the clients a command readied before that command's reply goes out: once
+/// XADD has answered, the oldest blocked consumer holds the entry (XPENDING shows it) and is
+/// no longer blocked (CLIENT UNBLOCK finds nothing to do), while the next still waits.
+#[test]
+fn blocked_readers_are_served_before_the_writer_is_answered() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    let mut readers: Vec<Raw> = (0..2).map(|_| server.raw()).collect();
+    let ids: Vec<String> = readers
+        .iter_mut()
+        .map(|r| r.cmd(&["CLIENT", "ID"])[1..].trim().to_owned())
+        .collect();
+    for round in 0..20 {
+        admin.cmd(&["DEL", "s"]);
+        admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        block_group_readers(&mut readers, &mut admin);
+        admin.send(b"XADD s 1-1 f v\r\nXPENDING s g - + 10\r\n");
+        admin.reply();
+        let pending = admin.reply();
+        assert!(
+            pending.contains("1-1\r\n$2\r\nc0\r\n"),
+            "round {round}: {pending}"
+        );
+        assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &ids[0]]), ":0\r\n");
+        assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &ids[1]]), ":1\r\n");
+        assert!(readers[0].reply().contains("1-1"));
+        assert_eq!(readers[1].reply(), "*-1\r\n");
+    }
 }

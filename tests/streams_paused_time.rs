@@ -264,6 +264,6 @@ async fn a_destroyed_group_or_deleted_key_fails_its_blocked_readers() {
     assert_eq!(admin.cmd(&["DEL", "q"]).await, ":1\r\n");
     assert_eq!(
         reader.reply().await,
-        "-UNBLOCKED the stream key no longer exists\r\n"
+        "-NOGROUP No such key 'q' or consumer group 'g' in XREADGROUP with GROUP option\r\n"
     );
 }

@@ -151,11 +151,26 @@ impl<'a> Ctx<'a> {
             .notify_keyspace_event(class, event, self.session.db, key);
     }
 
+    /// Wakes the clients blocked on `key` in `db`, and has this client's replies wait until
+    /// they have looked (Redis serves them before it answers the command that woke them).
+    pub fn wake_readers(&self, db: usize, key: &[u8]) {
+        if self.state.blocking.signal(db, key) {
+            self.woke_readers();
+        }
+    }
+
+    /// Has this client's replies wait until the blocked readers it woke have looked.
+    pub fn woke_readers(&self) {
+        self.session
+            .woke_readers
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// [`Ctx::modified`] for a key of another database (COPY ... DB).
     pub fn modified_in(&self, db: usize, class: u32, event: &str, key: &[u8]) {
         self.state.announce_reaped();
         self.state.keyspace.touch(db, key);
-        self.state.blocking.signal(db, key);
+        self.wake_readers(db, key);
         self.state.notify_keyspace_event(class, event, db, key);
     }
 }

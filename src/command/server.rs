@@ -270,7 +270,9 @@ impl ServerCommand {
                 let _exclusive = ctx.gate_exclusive();
                 let which = if all { None } else { Some(ctx.session.db) };
                 state.keyspace.touch_all_existing(which, ctx.now);
-                state.blocking.signal_all();
+                if state.blocking.signal_all() {
+                    ctx.woke_readers();
+                }
                 match which {
                     Some(db) => {
                         state.keyspace.db(db).clear();

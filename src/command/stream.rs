@@ -1011,7 +1011,7 @@ impl StreamCommand {
                     // Readers blocked on the group are woken to answer NOGROUP (Redis's
                     // signalKeyAsReady); WATCH is not broken.
                     ctx.notified(notify::STREAM, "xgroup-destroy", &key);
-                    ctx.state.blocking.signal(ctx.session.db, &key);
+                    ctx.wake_readers(ctx.session.db, &key);
                     ctx.propagate(&[b"XGROUP", b"DESTROY", &key, &group]);
                 }
                 out.int(destroyed as i64);

@@ -1,23 +1,83 @@
 //! Clients blocked in XREAD / XREADGROUP, by key, woken when the key changes.
 //!
-//! A blocked connection registers a `Notify` under each key it waits on, then re-runs its
+//! A blocked connection registers a [`Wake`] under each key it waits on, then re-runs its
 //! command once (so a write between its first attempt and its registration is not missed),
-//! then sleeps. Any change to a key (`Ctx::modified`) wakes every waiter on it, oldest first;
-//! each re-runs its command and either replies or waits again. The registry holds no client
+//! then sleeps. Any change to a key (`Ctx::modified`, an expiry, a flush) wakes every waiter
+//! on it, oldest first, telling it which key changed; each decides, as Redis 7.4 does, whether
+//! to re-run its command, and either replies or waits again. The registry holds no client
 //! state beyond the wake-up handle, so a client that disconnects only has to deregister.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use dashmap::DashMap;
+use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
 use crate::client::ClientId;
 
 /// The clients waiting on one key, oldest first, with the handle that wakes each.
-type Waiters = VecDeque<(ClientId, Arc<Notify>)>;
+type Waiters = VecDeque<(ClientId, Arc<Wake>)>;
+
+/// What wakes one blocked client, and the keys that changed since it last looked: Redis
+/// re-runs a plain XREAD only for a key that is a stream when it looks, so the client must
+/// know which of its keys it was woken for.
+///
+/// It also counts its wake-ups and the ones its re-runs have covered: a writer waits until
+/// the readers it woke have covered theirs ([`Blocking::unserved`]), and a younger group
+/// reader of the same key lets an older one that is still to re-run go first
+/// ([`Blocking::older_pending`]).
+#[derive(Debug, Default)]
+pub struct Wake {
+    notify: Notify,
+    changed: Mutex<Vec<Bytes>>,
+    ordered: bool,
+    signals: AtomicU64,
+    covered: AtomicU64,
+}
+
+impl Wake {
+    /// A wake-up handle; `ordered` for a group reader, whose turn among the readers of a key
+    /// matters.
+    pub fn new(ordered: bool) -> Wake {
+        Wake {
+            ordered,
+            ..Wake::default()
+        }
+    }
+
+    /// How many times it has been woken so far.
+    pub fn signals(&self) -> u64 {
+        self.signals.load(Ordering::Acquire)
+    }
+
+    fn is_pending(&self) -> bool {
+        self.signals.load(Ordering::Acquire) > self.covered.load(Ordering::Acquire)
+    }
+
+    /// Resolves once a key changes (at once if one changed since the last call).
+    pub fn notified(&self) -> Notified<'_> {
+        self.notify.notified()
+    }
+
+    /// The keys that changed since the last call.
+    pub fn take_changed(&self) -> Vec<Bytes> {
+        std::mem::take(&mut *self.changed.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn changed(&self, key: &Bytes) {
+        {
+            let mut changed = self.changed.lock().unwrap_or_else(|p| p.into_inner());
+            if !changed.contains(key) {
+                changed.push(key.clone());
+            }
+        }
+        self.signals.fetch_add(1, Ordering::AcqRel);
+        self.notify.notify_one();
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Blocking {
@@ -25,10 +85,15 @@ pub struct Blocking {
     /// Registrations in `waiters`: every XADD asks, and a DashMap answers "empty?" only by
     /// read-locking each of its shards.
     registered: AtomicUsize,
+    /// Wake-ups that no re-run of a read has covered yet (see [`Blocking::unserved`]).
+    unserved: AtomicU64,
+    /// Notified whenever a re-run covers wake-ups: what a writer waiting for its readers, or
+    /// a reader waiting for its turn, waits on.
+    covering: Notify,
 }
 
 impl Blocking {
-    pub fn register(&self, db: usize, key: Bytes, client: ClientId, wake: Arc<Notify>) {
+    pub fn register(&self, db: usize, key: Bytes, client: ClientId, wake: Arc<Wake>) {
         self.waiters
             .entry((db, key))
             .or_default()
@@ -47,24 +112,85 @@ impl Blocking {
         self.waiters.remove_if(&k, |_, q| q.is_empty());
     }
 
-    /// Wakes every client waiting on `key`, in the order they blocked.
-    pub fn signal(&self, db: usize, key: &[u8]) {
-        if self.registered.load(Ordering::Relaxed) == 0 {
-            return;
+    /// Records that a re-run of the read woken by `wake` saw every change up to its wake-up
+    /// number `signals` (all of them once it stops waiting).
+    pub fn cover(&self, wake: &Wake, signals: u64) {
+        let before = wake.covered.fetch_max(signals, Ordering::AcqRel);
+        if signals > before {
+            self.unserved.fetch_sub(signals - before, Ordering::AcqRel);
+            self.covering.notify_waiters();
         }
-        if let Some(queue) = self.waiters.get(&(db, Bytes::copy_from_slice(key))) {
-            for (_, wake) in queue.iter() {
-                wake.notify_one();
+    }
+
+    /// Waits until `done` holds, checking again each time a re-run covers wake-ups, for
+    /// `limit` at most. A wait on a notification rather than a spin: a spinning task keeps its
+    /// worker thread from stealing the very task it waits for.
+    pub async fn wait_until(&self, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.covering.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if done() {
+                return;
+            }
+            if tokio::time::timeout_at(until, notified).await.is_err() {
+                return;
             }
         }
     }
 
-    /// Wakes everyone (FLUSHDB, FLUSHALL, SWAPDB-like changes).
-    pub fn signal_all(&self) {
+    /// Wake-ups that blocked clients have not yet acted on. Redis serves the clients a command
+    /// readied before that command's reply goes out; here they re-run their reads on their
+    /// own tasks, so a writer that woke some waits (briefly) for this to reach 0.
+    pub fn unserved(&self) -> u64 {
+        self.unserved.load(Ordering::Acquire)
+    }
+
+    /// Whether a group reader that blocked on `key` before `client` was woken and has not yet
+    /// re-run its read. Redis serves the readers of a key in the order they blocked; here each
+    /// re-runs its read on its own task, and the runtime tends to run the last one woken
+    /// first, so a younger reader waits for its elders' turn.
+    pub fn older_pending(&self, db: usize, key: &Bytes, client: ClientId) -> bool {
+        let Some(queue) = self.waiters.get(&(db, key.clone())) else {
+            return false;
+        };
+        queue
+            .iter()
+            .take_while(|(id, _)| *id != client)
+            .any(|(_, wake)| wake.ordered && wake.is_pending())
+    }
+
+    /// Wakes every client waiting on `key`, in the order they blocked; true if there was one.
+    pub fn signal(&self, db: usize, key: &[u8]) -> bool {
+        if self.registered.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        let key = (db, Bytes::copy_from_slice(key));
+        let Some(queue) = self.waiters.get(&key) else {
+            return false;
+        };
+        for (_, wake) in queue.iter() {
+            self.wake(wake, &key.1);
+        }
+        !queue.is_empty()
+    }
+
+    /// Wakes everyone, for every key it waits on (FLUSHDB, FLUSHALL); true if there was one.
+    pub fn signal_all(&self) -> bool {
+        let mut woke = false;
         for queue in self.waiters.iter() {
             for (_, wake) in queue.iter() {
-                wake.notify_one();
+                self.wake(wake, &queue.key().1);
+                woke = true;
             }
         }
+        woke
+    }
+
+    fn wake(&self, wake: &Wake, key: &Bytes) {
+        // Counted before the waiter can see it, so that its cover never runs ahead.
+        self.unserved.fetch_add(1, Ordering::AcqRel);
+        wake.changed(key);
     }
 }
