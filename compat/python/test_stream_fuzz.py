@@ -279,3 +279,30 @@ def assert_same_events(both, sequence, label):
 @pytest.mark.parametrize("seed", SEEDS[:6])
 def test_stream_commands_publish_the_keyspace_events_redis_does(both, seed):
     assert_same_events(both, commands(seed), f"seed {seed}")
+
+
+@pytest.mark.parametrize("seed", SEEDS[:4])
+def test_stream_commands_break_watch_as_redis_does(both, seed):
+    """Which commands count as modifying their key: a client WATCHes both keys, another runs
+    the command, and the first one's MULTI/EXEC runs (or is aborted, `*-1`) as on Redis. In
+    seed 1 on redis-server, XADD, XDEL, XTRIM and COPY that change something abort it; XACK,
+    XCLAIM, XAUTOCLAIM, XREADGROUP, XGROUP's subcommands and the reads never do."""
+    sequence = commands(seed)
+    seen = []
+    for server in both:
+        watcher, main = Raw(server.port), Raw(server.port)
+        try:
+            main.call(["FLUSHALL"])
+            outcome = []
+            for command in sequence:
+                watcher.call(["WATCH", *KEYS])
+                main.call(command)
+                watcher.call(["MULTI"])
+                watcher.call(["PING"])
+                outcome.append(watcher.call(["EXEC"]))
+            seen.append(outcome)
+        finally:
+            watcher.close()
+            main.close()
+    for step, (herald, redis_exec) in enumerate(zip(*seen)):
+        assert herald == redis_exec, f"seed {seed} step {step}: {sequence[step]}"
