@@ -371,16 +371,19 @@ fn a_subscriber_that_stops_reading_is_disconnected_and_memory_stays_bounded() {
         peak < before + 128 * 1024 * 1024,
         "peak {peak} vs start {before}"
     );
-    // The allocator hands freed pages back after a short delay: wait for it, bounded.
+    // The allocator hands freed pages back after a short delay (see `PURGE_DELAY_MS` in
+    // main.rs): wait for it, bounded. The stuck subscriber's 32 MB are the bulk of the peak;
+    // most of them must be gone (before that delay was set, RSS stayed at its peak).
+    let returned = before + 24 * 1024 * 1024;
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut after = rss_bytes();
-    while after >= before + 48 * 1024 * 1024 && Instant::now() < deadline {
+    while after >= returned && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
         after = rss_bytes();
     }
     eprintln!("rss: start {before}, peak {peak}, after {after}");
     assert!(
-        after < before + 48 * 1024 * 1024,
+        after < returned,
         "memory stayed at {after} (start {before})"
     );
     // The stuck client finds its connection closed once it reads what the kernel held.
