@@ -337,12 +337,9 @@ fn a_group_reader_whose_stream_expires_fails_and_a_plain_reader_keeps_waiting() 
     );
 }
 
-#[test]
-fn blocked_group_readers_each_get_a_different_entry() {
-    let server = TestServer::start(&[]);
-    let mut admin = server.raw();
-    admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
-    let mut readers: Vec<Raw> = (0..2).map(|_| server.raw()).collect();
+/// Blocks `readers` one after the other in XREADGROUP COUNT 1 on `s`, each registered before
+/// the next sends its read.
+fn block_group_readers(readers: &mut [Raw], admin: &mut Raw) {
     for (i, r) in readers.iter_mut().enumerate() {
         let name = format!("c{i}");
         r.send_cmd(&[
@@ -359,8 +356,17 @@ fn blocked_group_readers_each_get_a_different_entry() {
             b">",
         ]);
         let want = format!("blocked_clients:{}", i + 1);
-        wait_until("readers to block", || blocked_clients(&mut admin) == want);
+        wait_until("readers to block", || blocked_clients(admin) == want);
     }
+}
+
+#[test]
+fn blocked_group_readers_each_get_a_different_entry() {
+    let server = TestServer::start(&[]);
+    let mut admin = server.raw();
+    admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    let mut readers: Vec<Raw> = (0..2).map(|_| server.raw()).collect();
+    block_group_readers(&mut readers, &mut admin);
     admin.send(b"XADD s 1-1 f a\r\nXADD s 2-1 f b\r\n");
     admin.reply();
     admin.reply();
@@ -516,29 +522,6 @@ fn a_woken_read_runs_again_over_all_its_keys_and_finds_what_is_there() {
     assert!(reader.is_silent(Duration::from_millis(100)));
     admin.cmd(&["XADD", "s", "4-1", "f", "kept"]);
     assert!(reader.reply().contains("4-1"));
-}
-
-/// Blocks `readers` one after the other in XREADGROUP COUNT 1 on `s`, each registered before
-/// the next sends its read.
-fn block_group_readers(readers: &mut [Raw], admin: &mut Raw) {
-    for (i, r) in readers.iter_mut().enumerate() {
-        let name = format!("c{i}");
-        r.send_cmd(&[
-            b"XREADGROUP",
-            b"GROUP",
-            b"g",
-            name.as_bytes(),
-            b"COUNT",
-            b"1",
-            b"BLOCK",
-            b"0",
-            b"STREAMS",
-            b"s",
-            b">",
-        ]);
-        let want = format!("blocked_clients:{}", i + 1);
-        wait_until("readers to block", || blocked_clients(admin) == want);
-    }
 }
 
 /// Redis serves the readers of a key in the order they blocked, each re-running its read:
