@@ -95,6 +95,9 @@ pub struct Options {
     /// command and loaded (`yes`), or refused (`no`).
     #[arg(long, default_value = "yes", value_parser = parse_yes_no, action = clap::ArgAction::Set)]
     pub aof_load_truncated: bool,
+    /// Each `--save` given, its words apart (see [`Options::parse_from_words`]).
+    #[arg(skip)]
+    pub save: Vec<Vec<String>>,
 }
 
 /// `appendfsync`: when the append-only file reaches the disk.
@@ -152,7 +155,7 @@ impl Options {
         T: Into<std::ffi::OsString> + Clone,
     {
         let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-        let first = Options::try_parse_from(&args).map_err(|e| e.to_string())?;
+        let first = Options::parse_from_words(&args)?;
         let Some(path) = &first.config_file else {
             return first.validated();
         };
@@ -166,9 +169,34 @@ impl Options {
                 .filter(|a| a.as_os_str() != path.as_os_str())
                 .cloned(),
         );
-        Options::try_parse_from(merged)
-            .map_err(|e| e.to_string())?
-            .validated()
+        Options::parse_from_words(&merged)?.validated()
+    }
+
+    /// The derived parser plus `--save`, whose occurrences must stay apart (`save ""` drops
+    /// the pairs given before it), which the derive cannot express.
+    fn parse_from_words(args: &[std::ffi::OsString]) -> Result<Options, String> {
+        use clap::{CommandFactory, FromArgMatches};
+        let save = clap::Arg::new("save")
+            .long("save")
+            .num_args(1..)
+            .action(clap::ArgAction::Append)
+            .value_name("SECONDS CHANGES")
+            .help(
+                "RDB snapshot points, `<seconds> <changes>` pairs, or \"\" for none (the default). \
+                 Herald writes no RDB file: accepted and shown by CONFIG GET, as `--save \"\"` on \
+                 a Redis command line and tools reading `CONFIG GET save` (redis-benchmark) \
+                 expect, without effect.",
+            );
+        let matches = Options::command()
+            .arg(save)
+            .try_get_matches_from(args)
+            .map_err(|e| e.to_string())?;
+        let mut options = Options::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+        options.save = matches
+            .get_occurrences::<String>("save")
+            .map(|occurrences| occurrences.map(|words| words.cloned().collect()).collect())
+            .unwrap_or_default();
+        Ok(options)
     }
 
     fn validated(self) -> Result<Options, String> {
@@ -182,8 +210,77 @@ impl Options {
         if self.proto_max_bulk_len < 1024 * 1024 {
             return Err("proto-max-bulk-len must be at least 1mb".into());
         }
+        self.save_points()?;
         Ok(self)
     }
+
+    /// The `save` directives folded as Redis folds them while reading its configuration: each
+    /// adds its pairs, and `save ""` drops every pair before it.
+    fn save_points(&self) -> Result<Vec<SavePoint>, String> {
+        let mut points = Vec::new();
+        for words in &self.save {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let parsed =
+                parse_save(&words).map_err(|why| format!("save '{}': {why}", words.join(" ")))?;
+            if parsed.is_empty() {
+                points.clear();
+            }
+            points.extend(parsed);
+        }
+        Ok(points)
+    }
+}
+
+/// One `save` pair: snapshot after `seconds` if at least `changes` writes happened.
+pub type SavePoint = (i64, i32);
+
+/// Parses `save`'s words as Redis's `setConfigSaveOption`: a lone empty word means none, an odd
+/// count or a number that is not one (seconds below 1, changes below 0) is refused.
+pub fn parse_save(words: &[&str]) -> Result<Vec<SavePoint>, String> {
+    const INVALID: &str = "Invalid save parameters";
+    if words == [""] {
+        return Ok(Vec::new());
+    }
+    if words.len() % 2 == 1 {
+        return Err(INVALID.into());
+    }
+    let mut points = Vec::new();
+    for pair in words.chunks(2) {
+        let seconds = strtoll(pair[0]).filter(|&n| n >= 1).ok_or(INVALID)?;
+        let changes = strtoll(pair[1]).filter(|&n| n >= 0).ok_or(INVALID)?;
+        // Redis keeps the count in an `int`: the low 32 bits of what it read.
+        points.push((seconds, changes as i32));
+    }
+    Ok(points)
+}
+
+/// Renders save points as `CONFIG GET save` shows them.
+pub fn render_save(points: &[SavePoint]) -> String {
+    let words: Vec<String> = points.iter().map(|(s, c)| format!("{s} {c}")).collect();
+    words.join(" ")
+}
+
+/// C's `strtoll(word, &end, 10)` with Redis's check that `end` is the word's end: leading
+/// white space and a sign are allowed, out-of-range values saturate, and the empty word reads
+/// as 0 (no digits leaves `end` at the start, which is its end).
+fn strtoll(word: &str) -> Option<i64> {
+    if word.is_empty() {
+        return Some(0);
+    }
+    let rest = word.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (negative, digits) = match rest.as_bytes().first() {
+        Some(b'-') => (true, &rest[1..]),
+        Some(b'+') => (false, &rest[1..]),
+        _ => (false, rest),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let magnitude = digits.bytes().fold(0i128, |n, d| {
+        (n * 10 + i128::from(d - b'0')).min(i128::from(i64::MAX) + 1)
+    });
+    let value = if negative { -magnitude } else { magnitude };
+    Some(value.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
 }
 
 /// Turns redis.conf lines into `--name value...` arguments.
@@ -449,6 +546,8 @@ pub struct Settings {
     pub aof_load_truncated: AtomicBool,
     /// `appendonly`: CONFIG SET turns the AOF on or off (see `Persistence::enable`).
     pub appendonly: AtomicBool,
+    /// `save`, as CONFIG GET shows it (see [`Options::parse_from_words`]).
+    pub save: RwLock<String>,
 }
 
 impl Settings {
@@ -473,6 +572,7 @@ impl Settings {
             auto_aof_rewrite_min_size: AtomicU64::new(options.auto_aof_rewrite_min_size),
             aof_load_truncated: AtomicBool::new(options.aof_load_truncated),
             appendonly: AtomicBool::new(options.appendonly),
+            save: RwLock::new(render_save(&options.save_points().unwrap_or_default())),
             options,
         }
     }
@@ -687,6 +787,23 @@ pub static PARAMS: &[Param] = &[
         }),
     },
     Param {
+        name: "save",
+        get: |s| s.save.read().map(|v| v.clone()).unwrap_or_default(),
+        set: Some(|s, v| {
+            // Redis splits a multi-word value on single spaces (`sdssplitlen`).
+            let words: Vec<&str> = if v.is_empty() {
+                Vec::new()
+            } else {
+                v.split(' ').collect()
+            };
+            let points = parse_save(&words)?;
+            if let Ok(mut save) = s.save.write() {
+                *save = render_save(&points);
+            }
+            Ok(())
+        }),
+    },
+    Param {
         name: "appendonly",
         get: |s| yes_no(s.appendonly.load(Ordering::Relaxed)),
         // Only the wanted state: CONFIG SET then turns the file on or off.
@@ -776,6 +893,37 @@ pub fn param(name: &str) -> Option<&'static Param> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn save_points_are_read_as_strtoll_reads_them() {
+        assert_eq!(parse_save(&[""]), Ok(vec![]));
+        assert_eq!(parse_save(&[]), Ok(vec![]));
+        assert_eq!(
+            parse_save(&["60", "1", "300", "10"]),
+            Ok(vec![(60, 1), (300, 10)])
+        );
+        // The empty word reads as 0 (a trailing space in CONFIG SET's value): fine for changes.
+        assert_eq!(parse_save(&["60", ""]), Ok(vec![(60, 0)]));
+        assert_eq!(parse_save(&["+60", " 7"]), Ok(vec![(60, 7)]));
+        assert_eq!(parse_save(&["60", "4294967297"]), Ok(vec![(60, 1)]));
+        assert_eq!(
+            parse_save(&["99999999999999999999", "1"]),
+            Ok(vec![(i64::MAX, 1)])
+        );
+        for bad in [
+            &["60"][..],
+            &["0", "1"],
+            &["", "1"],
+            &["60", "-1"],
+            &["60", "x"],
+            &["6 0", "1"],
+            &["60", "+"],
+            &["0x10", "1"],
+        ] {
+            assert!(parse_save(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(render_save(&[(60, 1), (300, 0)]), "60 1 300 0");
+    }
 
     #[test]
     fn memory_units_follow_memtoll() {

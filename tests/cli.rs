@@ -145,3 +145,78 @@ fn shutdown_command_stops_the_server() {
     assert!(wait_exit(&mut server.0).success());
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+/// `CONFIG GET save` from `program` started with `args` (and a port of its own).
+fn save_setting(program: &str, args: &[&str], dir: &std::path::Path) -> String {
+    let port = free_port();
+    let port_arg = port.to_string();
+    let mut command_line = vec!["--port", port_arg.as_str(), "--bind", "127.0.0.1"];
+    if program == "redis-server" {
+        command_line.extend(["--daemonize", "no", "--appendonly", "no", "--dir"]);
+        command_line.push(dir.to_str().unwrap());
+    }
+    // A config file must come first, as both servers read it.
+    let (file, rest) = match args.first() {
+        Some(a) if a.ends_with(".conf") => (vec![*a], &args[1..]),
+        _ => (vec![], args),
+    };
+    let child = Command::new(program)
+        .args(file)
+        .args(&command_line)
+        .args(rest)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e} (apt-get install redis-server)"));
+    let _running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{program} {args:?} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    command(port, b"CONFIG GET save\r\n")
+}
+
+/// `save` directives (RDB snapshot points, without effect in Herald) are read as redis-server
+/// reads them: each adds its pairs, the first in a file replaces no default (Herald has none
+/// to replace, and Redis's is replaced by the file's), `save ""` drops all before it.
+#[test]
+fn save_directives_fold_as_redis_server_folds_them() {
+    let dir = std::env::temp_dir().join(format!("herald-cli-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("save.conf");
+    std::fs::write(&conf, "save 86400 1\nsave 90000 100\n").unwrap();
+    let conf = conf.to_str().unwrap();
+    for args in [
+        &[conf][..],
+        &[conf, "--save", ""],
+        &[conf, "--save", "86400", "0"],
+        &["--save", "86400", "1", "--save", "+90000", "4294967297"],
+        &["--save", "86400", "1", "--save", "", "--save", "90000", "2"],
+        &["--save", ""],
+    ] {
+        let herald = save_setting(BIN, args, &dir);
+        assert!(
+            herald.starts_with("*2\r\n$4\r\nsave\r\n"),
+            "{args:?}: {herald}"
+        );
+        assert_eq!(herald, save_setting("redis-server", args, &dir), "{args:?}");
+    }
+    for bad in [
+        &["--save", "60"][..],
+        &["--save", "0", "1"],
+        &["--save", "60", "x"],
+    ] {
+        let out = Command::new(BIN).args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            message.contains("Invalid save parameters"),
+            "{bad:?}: {message}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
