@@ -95,6 +95,10 @@ pub struct Options {
     /// command and loaded (`yes`), or refused (`no`).
     #[arg(long, default_value = "yes", value_parser = parse_yes_no, action = clap::ArgAction::Set)]
     pub aof_load_truncated: bool,
+    /// With no password set, serve only clients on the loopback interface (Redis's protected
+    /// mode): `--bind 0.0.0.0` alone does not open the server to the network.
+    #[arg(long, default_value = "yes", value_parser = parse_yes_no, action = clap::ArgAction::Set)]
+    pub protected_mode: bool,
     /// Each `--save` given, its words apart (see [`Options::parse_from_words`]).
     #[arg(skip)]
     pub save: Vec<Vec<String>>,
@@ -546,6 +550,8 @@ pub struct Settings {
     pub aof_load_truncated: AtomicBool,
     /// `appendonly`: CONFIG SET turns the AOF on or off (see `Persistence::enable`).
     pub appendonly: AtomicBool,
+    /// `protected-mode`: read at each accepted connection (see `server::refused`).
+    pub protected_mode: AtomicBool,
     /// `save`, as CONFIG GET shows it (see [`Options::parse_from_words`]).
     pub save: RwLock<String>,
 }
@@ -572,6 +578,7 @@ impl Settings {
             auto_aof_rewrite_min_size: AtomicU64::new(options.auto_aof_rewrite_min_size),
             aof_load_truncated: AtomicBool::new(options.aof_load_truncated),
             appendonly: AtomicBool::new(options.appendonly),
+            protected_mode: AtomicBool::new(options.protected_mode),
             save: RwLock::new(render_save(&options.save_points().unwrap_or_default())),
             options,
         }
@@ -658,6 +665,14 @@ pub static PARAMS: &[Param] = &[
             if let Ok(mut p) = s.requirepass.write() {
                 *p = (!v.is_empty()).then(|| Bytes::copy_from_slice(v.as_bytes()));
             }
+            Ok(())
+        }),
+    },
+    Param {
+        name: "protected-mode",
+        get: |s| yes_no(s.protected_mode.load(Ordering::Relaxed)),
+        set: Some(|s, v| {
+            s.protected_mode.store(parse_yes_no(v)?, Ordering::Relaxed);
             Ok(())
         }),
     },

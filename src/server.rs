@@ -156,14 +156,13 @@ async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
 }
 
 async fn admit(state: &Arc<ServerState>, mut stream: TcpStream, peer: SocketAddr) {
-    state.stats.total_connections_received.fetch_add(1, Relaxed);
-    if state.clients.len() as u64 >= state.settings.maxclients.load(Relaxed) {
+    if let Some(error) = refused(state, peer.ip()) {
+        // As Redis: counted as rejected, not as received, and closed after the error.
         state.stats.rejected_connections.fetch_add(1, Relaxed);
-        let _ = stream
-            .write_all(b"-ERR max number of clients reached\r\n")
-            .await;
+        let _ = stream.write_all(error).await;
         return;
     }
+    state.stats.total_connections_received.fetch_add(1, Relaxed);
     let _ = stream.set_nodelay(true);
     let local = stream
         .local_addr()
@@ -178,6 +177,30 @@ async fn admit(state: &Arc<ServerState>, mut stream: TcpStream, peer: SocketAddr
         .register(peer.to_string(), local, fd, now_ms());
     let connection = Connection::new(state.clone(), stream, handle);
     tokio::spawn(connection.run());
+}
+
+/// Redis's text for a client refused by protected mode.
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// The error a new connection gets instead of being served, in Redis's order: `maxclients`
+/// first, then protected mode (`clientAcceptHandler`).
+fn refused(state: &ServerState, peer: std::net::IpAddr) -> Option<&'static [u8]> {
+    let settings = &state.settings;
+    if state.clients.len() as u64 >= settings.maxclients.load(Relaxed) {
+        return Some(b"-ERR max number of clients reached\r\n");
+    }
+    let protected = settings.protected_mode.load(Relaxed) && settings.requirepass().is_none();
+    (protected && !is_loopback_client(peer)).then_some(PROTECTED_MODE_DENIED)
+}
+
+/// Whether protected mode serves a client from `peer`: Redis 7.2+ compares the address as text
+/// with `127.` and `::1` (7.0 took `127.0.0.1` only), so an IPv4 address mapped into IPv6 is
+/// not local.
+fn is_loopback_client(peer: std::net::IpAddr) -> bool {
+    match peer {
+        std::net::IpAddr::V4(v4) => v4.octets()[0] == 127,
+        std::net::IpAddr::V6(v6) => v6 == std::net::Ipv6Addr::LOCALHOST,
+    }
 }
 
 /// Removes the keys of `db` whose time has come (at most 1000 per cycle); returns them.
@@ -221,5 +244,27 @@ async fn background_work(state: Arc<ServerState>) {
         }
         crate::persistence::rewrite::maybe_start_automatic(&state);
         state.hub.spool.release_idle();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_client;
+
+    #[test]
+    fn protected_mode_serves_what_redis_7_4_takes_for_loopback() {
+        for local in ["127.0.0.1", "127.0.0.2", "127.255.255.254", "::1"] {
+            assert!(is_loopback_client(local.parse().unwrap()), "{local}");
+        }
+        for remote in [
+            "10.0.0.1",
+            "192.168.1.2",
+            "0.0.0.0",
+            "::ffff:127.0.0.1",
+            "fe80::1",
+            "::",
+        ] {
+            assert!(!is_loopback_client(remote.parse().unwrap()), "{remote}");
+        }
     }
 }

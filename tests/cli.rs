@@ -146,8 +146,9 @@ fn shutdown_command_stops_the_server() {
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
 
-/// `CONFIG GET save` from `program` started with `args` (and a port of its own).
-fn save_setting(program: &str, args: &[&str], dir: &std::path::Path) -> String {
+/// `program` (Herald or redis-server) started with `args` on a port of its own, stopped by its
+/// PID when dropped.
+fn spawn_server(program: &str, args: &[&str], dir: &std::path::Path) -> (Running, u16) {
     let port = free_port();
     let port_arg = port.to_string();
     let mut command_line = vec!["--port", port_arg.as_str(), "--bind", "127.0.0.1"];
@@ -168,7 +169,7 @@ fn save_setting(program: &str, args: &[&str], dir: &std::path::Path) -> String {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("{program}: {e} (apt-get install redis-server)"));
-    let _running = Running(child);
+    let running = Running(child);
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -177,6 +178,12 @@ fn save_setting(program: &str, args: &[&str], dir: &std::path::Path) -> String {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    (running, port)
+}
+
+/// `CONFIG GET save` from `program` started with `args`.
+fn save_setting(program: &str, args: &[&str], dir: &std::path::Path) -> String {
+    let (_running, port) = spawn_server(program, args, dir);
     command(port, b"CONFIG GET save\r\n")
 }
 
@@ -218,5 +225,146 @@ fn save_directives_fold_as_redis_server_folds_them() {
             "{bad:?}: {message}"
         );
     }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A connection from `source` (a loopback address other than 127.0.0.1) to `port`.
+fn connect_from(source: &str, port: u16) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        socket
+            .connect(format!("127.0.0.1:{port}").parse().unwrap())
+            .await
+            .unwrap()
+    });
+    let stream = stream.into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+/// What a connection gets before its first command: nothing (served), or an error and the close.
+fn greeting(mut stream: TcpStream) -> String {
+    stream.write_all(b"PING\r\n").unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&buf[..n]);
+        if reply == b"+PONG\r\n" {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+/// A field of INFO stats, asked on `admin` (a new connection could be the one refused).
+fn info_stat(admin: &mut TcpStream, field: &str) -> u64 {
+    admin.write_all(b"INFO stats\r\n").unwrap();
+    let mut info = Vec::new();
+    let mut buf = [0u8; 4096];
+    // A bulk string: `$<len>\r\n<len bytes>\r\n`.
+    let complete = |info: &[u8]| {
+        let text = String::from_utf8_lossy(info);
+        let Some((head, body)) = text.split_once("\r\n") else {
+            return false;
+        };
+        head.trim_start_matches('$')
+            .parse::<usize>()
+            .is_ok_and(|len| body.len() >= len + 2)
+    };
+    while !complete(&info) {
+        let n = admin.read(&mut buf).unwrap();
+        assert!(n > 0, "closed while reading INFO");
+        info.extend_from_slice(&buf[..n]);
+    }
+    let info = String::from_utf8_lossy(&info).into_owned();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in {info}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Connections past `maxclients` get Redis's error and are closed, counted as rejected and not
+/// as received, as redis-server counts them; protected mode (on, no password) serves loopback
+/// clients: Redis 7.4 takes any `127.` address as loopback, 7.0 only 127.0.0.1, so a client
+/// from 127.0.0.2 is served by Herald and may be refused by the reference redis-server
+/// (compat/KNOWN_DIFFERENCES.md, `protected-mode-loopback`). Refusing a client from another
+/// network needs an address this machine's tests may not use; `is_loopback_client` has that.
+#[test]
+fn connections_are_refused_as_redis_refuses_them() {
+    let dir = std::env::temp_dir().join(format!("herald-cli-refuse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seen = Vec::new();
+    for program in [BIN, "redis-server"] {
+        let (_running, port) = spawn_server(program, &[], &dir);
+        let mut admin = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        admin
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let ask = |admin: &mut TcpStream, request: &[u8]| {
+            admin.write_all(request).unwrap();
+            let mut buf = [0u8; 256];
+            let n = admin.read(&mut buf).unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        };
+        let protected = ask(&mut admin, b"CONFIG GET protected-mode\r\n");
+        let limit = ask(&mut admin, b"CONFIG SET maxclients 2\r\n");
+        let (received, rejected) = (
+            info_stat(&mut admin, "total_connections_received"),
+            info_stat(&mut admin, "rejected_connections"),
+        );
+        let second = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let served = greeting(second.try_clone().unwrap());
+        let third = greeting(TcpStream::connect(("127.0.0.1", port)).unwrap());
+        drop(second);
+        let counts = (
+            info_stat(&mut admin, "total_connections_received") - received,
+            info_stat(&mut admin, "rejected_connections") - rejected,
+        );
+        let raised = ask(&mut admin, b"CONFIG SET maxclients 100\r\n");
+        let from_other_loopback = greeting(connect_from("127.0.0.2", port));
+        let unprotected = ask(&mut admin, b"CONFIG SET protected-mode no\r\n");
+        let unprotected_reply = greeting(connect_from("127.0.0.2", port));
+        let bad = ask(&mut admin, b"CONFIG SET protected-mode maybe\r\n");
+        if program == BIN {
+            assert_eq!(
+                from_other_loopback, "+PONG\r\n",
+                "Redis 7.4 serves 127.0.0.0/8"
+            );
+        } else {
+            assert!(
+                from_other_loopback == "+PONG\r\n"
+                    || from_other_loopback
+                        .starts_with("-DENIED Redis is running in protected mode"),
+                "{from_other_loopback}"
+            );
+        }
+        seen.push((
+            protected,
+            limit,
+            served,
+            third,
+            counts,
+            raised,
+            unprotected,
+            unprotected_reply,
+            bad,
+        ));
+    }
+    assert_eq!(seen[0].3, "-ERR max number of clients reached\r\n");
+    assert_eq!(seen[0].4, (1, 1));
+    assert_eq!(seen[0], seen[1], "Herald, then redis-server");
     std::fs::remove_dir_all(&dir).ok();
 }
