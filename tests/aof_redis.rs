@@ -11,11 +11,11 @@ mod aof_support;
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aof_support::{start, Scratch};
-use common::{free_port, Raw};
+use common::{free_port, start_redis_server, Raw, RedisServer};
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 const REDIS_CLI: &str = "/usr/bin/redis-cli";
@@ -29,46 +29,16 @@ fn redis_missing() -> bool {
     missing
 }
 
-struct Redis(Child);
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A redis-server on `dir`; with `appendonly`, it loads `dir/appendonly.aof` with its own loader.
-fn start_redis(dir: &Path, port: u16, appendonly: bool) -> Redis {
+fn start_redis(dir: &Path, port: u16, appendonly: bool) -> RedisServer {
     start_redis_with(dir, port, appendonly, &[])
 }
 
-fn start_redis_with(dir: &Path, port: u16, appendonly: bool, extra: &[&str]) -> Redis {
+fn start_redis_with(dir: &Path, port: u16, appendonly: bool, extra: &[&str]) -> RedisServer {
     let appendonly = if appendonly { "yes" } else { "no" };
-    let child = Command::new(REDIS_SERVER)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args([
-            "--save",
-            "",
-            "--appendonly",
-            appendonly,
-            "--daemonize",
-            "no",
-        ])
-        .arg("--dir")
-        .arg(dir)
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn redis-server");
-    let redis = Redis(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    redis
+    let mut args = vec!["--save", "", "--appendonly", appendonly];
+    args.extend(extra);
+    start_redis_server(&args, port, dir)
 }
 
 /// The queries compared, minus what moves with the clock (idle times).

@@ -146,45 +146,42 @@ fn shutdown_command_stops_the_server() {
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
 
-/// `program` (Herald or redis-server) started with `args` on a port of its own, stopped by its
-/// PID when dropped.
-fn spawn_server(program: &str, args: &[&str], dir: &std::path::Path) -> (Running, u16) {
-    let port = free_port();
-    let port_arg = port.to_string();
-    let mut command_line = vec!["--port", port_arg.as_str(), "--bind", "127.0.0.1"];
-    if program == "redis-server" {
-        command_line.extend(["--daemonize", "no", "--appendonly", "no", "--dir"]);
-        command_line.push(dir.to_str().unwrap());
+/// The server a comparison runs on: Herald, or the reference redis-server.
+enum Side {
+    Herald(common::Binary),
+    Redis {
+        _server: common::RedisServer,
+        port: u16,
+    },
+}
+
+impl Side {
+    /// `program` (`BIN` or "redis-server") started with `args` (a config file first, if any).
+    fn start(program: &str, args: &[&str], dir: &std::path::Path) -> Side {
+        if program == BIN {
+            Side::Herald(common::running(common::spawn_binary(args)))
+        } else {
+            let port = free_port();
+            let extra: Vec<&str> = args.iter().copied().chain(["--appendonly", "no"]).collect();
+            Side::Redis {
+                _server: common::start_redis_server(&extra, port, dir),
+                port,
+            }
+        }
     }
-    // A config file must come first, as both servers read it.
-    let (file, rest) = match args.first() {
-        Some(a) if a.ends_with(".conf") => (vec![*a], &args[1..]),
-        _ => (vec![], args),
-    };
-    let child = Command::new(program)
-        .args(file)
-        .args(&command_line)
-        .args(rest)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e} (apt-get install redis-server)"));
-    let running = Running(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{program} {args:?} did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+
+    fn port(&self) -> u16 {
+        match self {
+            Side::Herald(binary) => binary.port,
+            Side::Redis { port, .. } => *port,
+        }
     }
-    (running, port)
 }
 
 /// `CONFIG GET save` from `program` started with `args`.
 fn save_setting(program: &str, args: &[&str], dir: &std::path::Path) -> String {
-    let (_running, port) = spawn_server(program, args, dir);
-    command(port, b"CONFIG GET save\r\n")
+    let server = Side::start(program, args, dir);
+    command(server.port(), b"CONFIG GET save\r\n")
 }
 
 /// `save` directives (RDB snapshot points, without effect in Herald) are read as redis-server
@@ -308,7 +305,8 @@ fn connections_are_refused_as_redis_refuses_them() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut seen = Vec::new();
     for program in [BIN, "redis-server"] {
-        let (_running, port) = spawn_server(program, &[], &dir);
+        let server = Side::start(program, &[], &dir);
+        let port = server.port();
         let mut admin = TcpStream::connect(("127.0.0.1", port)).unwrap();
         admin
             .set_read_timeout(Some(Duration::from_secs(5)))

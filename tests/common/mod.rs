@@ -416,6 +416,41 @@ pub fn spawn_binary(args: &[&str]) -> Started {
     }
 }
 
+/// A redis-server of the test's own, stopped by its PID when dropped.
+pub struct RedisServer(Child);
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `redis-server <args>` on loopback `port` with `dir` as its directory, in the
+/// foreground, and waits until it accepts connections. `args` come first, so a config file
+/// may lead them as redis-server requires.
+pub fn start_redis_server(args: &[&str], port: u16, dir: &std::path::Path) -> RedisServer {
+    let child = Command::new("redis-server")
+        .args(args)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--daemonize", "no", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server on PATH (apt-get install redis-server; .ci/run does)");
+    let redis = RedisServer(child);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "redis-server {args:?} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    redis
+}
+
 pub fn running(started: Started) -> Binary {
     match started {
         Started::Running(b) => b,
