@@ -67,11 +67,12 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
+        let shutdown = shutdown_signal();
         let server = Server::bind(options.clone())
             .await
             .with_context(|| format!("binding {:?} port {}", options.bind, options.port))?;
         // Logs "ready to accept connections" once the append only file is loaded.
-        if let Err(e) = server.run(shutdown_signal()).await {
+        if let Err(e) = server.run(shutdown).await {
             tracing::error!("{e}");
             return Err(e).context("loading the append only file");
         }
@@ -106,14 +107,21 @@ fn init_logging(options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on the first SIGINT or SIGTERM. The handlers are installed here, when called
+/// (before the server binds), not when the future is first polled: whatever saw the server
+/// ready (its log line, a supervisor) may stop it at once, and a SIGTERM arriving before the
+/// handlers would kill the process without a clean shutdown.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
-        _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (interrupt, terminate) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+            _ = terminate.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+        }
     }
 }
