@@ -15,6 +15,7 @@ use crate::connection::Connection;
 use crate::keyspace::now_ms;
 use crate::persistence::{Persistence, PersistenceError};
 use crate::state::ServerState;
+use crate::supervision::Supervisor;
 
 /// A bound server, ready to run.
 pub struct Server {
@@ -23,18 +24,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds every `--bind` address on `--port` (port 0 picks a free port, shared by all
-    /// addresses). Clients are accepted once `run` starts, which loads the append-only file
-    /// if `appendonly` is on; the server counts as loading from here.
+    /// Listens on every `bind` address at `port` (see [`crate::listen`]; port 0 picks a free
+    /// port, shared by all addresses). Clients are accepted once `run` starts, which loads the
+    /// append-only file if `appendonly` is on; the server counts as loading from here.
     pub async fn bind(options: Options) -> std::io::Result<Server> {
-        let mut listeners = Vec::new();
-        let mut port = options.port;
-        for address in &options.bind {
-            let address = address.trim_start_matches('-');
-            let listener = TcpListener::bind((address, port)).await?;
-            port = listener.local_addr()?.port();
-            listeners.push(listener);
-        }
+        let backlog = options.directive("tcp-backlog").parse().unwrap_or(511);
+        let listeners = crate::listen::listen(&options.bind, options.port, backlog).await?;
+        let port = listeners[0].local_addr()?.port();
         let state = ServerState::new(options);
         state.port.store(port, Relaxed);
         state.persistence.begin_loading(&state.settings.aof_path());
@@ -81,6 +77,8 @@ impl Server {
                 addr.map_or_else(String::new, |a| a.to_string()),
                 std::process::id()
             );
+            let supervisor = Supervisor::of(&state.settings.options);
+            crate::supervision::ready(supervisor);
             background = Some(tokio::spawn(background_work(state.clone())));
             tokio::select! {
                 _ = &mut shutdown => {}
@@ -88,6 +86,7 @@ impl Server {
             }
         }
         state.request_shutdown();
+        crate::supervision::stopping(Supervisor::of(&state.settings.options));
         for task in accepts {
             task.abort();
         }
@@ -164,6 +163,12 @@ async fn admit(state: &Arc<ServerState>, mut stream: TcpStream, peer: SocketAddr
     }
     state.stats.total_connections_received.fetch_add(1, Relaxed);
     let _ = stream.set_nodelay(true);
+    let keepalive = state
+        .settings
+        .directive("tcp-keepalive")
+        .parse()
+        .unwrap_or(0);
+    let _ = crate::listen::keepalive(&stream, keepalive);
     let local = stream
         .local_addr()
         .map(|a| a.to_string())

@@ -60,9 +60,12 @@ fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
 
 #[test]
 fn version_and_help_print_and_exit_zero() {
-    let out = Command::new(BIN).arg("--version").output().unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("redis_version 7.4.0"));
+    // `-v` as redis-server spells it.
+    for flag in ["--version", "-v"] {
+        let out = Command::new(BIN).arg(flag).output().unwrap();
+        assert!(out.status.success(), "{flag}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("redis_version 7.4.0"));
+    }
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);

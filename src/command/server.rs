@@ -10,7 +10,8 @@ use super::args::{self, is};
 use super::connection::{help, REDIS_VERSION};
 use super::table::{flags, CommandSpec};
 use super::Ctx;
-use crate::config::{param, PARAMS};
+use crate::config::directives::Mutability;
+use crate::config::Config;
 use crate::error::{CommandError, CommandResult};
 use crate::glob;
 use crate::persistence::LoadingProgress;
@@ -212,29 +213,29 @@ impl ServerCommand {
             ServerCommand::ConfigGet(patterns) => {
                 // Each parameter once, under the name it was asked by: Redis answers a plain
                 // name (no `[*?`) in the caller's spelling, a pattern's matches in its own.
-                let mut found: Vec<(&[u8], &'static crate::config::Param)> = Vec::new();
+                let mut found: Vec<(&[u8], Config)> = Vec::new();
                 for pattern in &patterns {
                     let plain = !pattern.iter().any(|c| b"[*?".contains(c));
-                    for p in PARAMS {
+                    for c in Config::all() {
                         let hit = if plain {
-                            pattern.eq_ignore_ascii_case(p.name.as_bytes())
+                            pattern.eq_ignore_ascii_case(c.name().as_bytes())
                         } else {
-                            glob::matches_nocase(pattern, p.name.as_bytes())
+                            glob::matches_nocase(pattern, c.name().as_bytes())
                         };
-                        if hit && !found.iter().any(|(_, f)| f.name == p.name) {
+                        if hit && !found.iter().any(|(_, f)| f.name() == c.name()) {
                             let shown = if plain {
                                 &pattern[..]
                             } else {
-                                p.name.as_bytes()
+                                c.name().as_bytes()
                             };
-                            found.push((shown, p));
+                            found.push((shown, c));
                         }
                     }
                 }
                 out.map(found.len());
-                for (shown, p) in found {
+                for (shown, c) in found {
                     out.bulk(shown);
-                    out.bulk((p.get)(&state.settings).as_bytes());
+                    out.bulk(c.get(&state.settings).as_bytes());
                 }
             }
             ServerCommand::ConfigSet(pairs) => {
@@ -422,50 +423,44 @@ fn config_set(
         ))
     };
     let mut seen: Vec<&str> = Vec::new();
+    let mut before: Vec<(Config, String)> = Vec::new();
     for (name, _) in pairs {
-        let Some(p) = param(name) else {
+        let Some(c) = Config::lookup(name) else {
             return Err(CommandError::err(format!(
                 "Unknown option or number of arguments for CONFIG SET - '{name}'"
             )));
         };
-        if p.set.is_none() {
-            return Err(failed(name, "can't set immutable config"));
+        match c.mutability() {
+            Mutability::Immutable => return Err(failed(name, "can't set immutable config")),
+            Mutability::Protected => return Err(failed(name, "can't set protected config")),
+            Mutability::Mutable => {}
         }
-        if seen.contains(&p.name) {
+        // Redis tells duplicates by the name given: an alias and its primary may both appear.
+        if seen.contains(&c.name()) {
             return Err(failed(name, "duplicate parameter"));
         }
-        seen.push(p.name);
+        seen.push(c.name());
+        before.push((c, c.get(&state.settings)));
     }
-    let before: Vec<(&'static crate::config::Param, String)> = pairs
-        .iter()
-        .filter_map(|(name, _)| param(name))
-        .map(|p| (p, (p.get)(&state.settings)))
-        .collect();
-    for (name, value) in pairs {
-        let Some(set) = param(name).and_then(|p| p.set) else {
-            continue;
-        };
-        if let Err(why) = set(&state.settings, value) {
-            for (p, old) in &before {
-                if let Some(restore) = p.set {
-                    let _ = restore(&state.settings, old);
-                }
-            }
+    let restore = |before: &[(Config, String)]| {
+        for (c, old) in before {
+            let _ = c.set(&state.settings, old);
+        }
+    };
+    for ((name, value), (c, _)) in pairs.iter().zip(&before) {
+        if let Err(why) = c.set(&state.settings, value) {
+            restore(&before);
             return Err(failed(name, &why));
         }
     }
     // Redis applies `appendonly` once every value is in (`updateAppendonly`).
-    if before.iter().any(|(p, _)| p.name == "appendonly") {
+    if before.iter().any(|(c, _)| c.name() == "appendonly") {
         let persistence = &state.persistence;
         let wanted = state.settings.appendonly.load(Relaxed);
         if wanted && !persistence.is_enabled() {
             if let Err(e) = crate::persistence::Persistence::enable(state, in_exec) {
                 tracing::warn!("Could not turn the append only file on: {e}");
-                for (p, old) in &before {
-                    if let Some(restore) = p.set {
-                        let _ = restore(&state.settings, old);
-                    }
-                }
+                restore(&before);
                 return Err(failed(
                     "appendonly",
                     "Unable to turn on AOF. Check server logs.",

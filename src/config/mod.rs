@@ -9,9 +9,12 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::RwLock;
 
 use bytes::Bytes;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
-use crate::protocol::split::split_args;
+pub mod directives;
+pub mod loader;
+
+use directives::{Directive, Mutability};
 
 /// Command-line options, named as redis-server names them.
 #[derive(Parser, Debug, Clone)]
@@ -99,9 +102,12 @@ pub struct Options {
     /// mode): `--bind 0.0.0.0` alone does not open the server to the network.
     #[arg(long, default_value = "yes", value_parser = parse_yes_no, action = clap::ArgAction::Set)]
     pub protected_mode: bool,
-    /// Each `--save` given, its words apart (see [`Options::parse_from_words`]).
+    /// Each `save` directive given, its words apart: `save ""` drops the pairs before it.
     #[arg(skip)]
     pub save: Vec<Vec<String>>,
+    /// The [`directives`] given, by primary name, each as `CONFIG GET` shows it.
+    #[arg(skip)]
+    pub directives: Vec<(&'static str, String)>,
 }
 
 /// `appendfsync`: when the append-only file reaches the disk.
@@ -152,55 +158,149 @@ fn parse_yes_no(s: &str) -> Result<bool, String> {
 }
 
 impl Options {
-    /// Parses `herald [config-file] [--option value ...]`, reading the file if one is given.
+    /// Reads `herald [config-file] [--directive value ...]` as redis-server reads its command
+    /// line (see [`loader`]): the file's directives, then the command line's, each applied in
+    /// turn, so a later one overrides an earlier one. `--help` and `--version` come back as
+    /// an `Err` holding the text to print (see `main`).
     pub fn from_args<I, T>(args: I) -> Result<Options, String>
     where
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-        let first = Options::parse_from_words(&args)?;
-        let Some(path) = &first.config_file else {
-            return first.validated();
+        let args: Vec<String> = args
+            .into_iter()
+            .map(|a| a.into().to_string_lossy().into_owned())
+            .collect();
+        if let Some(first) = args.get(1) {
+            if matches!(first.as_str(), "-h" | "--help" | "-v" | "--version") {
+                let help = Options::command().arg(save_arg()).after_help(
+                    "Any other redis.conf directive is read as redis-server reads it; \
+                     compat/KNOWN_DIFFERENCES.md lists those without effect in Herald.",
+                );
+                // redis-server's short forms, `-v` included (clap's is `-V`).
+                let long = if first.contains('h') {
+                    "--help"
+                } else {
+                    "--version"
+                };
+                return Err(match help.try_get_matches_from([args[0].as_str(), long]) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => String::new(),
+                });
+            }
+        }
+        let mut options = Options::try_parse_from(["herald"]).map_err(|e| e.to_string())?;
+        let (file, rest) = match args.get(1) {
+            Some(path) if !path.starts_with('-') => (Some(path), args.get(2..).unwrap_or(&[])),
+            _ => (None, args.get(1..).unwrap_or(&[])),
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("can't open config file '{}': {e}", path.display()))?;
-        let mut merged: Vec<std::ffi::OsString> = vec![args[0].clone()];
-        merged.extend(config_file_args(&text)?.into_iter().map(Into::into));
-        merged.extend(
-            args[1..]
-                .iter()
-                .filter(|a| a.as_os_str() != path.as_os_str())
-                .cloned(),
-        );
-        Options::parse_from_words(&merged)?.validated()
+        let mut lines = Vec::new();
+        let mut file_newlines = 0;
+        if let Some(path) = file {
+            let text = loader::read_config_file(path)?;
+            file_newlines = text.matches('\n').count();
+            lines = loader::file_lines(&text, 0)?;
+            options.config_file = Some(PathBuf::from(path));
+        }
+        lines.extend(loader::command_line_lines(rest, file_newlines)?);
+        // Options clap reads are gathered and parsed at once (a later one overriding an
+        // earlier one); the loader keeps the rest itself.
+        let mut option_args = vec!["herald".to_string()];
+        for line in &lines {
+            options
+                .apply(&line.words, &mut option_args)
+                .map_err(|why| line.fatal(&why))?;
+        }
+        let mut parsed = Options::try_parse_from(&option_args).map_err(|e| clap_reason(&e))?;
+        parsed.config_file = options.config_file;
+        parsed.bind = options.bind;
+        parsed.save = options.save;
+        parsed.client_output_buffer_limit = options.client_output_buffer_limit;
+        parsed.directives = options.directives;
+        parsed.validated().map_err(|why| {
+            format!(
+                "\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\n{why}",
+                crate::command::connection::REDIS_VERSION
+            )
+        })
     }
 
-    /// The derived parser plus `--save`, whose occurrences must stay apart (`save ""` drops
-    /// the pairs given before it), which the derive cannot express.
-    fn parse_from_words(args: &[std::ffi::OsString]) -> Result<Options, String> {
-        use clap::{CommandFactory, FromArgMatches};
-        let save = clap::Arg::new("save")
-            .long("save")
-            .num_args(1..)
-            .action(clap::ArgAction::Append)
-            .value_name("SECONDS CHANGES")
-            .help(
-                "RDB snapshot points, `<seconds> <changes>` pairs, or \"\" for none (the default). \
-                 Herald writes no RDB file: accepted and shown by CONFIG GET, as `--save \"\"` on \
-                 a Redis command line and tools reading `CONFIG GET save` (redis-benchmark) \
-                 expect, without effect.",
-            );
-        let matches = Options::command()
-            .arg(save)
-            .try_get_matches_from(args)
-            .map_err(|e| e.to_string())?;
-        let mut options = Options::from_arg_matches(&matches).map_err(|e| e.to_string())?;
-        options.save = matches
-            .get_occurrences::<String>("save")
-            .map(|occurrences| occurrences.map(|words| words.cloned().collect()).collect())
-            .unwrap_or_default();
-        Ok(options)
+    /// Applies one directive (`words[0]` its name) as Redis's config loader does, or says
+    /// why it is refused in Redis's words. A derived option is checked on its own and added
+    /// to `option_args`, for clap to read with the others.
+    fn apply(&mut self, words: &[String], option_args: &mut Vec<String>) -> Result<(), String> {
+        let Some((name, values)) = words.split_first() else {
+            return Ok(());
+        };
+        let name = name.to_ascii_lowercase();
+        match name.as_str() {
+            // Directives Redis accepts and ignores since 7.0.
+            "list-max-ziplist-entries" | "list-max-ziplist-value" | "lua-replicate-commands"
+                if values.len() == 1 =>
+            {
+                Ok(())
+            }
+            "rename-command" | "user" | "loadmodule" => {
+                Err(format!("'{name}' is not supported by Herald"))
+            }
+            "sentinel" => Err("sentinel directive while not in sentinel mode".into()),
+            "bind" => {
+                if values.len() > 16 {
+                    return Err("Too many bind addresses specified.".into());
+                }
+                if values.is_empty() {
+                    return Err("wrong number of arguments".into());
+                }
+                self.bind = values.to_vec();
+                Ok(())
+            }
+            "save" => {
+                let words: Vec<&str> = values.iter().map(String::as_str).collect();
+                parse_save(&words)?;
+                self.save.push(values.to_vec());
+                Ok(())
+            }
+            "notify-keyspace-events" if values.len() == 1 => {
+                parse_keyspace_events(&values[0])
+                    .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+                option_args.push(format!("--{name}={}", values[0]));
+                Ok(())
+            }
+            "client-output-buffer-limit" => {
+                OutputLimits::default().apply(values)?;
+                self.client_output_buffer_limit.extend_from_slice(values);
+                Ok(())
+            }
+            _ if is_option(&name) => {
+                let [value] = values else {
+                    return Err("wrong number of arguments".into());
+                };
+                // The `=` form takes the value as it is, even one starting with `-`.
+                let arg = format!("--{name}={value}");
+                Options::try_parse_from(["herald", arg.as_str()]).map_err(|e| clap_reason(&e))?;
+                option_args.push(arg);
+                Ok(())
+            }
+            _ => {
+                let directive = directives::directive(&name)
+                    .ok_or("Bad directive or wrong number of arguments")?;
+                let words: Vec<&str> = values.iter().map(String::as_str).collect();
+                let value = directive.parse(&words)?;
+                self.directives.retain(|(n, _)| *n != directive.primary());
+                self.directives.push((directive.primary(), value));
+                Ok(())
+            }
+        }
+    }
+
+    /// A [`directives`] entry's value: the last one given, or its default.
+    pub fn directive(&self, name: &str) -> &str {
+        let primary = directives::directive(name).map_or(name, |d| d.primary());
+        self.directives
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == primary)
+            .map_or_else(|| directives::default_of(primary), |(_, v)| v.as_str())
     }
 
     fn validated(self) -> Result<Options, String> {
@@ -233,6 +333,37 @@ impl Options {
         }
         Ok(points)
     }
+}
+
+/// `--save`, kept out of the derive: its occurrences must stay apart (`save ""` drops the
+/// pairs given before it), which the derive cannot express. Only `--help` shows it; the
+/// loader reads it (see [`Options::apply`]).
+fn save_arg() -> clap::Arg {
+    clap::Arg::new("save")
+        .long("save")
+        .num_args(1..)
+        .value_name("SECONDS CHANGES")
+        .help(
+            "RDB snapshot points, `<seconds> <changes>` pairs, or \"\" for none (the default). \
+             Herald writes no RDB file: accepted and shown by CONFIG GET, as `--save \"\"` on \
+             a Redis command line and tools reading `CONFIG GET save` (redis-benchmark) \
+             expect, without effect.",
+        )
+}
+
+/// Whether `name` is one of the derived options read by clap's value parsers.
+fn is_option(name: &str) -> bool {
+    !matches!(name, "help" | "version")
+        && Options::command()
+            .get_arguments()
+            .any(|a| a.get_long() == Some(name))
+}
+
+/// The reason in a clap error, without its `error:` prefix and usage lines.
+fn clap_reason(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
 }
 
 /// One `save` pair: snapshot after `seconds` if at least `changes` writes happened.
@@ -285,26 +416,6 @@ fn strtoll(word: &str) -> Option<i64> {
     });
     let value = if negative { -magnitude } else { magnitude };
     Some(value.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
-}
-
-/// Turns redis.conf lines into `--name value...` arguments.
-fn config_file_args(text: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let words = split_args(line.as_bytes())
-            .map_err(|_| format!("config file line {}: unbalanced quotes", number + 1))?;
-        let mut words = words
-            .into_iter()
-            .map(|w| String::from_utf8_lossy(&w).into_owned());
-        let Some(name) = words.next() else { continue };
-        out.push(format!("--{}", name.to_ascii_lowercase()));
-        out.extend(words);
-    }
-    Ok(out)
 }
 
 fn parse_loglevel(s: &str) -> Result<String, String> {
@@ -552,15 +663,24 @@ pub struct Settings {
     pub appendonly: AtomicBool,
     /// `protected-mode`: read at each accepted connection (see `server::refused`).
     pub protected_mode: AtomicBool,
-    /// `save`, as CONFIG GET shows it (see [`Options::parse_from_words`]).
+    /// `save`, as CONFIG GET shows it (see [`Options::apply`]).
     pub save: RwLock<String>,
+    /// The [`directives`] given a value other than their default, by primary name.
+    directives: RwLock<std::collections::HashMap<&'static str, String>>,
 }
 
 impl Settings {
     pub fn new(options: Options) -> Settings {
         let limits = parse_output_limits(&options.client_output_buffer_limit).unwrap_or_default();
         Settings {
-            requirepass: RwLock::new(options.requirepass.clone().map(Bytes::from)),
+            // `requirepass ""` (Debian's commented example, or a generated file) means none.
+            requirepass: RwLock::new(
+                options
+                    .requirepass
+                    .clone()
+                    .filter(|p| !p.is_empty())
+                    .map(Bytes::from),
+            ),
             maxclients: AtomicU64::new(options.maxclients),
             timeout: AtomicU64::new(options.timeout),
             proto_max_bulk_len: AtomicI64::new(options.proto_max_bulk_len as i64),
@@ -580,6 +700,7 @@ impl Settings {
             appendonly: AtomicBool::new(options.appendonly),
             protected_mode: AtomicBool::new(options.protected_mode),
             save: RwLock::new(render_save(&options.save_points().unwrap_or_default())),
+            directives: RwLock::new(options.directives.iter().cloned().collect()),
             options,
         }
     }
@@ -598,6 +719,16 @@ impl Settings {
 
     pub fn appendfsync(&self) -> FsyncPolicy {
         FsyncPolicy::from_code(self.appendfsync.load(Ordering::Relaxed))
+    }
+
+    /// A [`directives`] entry's current value (CONFIG SET may have changed it).
+    pub fn directive(&self, name: &str) -> String {
+        let primary = directives::directive(name).map_or(name, |d| d.primary());
+        self.directives
+            .read()
+            .ok()
+            .and_then(|d| d.get(primary).cloned())
+            .unwrap_or_else(|| directives::default_of(primary).to_owned())
     }
 
     /// Where the append-only file lives: `dir/appendfilename`.
@@ -888,21 +1019,94 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         }),
     },
-    Param {
-        name: "maxmemory",
-        get: |_| "0".into(),
-        set: None,
-    },
-    Param {
-        name: "maxmemory-policy",
-        get: |_| "noeviction".into(),
-        set: None,
-    },
 ];
 
 /// Looks a parameter up by name, ignoring case.
 pub fn param(name: &str) -> Option<&'static Param> {
     PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+/// Herald's parameters CONFIG SET refuses as Redis refuses its protected configs.
+const PROTECTED_PARAMS: &[&str] = &["dir"];
+
+/// A setting CONFIG GET shows and CONFIG SET may change: one Herald uses, or a directive
+/// of Redis's it only reads and shows.
+#[derive(Clone, Copy)]
+pub enum Config {
+    Param(&'static Param),
+    Directive(&'static Directive),
+}
+
+impl Config {
+    /// Looks a setting up by name, ignoring case.
+    pub fn lookup(name: &str) -> Option<Config> {
+        param(name)
+            .map(Config::Param)
+            .or_else(|| directives::directive(name).map(Config::Directive))
+    }
+
+    /// Every setting, in the order CONFIG GET * lists them.
+    pub fn all() -> impl Iterator<Item = Config> {
+        PARAMS
+            .iter()
+            .map(Config::Param)
+            .chain(directives::DIRECTIVES.iter().map(Config::Directive))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Config::Param(p) => p.name,
+            Config::Directive(d) => d.name,
+        }
+    }
+
+    /// The name its value is kept under: an alias and its primary are one setting.
+    pub fn primary(self) -> &'static str {
+        match self {
+            Config::Param(p) => p.name,
+            Config::Directive(d) => d.primary(),
+        }
+    }
+
+    pub fn mutability(self) -> Mutability {
+        match self {
+            Config::Param(p) if PROTECTED_PARAMS.contains(&p.name) => Mutability::Protected,
+            Config::Param(p) if p.set.is_none() => Mutability::Immutable,
+            Config::Param(_) => Mutability::Mutable,
+            Config::Directive(d) => d.mutability,
+        }
+    }
+
+    /// The value as CONFIG GET shows it.
+    pub fn get(self, settings: &Settings) -> String {
+        match self {
+            Config::Param(p) => (p.get)(settings),
+            Config::Directive(d) => settings.directive(d.primary()),
+        }
+    }
+
+    /// Applies a CONFIG SET value, or says why it is refused. A multi-word directive's value
+    /// is split on single spaces, as Redis splits it.
+    pub fn set(self, settings: &Settings, value: &str) -> Result<(), String> {
+        match self {
+            Config::Param(p) => match p.set {
+                Some(set) => set(settings, value),
+                None => Err("can't set immutable config".into()),
+            },
+            Config::Directive(d) => {
+                let words: Vec<&str> = if d.multi_word() {
+                    value.split(' ').collect()
+                } else {
+                    vec![value]
+                };
+                let value = d.parse(&words)?;
+                if let Ok(mut map) = settings.directives.write() {
+                    map.insert(d.primary(), value);
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -950,22 +1154,60 @@ mod tests {
     }
 
     #[test]
-    fn config_file_lines_become_options() {
-        let args =
-            config_file_args("# comment\nport 7000\n\nbind 127.0.0.1 ::1\nrequirepass \"a b\"\n")
-                .unwrap();
-        assert_eq!(
-            args,
-            vec![
-                "--port",
-                "7000",
-                "--bind",
-                "127.0.0.1",
-                "::1",
-                "--requirepass",
-                "a b"
-            ]
-        );
+    fn directives_apply_in_order_with_redis_names() {
+        let opts = Options::from_args([
+            "herald",
+            "--BIND",
+            "127.0.0.1",
+            "-::1",
+            "--appendonly",
+            "yes",
+            "--tcp-keepalive",
+            "60",
+            "--slave-read-only",
+            "no",
+            "--client-output-buffer-limit",
+            "pubsub",
+            "1mb",
+            "0",
+            "0",
+            "--hz",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(opts.bind, vec!["127.0.0.1", "-::1"]);
+        assert!(opts.appendonly);
+        assert_eq!(opts.hz, 5);
+        assert_eq!(opts.directive("tcp-keepalive"), "60");
+        assert_eq!(opts.directive("replica-read-only"), "no");
+        assert_eq!(opts.directive("rdbcompression"), "yes");
+        let limits = parse_output_limits(&opts.client_output_buffer_limit).unwrap();
+        assert_eq!(limits.pubsub.hard_bytes, 1 << 20);
+        for (args, why) in [
+            (
+                &["--nosuch", "1"][..],
+                "Bad directive or wrong number of arguments",
+            ),
+            (
+                &["--tcp-backlog", "x"],
+                "argument couldn't be parsed into an integer",
+            ),
+            (&["--maxmemory", "1gb"], "neither limits its memory"),
+            (&["--port", "1", "2"], "wrong number of arguments"),
+            (
+                &["--rename-command", "FLUSHALL", ""],
+                "not supported by Herald",
+            ),
+        ] {
+            let all: Vec<&str> = std::iter::once("herald")
+                .chain(args.iter().copied())
+                .collect();
+            let err = Options::from_args(all).unwrap_err();
+            assert!(
+                err.contains("FATAL CONFIG FILE ERROR") && err.contains(why),
+                "{args:?}: {err}"
+            );
+        }
     }
 
     #[test]

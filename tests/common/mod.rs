@@ -364,13 +364,19 @@ pub enum Started {
     Exited(std::process::ExitStatus, String),
 }
 
-/// Starts `herald --port 0 <args>` and waits for its start-up line (or its exit).
+/// Starts `herald --port 0 <args>` (a config file leading `args` stays first, where
+/// redis-server's command line has it) and waits for its start-up line (or its exit).
 pub fn spawn_binary(args: &[&str]) -> Started {
+    let (file, rest) = match args.split_first() {
+        Some((first, rest)) if !first.starts_with('-') => (Some(*first), rest),
+        _ => (None, args),
+    };
     // Owned by a `Binary` from the start, so any early return still kills and reaps it.
     let mut binary = Binary {
         child: Command::new(BIN)
+            .args(file)
             .args(["--port", "0"])
-            .args(args)
+            .args(rest)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -1,0 +1,433 @@
+//! A redis.conf and a command line written for redis-server, read by Herald. Both servers are
+//! started the same way and must show the same settings (`CONFIG GET *`), answer the same
+//! CONFIG SETs and report the same bad lines. Then what Herald honours itself: `daemonize`,
+//! `pidfile` and `supervised systemd`. Each test stops only the processes it started.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{free_port, running, spawn_binary, start_redis_server, BIN};
+
+/// A directory of the test's own, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("herald-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn connect(port: u16) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+/// `CONFIG GET *` without the settings that must differ between two servers here.
+fn settings(con: &mut redis::Connection) -> BTreeMap<String, String> {
+    let mut all: BTreeMap<String, String> =
+        redis::cmd("CONFIG").arg("GET").arg("*").query(con).unwrap();
+    all.remove("port");
+    all.remove("dir");
+    all
+}
+
+/// A reply, errors included, as text.
+fn answer(con: &mut redis::Connection, args: &[&str]) -> String {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    match cmd.query::<redis::Value>(con) {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+/// Debian's redis.conf, made to run in the foreground of a test: no pid file, log file or
+/// directory of its own (each server is given a directory; the port comes from the starters).
+fn stock_conf(dir: &TempDir) -> PathBuf {
+    let stock = std::fs::read_to_string("/etc/redis/redis.conf")
+        .expect("/etc/redis/redis.conf (apt-get install redis-server; .ci/run does)");
+    let kept: Vec<&str> = stock
+        .lines()
+        .filter(|l| {
+            let name = l.split_whitespace().next().unwrap_or_default();
+            !matches!(name, "daemonize" | "pidfile" | "logfile" | "dir")
+        })
+        .collect();
+    let path = dir.join("redis.conf");
+    std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+    path
+}
+
+/// Directives on the command line after the file, in redis-server's shapes: several words,
+/// an old name, a name in capitals, a value starting with `-`.
+const COMMAND_LINE: &[&str] = &[
+    "--save",
+    "",
+    // No password, as an empty one means in Redis.
+    "--requirepass",
+    "",
+    "--tcp-keepalive",
+    "60",
+    "--SLAVE-read-only",
+    "no",
+    "--hash-max-ziplist-entries",
+    "7",
+    "--client-output-buffer-limit",
+    "pubsub",
+    "1mb",
+    "0",
+    "0",
+    "--oom-score-adj-values",
+    "0",
+    "100",
+    "900",
+    "--latency-tracking-info-percentiles",
+    "50",
+    "99.99",
+    "--list-max-listpack-size",
+    "-1",
+    "--unixsocketperm",
+    "700",
+    "--bind",
+    "127.0.0.1",
+];
+
+#[test]
+fn a_stock_redis_conf_reads_as_redis_server_reads_it() {
+    let dir = TempDir::new("conf");
+    let conf = stock_conf(&dir);
+    let conf = conf.to_str().unwrap();
+    let args: Vec<&str> = std::iter::once(conf)
+        .chain(COMMAND_LINE.iter().copied())
+        .collect();
+    let herald = running(spawn_binary(&args));
+    let port = free_port();
+    let _redis = start_redis_server(&args, port, &dir.0);
+    let mut h = connect(herald.port);
+    let mut r = connect(port);
+    let shown = settings(&mut h);
+    assert_eq!(shown, settings(&mut r));
+    // What the file and the command line set, not defaults that happen to agree.
+    assert_eq!(shown["tcp-keepalive"], "60");
+    assert_eq!(shown["replica-read-only"], "no");
+    assert_eq!(shown["hash-max-listpack-entries"], "7");
+    assert_eq!(shown["unixsocketperm"], "700");
+    assert!(shown.len() > 180, "{} settings", shown.len());
+
+    for args in [
+        &["CONFIG", "SET", "tcp-keepalive", "-1"][..],
+        &["CONFIG", "SET", "tcp-keepalive", "x"],
+        &["CONFIG", "SET", "daemonize", "yes"],
+        &["CONFIG", "SET", "dbfilename", "x.rdb"],
+        &["CONFIG", "SET", "dir", "/tmp"],
+        &["CONFIG", "SET", "slave-read-only", "maybe"],
+        &["CONFIG", "SET", "oom-score-adj", "RELATIVE"],
+        &["CONFIG", "GET", "oom-score-adj"],
+        &["CONFIG", "SET", "shutdown-on-sigterm", "now NOSAVE"],
+        &["CONFIG", "GET", "shutdown-on-sigterm"],
+        &["CONFIG", "SET", "shutdown-on-sigterm", "save nosave"],
+        &["CONFIG", "SET", "shutdown-on-sigint", "default force"],
+        &["CONFIG", "GET", "shutdown-on-sigint"],
+        &["CONFIG", "SET", "hash-max-ziplist-value", "1kb"],
+        &[
+            "CONFIG",
+            "SET",
+            "slave-lazy-flush",
+            "yes",
+            "replica-lazy-flush",
+            "no",
+        ],
+        &[
+            "CONFIG",
+            "SET",
+            "lazyfree-lazy-expire",
+            "yes",
+            "lazyfree-lazy-expire",
+            "no",
+        ],
+        &["CONFIG", "SET", "activerehashing", "no", "hz", "x"],
+        &["CONFIG", "SET", "latency-tracking-info-percentiles", "101"],
+        &["CONFIG", "SET", "oom-score-adj-values", "0 100"],
+        &["CONFIG", "SET", "oom-score-adj-values", "0 100 200"],
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+        &["CONFIG", "SET", "tls-port", "0"],
+        &["CONFIG", "SET", "nosuch", "1"],
+        &["CONFIG", "GET", "hash-max-listpack-value"],
+        &["CONFIG", "GET", "SLAVE-LAZY-FLUSH"],
+    ] {
+        assert_eq!(answer(&mut h, args), answer(&mut r, args), "{args:?}");
+    }
+    // A pattern's matches come in Redis's hash-table order: compared as maps.
+    let lazy = |con: &mut redis::Connection| -> BTreeMap<String, String> {
+        redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("*lazy*")
+            .query(con)
+            .unwrap()
+    };
+    assert_eq!(lazy(&mut h), lazy(&mut r));
+    assert_eq!(lazy(&mut h).len(), 7);
+    assert_eq!(settings(&mut h), settings(&mut r));
+}
+
+/// What Herald cannot do is refused, with the reason, where Redis would do it.
+#[test]
+fn what_herald_cannot_honour_is_refused_with_the_reason() {
+    let herald = running(spawn_binary(&[]));
+    let mut h = connect(herald.port);
+    for (name, value, why) in [
+        ("maxmemory", "1gb", "neither limits its memory"),
+        ("tls-port", "6380", "does not serve TLS"),
+        ("min-replicas-to-write", "1", "no replicas"),
+    ] {
+        let reply = answer(&mut h, &["CONFIG", "SET", name, value]);
+        assert!(reply.contains(why), "{name}: {reply}");
+        let shown: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(name)
+            .query(&mut h)
+            .unwrap();
+        assert_eq!(shown, [name, "0"]);
+    }
+    for args in [
+        &["--maxmemory", "256mb"][..],
+        &["--cluster-enabled", "yes"],
+        &["--unixsocket", "/tmp/herald.sock"],
+        &["--replicaof", "10.0.0.1", "6379"],
+        &["--rename-command", "FLUSHALL", ""],
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            message.contains("FATAL CONFIG FILE ERROR") && message.contains("Herald"),
+            "{args:?}: {message}"
+        );
+    }
+}
+
+/// redis-server's report of a bad line, with its version taken out.
+fn fatal_report(program: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(program)
+        .args(args)
+        .args(["--port", "0"])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let text = text.replace("Redis 7.0.15", "Redis VERSION");
+    (
+        out.status.code(),
+        text.replace("Redis 7.4.0", "Redis VERSION"),
+    )
+}
+
+#[test]
+fn bad_lines_are_reported_as_redis_server_reports_them() {
+    let dir = TempDir::new("badconf");
+    let conf = dir.join("bad.conf");
+    std::fs::write(&conf, "port 7000\n\n# a comment\nrdbchecksum maybe\n").unwrap();
+    let sentinel = dir.join("sentinel.conf");
+    std::fs::write(&sentinel, "sentinel monitor m 127.0.0.1 6379 2\n").unwrap();
+    let sentinel = sentinel.to_str().unwrap();
+    let good = dir.join("good.conf");
+    std::fs::write(&good, "port 7000\n").unwrap();
+    let conf = conf.to_str().unwrap();
+    let good = good.to_str().unwrap();
+    for args in [
+        &["--tcp-backlog", "x"][..],
+        &["--nosuch", "1"],
+        &["--rdbcompression", "maybe"],
+        &["--hash-max-ziplist-entries", "-1"],
+        &["--oom-score-adj-values", "1", "2"],
+        &["--syslog-facility", "local9"],
+        &["--port", "1", "2"],
+        &["--latency-tracking-info-percentiles", "50", "101"],
+        &["--save", "60"],
+        &["--notify-keyspace-events", "Q"],
+        &[conf],
+        &[sentinel],
+        &[good, "--activerehashing", "often"],
+    ] {
+        let herald = fatal_report(BIN, args);
+        assert_eq!(herald.0, Some(1), "{args:?}: {}", herald.1);
+        assert!(herald.1.contains("FATAL CONFIG FILE ERROR"), "{args:?}");
+        assert_eq!(herald, fatal_report("redis-server", args), "{args:?}");
+    }
+}
+
+/// Stops a daemonized Herald by the pid its pid file names, if a test ends before it has.
+struct Daemon(Option<u32>);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn daemonize_goes_to_the_background_and_keeps_a_pid_file() {
+    let dir = TempDir::new("daemon");
+    let pidfile = dir.join("herald.pid");
+    let logfile = dir.join("herald.log");
+    let port = free_port();
+    let started = Instant::now();
+    let status = Command::new(BIN)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--daemonize",
+            "yes",
+            "--pidfile",
+        ])
+        .arg(&pidfile)
+        .arg("--logfile")
+        .arg(&logfile)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let mut daemon = Daemon(None);
+    wait_for("the pid file", || {
+        daemon.0 = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|t| t.trim().parse().ok());
+        daemon.0.is_some()
+    });
+    let pid = daemon.0.unwrap();
+    wait_for("the daemon to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let mut con = connect(port);
+    let pong: String = redis::cmd("PING").query(&mut con).unwrap();
+    assert_eq!(pong, "PONG");
+    let shown: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("daemonize")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(shown, ["daemonize", "yes"]);
+    // In a session of its own, as a forked daemon's setsid leaves it.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(fields[3], pid.to_string(), "session id: {stat}");
+    let _ = redis::cmd("SHUTDOWN").query::<()>(&mut con);
+    wait_for("the pid file to go", || !pidfile.exists());
+    wait_for("the daemon to exit", || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    daemon.0 = None;
+    let log = std::fs::read_to_string(&logfile).unwrap();
+    assert!(log.contains("ready to accept connections"), "{log}");
+}
+
+/// A Herald started in the foreground, killed by its PID if the test ends first.
+struct Foreground(std::process::Child);
+
+impl Foreground {
+    /// SIGTERM, and its exit status once it has exited.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "herald did not exit on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_systemd_supervisor_is_told_ready_and_stopping() {
+    let dir = TempDir::new("notify");
+    let socket_path = dir.join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let pidfile = dir.join("herald.pid");
+    for mode in ["systemd", "auto"] {
+        let started = Instant::now();
+        let herald = Foreground(
+            Command::new(BIN)
+                .env("NOTIFY_SOCKET", &socket_path)
+                // Ignored under a supervisor, as Redis ignores it: Herald stays in the foreground.
+                .args([
+                    "--port",
+                    "0",
+                    "--daemonize",
+                    "yes",
+                    "--supervised",
+                    mode,
+                    "--pidfile",
+                ])
+                .arg(&pidfile)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let mut buf = [0u8; 256];
+        let n = socket.recv(&mut buf).expect("READY from herald");
+        let ready = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(ready.contains("READY=1"), "{mode}: {ready}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let pid: u32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(pid, herald.0.id(), "{mode}");
+        assert!(herald.terminate().success(), "{mode}: a clean exit");
+        let n = socket.recv(&mut buf).expect("STOPPING from herald");
+        assert!(
+            String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"),
+            "{mode}"
+        );
+        assert!(!pidfile.exists(), "{mode}: the pid file is removed");
+    }
+}
