@@ -266,6 +266,7 @@ fn bad_lines_are_reported_as_redis_server_reports_them() {
         &["--latency-tracking-info-percentiles", "50", "101"],
         &["--save", "60"],
         &["--notify-keyspace-events", "Q"],
+        &["--logfile", "/nonexistent/herald/x.log"],
         &[conf],
         &[sentinel],
         &[good, "--activerehashing", "often"],

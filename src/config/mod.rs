@@ -315,6 +315,15 @@ impl Options {
             return Err("proto-max-bulk-len must be at least 1mb".into());
         }
         self.save_points()?;
+        // As Redis, before going to the background: a daemon that cannot log would vanish
+        // without a word.
+        if !self.logfile.is_empty() {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.logfile)
+                .map_err(|e| format!("Can't open the log file: {}", os_reason(&e)))?;
+        }
         Ok(self)
     }
 
@@ -357,6 +366,15 @@ fn is_option(name: &str) -> bool {
         && Options::command()
             .get_arguments()
             .any(|a| a.get_long() == Some(name))
+}
+
+/// An I/O error as C's `strerror` words it, without Rust's ` (os error N)`.
+fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
 }
 
 /// The reason in a clap error, without its `error:` prefix and usage lines.
