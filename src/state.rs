@@ -45,11 +45,12 @@ impl ServerState {
         let databases = options.databases as usize;
         let port = options.port;
         let appendonly = options.appendonly;
+        let commands = CommandTable::with_renames(&options.renamed_commands);
         Arc::new(ServerState {
             settings: Settings::new(options),
             keyspace: Keyspace::new(databases),
             clients: Clients::default(),
-            commands: CommandTable::default(),
+            commands,
             stats: Stats::default(),
             monitors: Monitors::default(),
             hub: Hub::default(),

@@ -215,7 +215,7 @@ fn what_herald_cannot_honour_is_refused_with_the_reason() {
         &["--cluster-enabled", "yes"],
         &["--unixsocket", "/tmp/herald.sock"],
         &["--replicaof", "10.0.0.1", "6379"],
-        &["--rename-command", "FLUSHALL", ""],
+        &["--loadmodule", "/nonexistent/module.so"],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
@@ -223,6 +223,126 @@ fn what_herald_cannot_honour_is_refused_with_the_reason() {
         assert!(
             message.contains("FATAL CONFIG FILE ERROR") && message.contains("Herald"),
             "{args:?}: {message}"
+        );
+    }
+}
+
+/// `rename-command`: the old name is gone, the new one (any case, any length) works, an empty
+/// one removes the command, and MULTI queues by the new names.
+#[test]
+fn renamed_commands_answer_as_in_redis() {
+    let dir = TempDir::new("rename");
+    let conf = dir.join("rename.conf");
+    std::fs::write(
+        &conf,
+        "rename-command FLUSHALL \"\"\n\
+         rename-command CONFIG b840fc02d524045429941cc15f59e41cb7be6c52\n\
+         rename-command set SETX\n",
+    )
+    .unwrap();
+    let conf = conf.to_str().unwrap();
+    let herald = running(spawn_binary(&[conf]));
+    let port = free_port();
+    let _redis = start_redis_server(&[conf], port, &dir.0);
+    let mut h = connect(herald.port);
+    let mut r = connect(port);
+    for args in [
+        &["FLUSHALL"][..],
+        &["flushall", "ASYNC"],
+        &["CONFIG", "GET", "maxclients"],
+        &[
+            "b840fc02d524045429941cc15f59e41cb7be6c52",
+            "GET",
+            "maxclients",
+        ],
+        &[
+            "B840FC02D524045429941CC15F59E41CB7BE6C52",
+            "get",
+            "maxclients",
+        ],
+        &["SET", "k", "v"],
+        &["SETX", "k", "v"],
+        &["setx", "k2", "v2", "EX", "100"],
+        &["GET", "k"],
+        &["MULTI"],
+        &["SETX", "k", "w"],
+        &["SET", "k", "x"],
+        &["EXEC"],
+        &["MULTI"],
+        &["SETX", "k", "w"],
+        &["EXEC"],
+        &["GET", "k"],
+        &["COMMAND", "INFO", "set"],
+        &["COMMAND", "GETKEYS", "SET", "a", "b"],
+        &["COMMAND", "GETKEYS", "SETX", "a", "b"],
+    ] {
+        assert_eq!(answer(&mut h, args), answer(&mut r, args), "{args:?}");
+    }
+    // COMMAND INFO by the new name describes the command under its own name.
+    let info = answer(&mut h, &["COMMAND", "INFO", "setx"]);
+    assert!(info.contains("\"set\"") && info.contains("write"), "{info}");
+    for (conf_text, why) in [
+        (
+            "rename-command nosuch x\n",
+            "No such command in rename-command",
+        ),
+        (
+            "rename-command get set\n",
+            "Target command name already exists",
+        ),
+        (
+            "rename-command set x\nrename-command set y\n",
+            "No such command in rename-command",
+        ),
+    ] {
+        std::fs::write(dir.join("bad.conf"), conf_text).unwrap();
+        let bad = dir.join("bad.conf");
+        let bad = [bad.to_str().unwrap()];
+        let herald = fatal_report(BIN, &bad);
+        assert!(herald.1.contains(why), "{conf_text}: {}", herald.1);
+        assert_eq!(herald, fatal_report("redis-server", &bad), "{conf_text}");
+    }
+}
+
+/// The append-only file keeps a renamed command's original name, so it loads with or without
+/// the rename (Redis's loader looks names up in the original table too).
+#[test]
+fn a_renamed_command_is_logged_and_replayed_under_its_own_name() {
+    let dir = TempDir::new("rename-aof");
+    let d = dir.0.to_str().unwrap();
+    let renamed = [
+        "--appendonly",
+        "yes",
+        "--dir",
+        d,
+        "--rename-command",
+        "XADD",
+        "ADDX",
+    ];
+    let mut herald = running(spawn_binary(&renamed));
+    let mut h = connect(herald.port);
+    assert!(answer(&mut h, &["XADD", "s", "*", "f", "v"]).contains("unknown command"));
+    let id: String = redis::cmd("ADDX")
+        .arg("s")
+        .arg("*")
+        .arg("f")
+        .arg("v")
+        .query(&mut h)
+        .unwrap();
+    let _ = redis::cmd("SHUTDOWN").query::<()>(&mut h);
+    assert!(herald.child.wait().unwrap().success());
+    for args in [&renamed[..], &["--appendonly", "yes", "--dir", d]] {
+        let herald = running(spawn_binary(args));
+        let mut h = connect(herald.port);
+        let entries: Vec<(String, Vec<String>)> = redis::cmd("XRANGE")
+            .arg("s")
+            .arg("-")
+            .arg("+")
+            .query(&mut h)
+            .unwrap();
+        assert_eq!(
+            entries,
+            [(id.clone(), vec!["f".to_string(), "v".to_string()])]
         );
     }
 }

@@ -603,7 +603,7 @@ fn command_docs(out: &mut Reply, spec: &CommandSpec) {
 
 /// COMMAND GETKEYS: the keys `full` would touch, by the command table, with Redis's errors.
 fn get_keys(state: &ServerState, out: &mut Reply, full: &[Bytes]) -> CommandResult {
-    let crate::command::table::Lookup::Found(entry) = state.commands.lookup(full) else {
+    let crate::command::table::Lookup::Found(entry) = state.commands.lookup_client(full) else {
         return Err(CommandError::err("Invalid command specified"));
     };
     let spec = entry.spec;
@@ -639,7 +639,7 @@ fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) -> Command
         CommandQuery::Info(Some(names)) => {
             out.array(names.len());
             for name in names {
-                match state.commands.lookup(&name_args(&name)) {
+                match state.commands.lookup_client(&name_args(&name)) {
                     crate::command::table::Lookup::Found(e) => command_info(out, e.spec),
                     _ => out.null(),
                 }
@@ -650,7 +650,7 @@ fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) -> Command
                 None => top,
                 Some(names) => names
                     .iter()
-                    .filter_map(|n| match state.commands.lookup(&name_args(n)) {
+                    .filter_map(|n| match state.commands.lookup_client(&name_args(n)) {
                         crate::command::table::Lookup::Found(e) => Some(e.spec),
                         _ => None,
                     })

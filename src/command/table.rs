@@ -477,12 +477,17 @@ impl Entry {
 pub struct CommandTable {
     entries: Vec<Entry>,
     by_name: NameMap,
+    /// The names clients call top-level commands by when `rename-command` changed them (and
+    /// COMMAND INFO, DOCS and GETKEYS look up, as in Redis); the append-only file's loader
+    /// keeps the original names, as Redis's `lookupCommandOrOriginal` does, so a file
+    /// written before a rename still loads.
+    client_names: Option<NameMap>,
 }
 
 /// Command names to table indexes. Looked up once per request, so hashed with FNV-1a rather
-/// than SipHash: the names are ours, not an attacker's keys. Keyed by bytes, as requests
-/// name them, so that a lookup needs no UTF-8 check.
-type NameMap = HashMap<&'static [u8], usize, std::hash::BuildHasherDefault<Fnv1a>>;
+/// than SipHash: the names are ours (or the configuration's), not an attacker's keys. Keyed by
+/// bytes, as requests name them, so that a lookup needs no UTF-8 check.
+type NameMap = HashMap<Box<[u8]>, usize, std::hash::BuildHasherDefault<Fnv1a>>;
 
 #[derive(Default)]
 struct Fnv1a(u64);
@@ -530,33 +535,63 @@ impl Default for CommandTable {
         for spec in all() {
             let index = entries.len();
             entries.push(Entry::new(spec, index));
-            by_name.insert(spec.name.as_bytes(), index);
+            by_name.insert(spec.name.as_bytes().into(), index);
             for sub in spec.subcommands {
                 let sub_index = entries.len();
                 entries.push(Entry::new(sub, sub_index));
                 entries[index]
                     .subcommands
-                    .insert(sub.short_name().as_bytes(), sub_index);
+                    .insert(sub.short_name().as_bytes().into(), sub_index);
             }
         }
-        CommandTable { entries, by_name }
+        CommandTable {
+            entries,
+            by_name,
+            client_names: None,
+        }
     }
 }
 
 impl CommandTable {
-    /// Finds the command (or subcommand) a request names, ignoring case.
+    /// The table with `rename-command` directives applied, in order, to the names clients
+    /// use. They were checked while the configuration was read ([`check_renames`]).
+    pub fn with_renames(renames: &[(String, String)]) -> CommandTable {
+        let mut table = CommandTable::default();
+        if !renames.is_empty() {
+            table.client_names = renamed(&table.by_name, renames).ok();
+        }
+        table
+    }
+
+    /// Finds the command (or subcommand) named by its original name, ignoring case: the
+    /// append-only file's commands.
     pub fn lookup(&self, args: &[bytes::Bytes]) -> Lookup<'_> {
+        self.lookup_in(&self.by_name, args, &mut LastLookup::default())
+    }
+
+    /// Finds the command a client's request names, by the name clients call it.
+    pub fn lookup_client(&self, args: &[bytes::Bytes]) -> Lookup<'_> {
         self.lookup_after(args, &mut LastLookup::default())
     }
 
-    /// [`Self::lookup`] for a connection's next request: a name spelled exactly as the last
-    /// one found (a pipeline of one command) takes one comparison instead of a hash lookup.
+    /// [`Self::lookup_client`] for a connection's next request: a name spelled exactly as the
+    /// last one found (a pipeline of one command) takes one comparison instead of a hash lookup.
     pub fn lookup_after(&self, args: &[bytes::Bytes], last: &mut LastLookup) -> Lookup<'_> {
+        let names = self.client_names.as_ref().unwrap_or(&self.by_name);
+        self.lookup_in(names, args, last)
+    }
+
+    fn lookup_in(
+        &self,
+        names: &NameMap,
+        args: &[bytes::Bytes],
+        last: &mut LastLookup,
+    ) -> Lookup<'_> {
         let name = &args[0][..];
         if let Some(entry) = self.last_found(name, last) {
             return Lookup::Found(entry);
         }
-        let Some(index) = name_index(&self.by_name, name) else {
+        let Some(index) = name_index(names, name) else {
             return Lookup::Unknown;
         };
         let entry = &self.entries[index];
@@ -603,10 +638,34 @@ impl CommandTable {
     }
 }
 
+/// Applies `rename-command` directives to the top-level names, as Redis's loader does: the
+/// old name must be a command's current name, and an empty new name removes the command.
+fn renamed(names: &NameMap, renames: &[(String, String)]) -> Result<NameMap, &'static str> {
+    let mut names = names.clone();
+    for (old, new) in renames {
+        let index = names
+            .remove(old.to_ascii_lowercase().as_bytes())
+            .ok_or("No such command in rename-command")?;
+        if !new.is_empty() {
+            let key: Box<[u8]> = new.to_ascii_lowercase().into_bytes().into();
+            if names.insert(key, index).is_some() {
+                return Err("Target command name already exists");
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Whether `renames` apply, in order, to Herald's commands; Redis's reason if not.
+pub fn check_renames(renames: &[(String, String)]) -> Result<(), &'static str> {
+    renamed(&CommandTable::default().by_name, renames).map(|_| ())
+}
+
 fn name_index(map: &NameMap, name: &[u8]) -> Option<usize> {
     let mut lower = [0u8; 32];
     if name.len() > lower.len() {
-        return None;
+        // Only a renamed command has a name this long (`rename-command CONFIG <sha1>`).
+        return map.get(&name.to_ascii_lowercase()[..]).copied();
     }
     for (d, s) in lower.iter_mut().zip(name) {
         *d = s.to_ascii_lowercase();

@@ -108,6 +108,9 @@ pub struct Options {
     /// The [`directives`] given, by primary name, each as `CONFIG GET` shows it.
     #[arg(skip)]
     pub directives: Vec<(&'static str, String)>,
+    /// `rename-command <command> <new-name>` directives, in order (an empty name removes it).
+    #[arg(skip)]
+    pub renamed_commands: Vec<(String, String)>,
 }
 
 /// `appendfsync`: when the append-only file reaches the disk.
@@ -217,6 +220,7 @@ impl Options {
         parsed.save = options.save;
         parsed.client_output_buffer_limit = options.client_output_buffer_limit;
         parsed.directives = options.directives;
+        parsed.renamed_commands = options.renamed_commands;
         parsed.validated().map_err(|why| {
             format!(
                 "\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\n{why}",
@@ -240,9 +244,13 @@ impl Options {
             {
                 Ok(())
             }
-            "rename-command" | "user" | "loadmodule" => {
-                Err(format!("'{name}' is not supported by Herald"))
+            "rename-command" if values.len() == 2 => {
+                self.renamed_commands
+                    .push((values[0].clone(), values[1].clone()));
+                crate::command::table::check_renames(&self.renamed_commands)?;
+                Ok(())
             }
+            "user" | "loadmodule" => Err(format!("'{name}' is not supported by Herald")),
             "sentinel" => Err("sentinel directive while not in sentinel mode".into()),
             "bind" => {
                 if values.len() > 16 {
@@ -1213,9 +1221,10 @@ mod tests {
             (&["--maxmemory", "1gb"], "neither limits its memory"),
             (&["--port", "1", "2"], "wrong number of arguments"),
             (
-                &["--rename-command", "FLUSHALL", ""],
-                "not supported by Herald",
+                &["--rename-command", "NOSUCH", ""],
+                "No such command in rename-command",
             ),
+            (&["--loadmodule", "/x.so"], "not supported by Herald"),
         ] {
             let all: Vec<&str> = std::iter::once("herald")
                 .chain(args.iter().copied())
