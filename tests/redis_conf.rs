@@ -281,6 +281,17 @@ fn renamed_commands_answer_as_in_redis() {
     // COMMAND INFO by the new name describes the command under its own name.
     let info = answer(&mut h, &["COMMAND", "INFO", "setx"]);
     assert!(info.contains("\"set\"") && info.contains("write"), "{info}");
+    // COMMAND COUNT and LIST drop the removed command and keep the renamed ones under their
+    // own names. (Redis has more commands than Herald: compared with Herald unrenamed.)
+    let plain = running(spawn_binary(&[]));
+    let mut p = connect(plain.port);
+    let count = |con: &mut redis::Connection| -> i64 {
+        redis::cmd("COMMAND").arg("COUNT").query(con).unwrap()
+    };
+    assert_eq!(count(&mut h), count(&mut p) - 1);
+    let list: Vec<String> = redis::cmd("COMMAND").arg("LIST").query(&mut h).unwrap();
+    assert!(!list.iter().any(|n| n == "flushall"));
+    assert!(list.iter().any(|n| n == "set") && list.iter().any(|n| n == "config"));
     for (conf_text, why) in [
         (
             "rename-command nosuch x\n",

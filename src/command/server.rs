@@ -628,7 +628,10 @@ fn get_keys(state: &ServerState, out: &mut Reply, full: &[Bytes]) -> CommandResu
 }
 
 fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) -> CommandResult {
-    let top: Vec<&'static CommandSpec> = crate::command::table::all().collect();
+    // As Redis lists its command table: a command `rename-command` removed is gone.
+    let top: Vec<&'static CommandSpec> = crate::command::table::all()
+        .filter(|spec| state.commands.is_callable(spec.name))
+        .collect();
     match query {
         CommandQuery::GetKeys(full) => return get_keys(state, out, &full),
         CommandQuery::All | CommandQuery::Info(None) => {

@@ -617,6 +617,16 @@ impl CommandTable {
         (last.len > 0 && name == &last.name[..last.len]).then(|| &self.entries[last.index])
     }
 
+    /// Whether clients can still call the top-level command `name` by some name: not when
+    /// `rename-command` removed it (an empty new name).
+    pub fn is_callable(&self, name: &str) -> bool {
+        match &self.client_names {
+            None => true,
+            Some(names) => name_index(&self.by_name, name.as_bytes())
+                .is_some_and(|index| names.values().any(|&i| i == index)),
+        }
+    }
+
     /// The top-level command called `name`.
     pub fn command(&self, name: &[u8]) -> Option<&Entry> {
         name_index(&self.by_name, name).map(|i| &self.entries[i])
