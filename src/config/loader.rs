@@ -183,24 +183,11 @@ pub fn read_config_file(path: &str) -> Result<String, String> {
         .map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))
 }
 
-/// A value quoted as Redis's `sdscatrepr` quotes it.
+/// A value quoted as Redis quotes it in the report (`sdscatrepr`).
 fn repr(value: &str) -> String {
-    let mut out = String::from("\"");
-    for b in value.bytes() {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            7 => out.push_str("\\a"),
-            8 => out.push_str("\\b"),
-            b if b.is_ascii_graphic() || b == b' ' => out.push(b as char),
-            b => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    out
+    let mut out = Vec::new();
+    crate::state::repr_into(&mut out, value.as_bytes());
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
