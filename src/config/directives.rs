@@ -14,14 +14,15 @@
 //! The table follows `CONFIG GET *` of Redis 7.0.15 (the reference run here), each row checked
 //! against it with `CONFIG SET` of an out-of-range and an unparsable value.
 
-use super::parse_memory;
+use super::{int_in, memory_in, parse_yes_no};
 
 /// How a directive's value is read and shown, after Redis's config types.
 #[derive(Clone, Copy, Debug)]
 pub enum Kind {
     /// `yes` or `no`, any case.
     Bool,
-    /// One of the names, any case; shown as listed.
+    /// One of the names, any case; shown as listed, except a synonym written `name=shown`,
+    /// which Redis shows by the first name of its value (`oom-score-adj relative` is `yes`).
     Enum(&'static [&'static str]),
     /// A decimal integer within the bounds (Redis's `string2ll`).
     Int(i64, i64),
@@ -150,30 +151,25 @@ impl Directive {
 fn read(kind: Kind, words: &[&str]) -> Result<String, String> {
     let word = words.first().copied().unwrap_or("");
     match kind {
-        Kind::Bool => match word.to_ascii_lowercase().as_str() {
-            "yes" | "no" => Ok(word.to_ascii_lowercase()),
-            _ => Err("argument must be 'yes' or 'no'".into()),
-        },
-        Kind::Enum(names) => names
-            .iter()
-            .find(|n| n.eq_ignore_ascii_case(word))
-            // Redis shows a value by the first of its names: `oom-score-adj relative` as `yes`.
-            .map(|n| if *n == "relative" { "yes" } else { n }.to_string())
-            .ok_or_else(|| {
-                format!(
-                    "argument(s) must be one of the following: {}",
-                    names.join(", ")
-                )
-            }),
-        Kind::Int(min, max) => {
-            let n = crate::number::parse_i64(word.as_bytes())
-                .ok_or("argument couldn't be parsed into an integer")?;
-            in_range(n, min, max)
+        Kind::Bool => parse_yes_no(word).map(|yes| if yes { "yes" } else { "no" }.to_string()),
+        Kind::Enum(names) => {
+            let (accepted, shown): (Vec<&str>, Vec<&str>) = names
+                .iter()
+                .map(|n| n.split_once('=').unwrap_or((n, n)))
+                .unzip();
+            accepted
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(word))
+                .map(|i| shown[i].to_string())
+                .ok_or_else(|| {
+                    format!(
+                        "argument(s) must be one of the following: {}",
+                        accepted.join(", ")
+                    )
+                })
         }
-        Kind::Memory(min) => {
-            let n = memory(word)?;
-            in_range(n, min, i64::MAX)
-        }
+        Kind::Int(min, max) => int_in(word, min, max).map(|n| n.to_string()),
+        Kind::Memory(min) => memory_in(word, min as u64, i64::MAX as u64).map(|n| n.to_string()),
         Kind::MemoryOrPercent => match word.strip_suffix('%') {
             Some(percent) => {
                 let n = crate::number::parse_i64(percent.as_bytes())
@@ -184,7 +180,7 @@ fn read(kind: Kind, words: &[&str]) -> Result<String, String> {
                 }
                 Ok(format!("{n}%"))
             }
-            None => memory(word)
+            None => memory_in(word, 0, i64::MAX as u64)
                 .map_err(|_| "argument must be a memory or percent value".to_string())
                 .map(|n| n.to_string()),
         },
@@ -268,22 +264,6 @@ fn read(kind: Kind, words: &[&str]) -> Result<String, String> {
             _ => Err("wrong number of arguments".into()),
         },
     }
-}
-
-fn in_range(n: i64, min: i64, max: i64) -> Result<String, String> {
-    if n < min || n > max {
-        return Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        ));
-    }
-    Ok(n.to_string())
-}
-
-fn memory(word: &str) -> Result<i64, String> {
-    parse_memory(word)
-        .ok()
-        .and_then(|n| i64::try_from(n).ok())
-        .ok_or_else(|| "argument must be a memory value".into())
 }
 
 /// `shutdown-on-sigint` and `shutdown-on-sigterm`'s flags, in the order Redis shows them.
@@ -425,7 +405,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("no-appendfsync-on-rewrite", Bool, "no"),
     d(
         "oom-score-adj",
-        Enum(&["no", "yes", "relative", "absolute"]),
+        Enum(&["no", "yes", "relative=yes", "absolute"]),
         "no",
     ),
     d("oom-score-adj-values", Kind::OomScores, "0 200 800"),

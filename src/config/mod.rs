@@ -152,7 +152,7 @@ fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
     }
 }
 
-fn parse_yes_no(s: &str) -> Result<bool, String> {
+pub(crate) fn parse_yes_no(s: &str) -> Result<bool, String> {
     match s.to_ascii_lowercase().as_str() {
         "yes" => Ok(true),
         "no" => Ok(false),
@@ -778,7 +778,7 @@ pub struct Param {
     pub set: Option<Setter>,
 }
 
-fn int_in(value: &str, min: i64, max: i64) -> Result<i64, String> {
+pub(crate) fn int_in(value: &str, min: i64, max: i64) -> Result<i64, String> {
     let n: i64 = crate::number::parse_i64(value.as_bytes())
         .ok_or("argument couldn't be parsed into an integer")?;
     if n < min || n > max {
@@ -789,7 +789,7 @@ fn int_in(value: &str, min: i64, max: i64) -> Result<i64, String> {
     Ok(n)
 }
 
-fn memory_in(value: &str, min: u64, max: u64) -> Result<u64, String> {
+pub(crate) fn memory_in(value: &str, min: u64, max: u64) -> Result<u64, String> {
     let n = parse_memory(value).map_err(|_| "argument must be a memory value".to_string())?;
     if n < min || n > max {
         return Err(format!(
