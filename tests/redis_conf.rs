@@ -111,6 +111,11 @@ const COMMAND_LINE: &[&str] = &[
     "700",
     "--bind",
     "127.0.0.1",
+    // Redis brings hz into 1..=500.
+    "--hz",
+    "1000",
+    "--loglevel",
+    "NOTICE",
 ];
 
 #[test]
@@ -133,6 +138,10 @@ fn a_stock_redis_conf_reads_as_redis_server_reads_it() {
     assert_eq!(shown["replica-read-only"], "no");
     assert_eq!(shown["hash-max-listpack-entries"], "7");
     assert_eq!(shown["unixsocketperm"], "700");
+    assert_eq!(
+        (shown["hz"].as_str(), shown["loglevel"].as_str()),
+        ("500", "notice")
+    );
     assert!(shown.len() > 180, "{} settings", shown.len());
 
     for args in [
@@ -398,6 +407,16 @@ fn bad_lines_are_reported_as_redis_server_reports_them() {
         &["--save", "60"],
         &["--notify-keyspace-events", "Q"],
         &["--logfile", "/nonexistent/herald/x.log"],
+        &["--port", "x"],
+        &["--port", "70000"],
+        &["--hz", "-1"],
+        &["--maxclients", "0"],
+        &["--timeout", "1.5"],
+        &["--databases", "0"],
+        &["--appendonly", "maybe"],
+        &["--appendfsync", "sometimes"],
+        &["--proto-max-bulk-len", "1kb"],
+        &["--stream-node-max-bytes", "many"],
         &[conf],
         &[sentinel],
         &[good, "--activerehashing", "often"],

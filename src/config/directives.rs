@@ -148,7 +148,8 @@ impl Directive {
     }
 }
 
-fn read(kind: Kind, words: &[&str]) -> Result<String, String> {
+/// Reads a value of `kind` as Redis does; the value as CONFIG GET shows it.
+pub(super) fn read(kind: Kind, words: &[&str]) -> Result<String, String> {
     let word = words.first().copied().unwrap_or("");
     match kind {
         Kind::Bool => parse_yes_no(word).map(|yes| if yes { "yes" } else { "no" }.to_string()),

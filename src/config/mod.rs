@@ -65,7 +65,8 @@ pub struct Options {
     #[arg(long, default_value = "")]
     pub notify_keyspace_events: String,
     /// Background task frequency (active expiry, stats sampling), as Redis's `hz`.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=500))]
+    /// Values outside 1..=500 are brought into it, as Redis brings them.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=i32::MAX as u64))]
     pub hz: u64,
     /// Largest packed stream node, in bytes (0: no limit).
     #[arg(long, default_value = "4096", value_parser = parse_memory)]
@@ -283,6 +284,12 @@ impl Options {
                 let [value] = values else {
                     return Err("wrong number of arguments".into());
                 };
+                // Read first as Redis reads it, for Redis's words on a bad value; clap then
+                // gets the value as Redis would show it (`NOTICE` as `notice`, `1mb` in bytes).
+                let value = match option_kind(&name) {
+                    Some(kind) => directives::read(kind, &[value])?,
+                    None => value.clone(),
+                };
                 // The `=` form takes the value as it is, even one starting with `-`.
                 let arg = format!("--{name}={value}");
                 Options::try_parse_from(["herald", arg.as_str()]).map_err(|e| clap_reason(&e))?;
@@ -319,9 +326,6 @@ impl Options {
                 self.notify_keyspace_events
             )
         })?;
-        if self.proto_max_bulk_len < 1024 * 1024 {
-            return Err("proto-max-bulk-len must be at least 1mb".into());
-        }
         self.save_points()?;
         // As Redis, before going to the background: a daemon that cannot log would vanish
         // without a word.
@@ -366,6 +370,26 @@ fn save_arg() -> clap::Arg {
              a Redis command line and tools reading `CONFIG GET save` (redis-benchmark) \
              expect, without effect.",
         )
+}
+
+/// How Redis reads each of Herald's own single-valued options (its `standardConfig` types
+/// and bounds); `None` for text.
+fn option_kind(name: &str) -> Option<directives::Kind> {
+    use directives::Kind::{Bool, Enum, Int, Memory};
+    const MIB: i64 = 1024 * 1024;
+    Some(match name {
+        "port" => Int(0, 65535),
+        "maxclients" => Int(1, u32::MAX as i64),
+        "timeout" | "hz" | "auto-aof-rewrite-percentage" => Int(0, i32::MAX as i64),
+        "databases" => Int(1, i32::MAX as i64),
+        "stream-node-max-entries" => Int(0, i64::MAX),
+        "proto-max-bulk-len" | "client-query-buffer-limit" => Memory(MIB),
+        "stream-node-max-bytes" | "auto-aof-rewrite-min-size" => Memory(0),
+        "appendonly" | "aof-load-truncated" | "protected-mode" => Bool,
+        "appendfsync" => Enum(&["everysec", "always", "no"]),
+        "loglevel" => Enum(&["debug", "verbose", "notice", "warning", "nothing"]),
+        _ => return None,
+    })
 }
 
 /// Whether `name` is one of the derived options read by clap's value parsers.
@@ -715,7 +739,7 @@ impl Settings {
             notify_keyspace_events: AtomicU32::new(
                 parse_keyspace_events(&options.notify_keyspace_events).unwrap_or(0),
             ),
-            hz: AtomicU64::new(options.hz),
+            hz: AtomicU64::new(options.hz.clamp(1, 500)),
             stream_node_max_bytes: AtomicU64::new(options.stream_node_max_bytes),
             stream_node_max_entries: AtomicU64::new(options.stream_node_max_entries),
             loglevel: RwLock::new(options.loglevel.clone()),
