@@ -55,6 +55,7 @@ impl Server {
     /// loaded ends the server with the error, the file untouched.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), PersistenceError> {
         let state = self.state;
+        let supervisor = Supervisor::of(&state.settings.options);
         let addr = self.listeners[0].local_addr().ok();
         let mut accepts = Vec::new();
         for listener in self.listeners {
@@ -77,7 +78,6 @@ impl Server {
                 addr.map_or_else(String::new, |a| a.to_string()),
                 std::process::id()
             );
-            let supervisor = Supervisor::of(&state.settings.options);
             crate::supervision::ready(supervisor);
             background = Some(tokio::spawn(background_work(state.clone())));
             tokio::select! {
@@ -86,7 +86,7 @@ impl Server {
             }
         }
         state.request_shutdown();
-        crate::supervision::stopping(Supervisor::of(&state.settings.options));
+        crate::supervision::stopping(supervisor);
         for task in accepts {
             task.abort();
         }

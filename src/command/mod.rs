@@ -243,15 +243,10 @@ pub fn dispatch(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
 
 fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
     let state = ctx.state;
-    // The append-only file names commands by their original names, whatever
-    // `rename-command` made of them for clients.
-    let found = if ctx.session.replaying {
-        state.commands.lookup(&args)
-    } else {
-        state
-            .commands
-            .lookup_after(&args, &mut ctx.session.last_lookup)
-    };
+    let session = &mut *ctx.session;
+    let found = state
+        .commands
+        .lookup_after(&args, &mut session.last_lookup, session.replaying);
     let entry = match found {
         Lookup::Found(entry) => entry,
         Lookup::Unknown => return reject(ctx, out, None, unknown_command(&args)),

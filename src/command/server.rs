@@ -422,7 +422,7 @@ fn config_set(
             "CONFIG SET failed (possibly related to argument '{name}') - {why}"
         ))
     };
-    let mut seen: Vec<&str> = Vec::new();
+    // Each setting named, with its value before, to restore if one of them is refused.
     let mut before: Vec<(Config, String)> = Vec::new();
     for (name, _) in pairs {
         let Some(c) = Config::lookup(name) else {
@@ -436,10 +436,9 @@ fn config_set(
             Mutability::Mutable => {}
         }
         // Redis tells duplicates by the name given: an alias and its primary may both appear.
-        if seen.contains(&c.name()) {
+        if before.iter().any(|(seen, _)| seen.name() == c.name()) {
             return Err(failed(name, "duplicate parameter"));
         }
-        seen.push(c.name());
         before.push((c, c.get(&state.settings)));
     }
     let restore = |before: &[(Config, String)]| {

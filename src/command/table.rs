@@ -571,13 +571,23 @@ impl CommandTable {
 
     /// Finds the command a client's request names, by the name clients call it.
     pub fn lookup_client(&self, args: &[bytes::Bytes]) -> Lookup<'_> {
-        self.lookup_after(args, &mut LastLookup::default())
+        self.lookup_after(args, &mut LastLookup::default(), false)
     }
 
-    /// [`Self::lookup_client`] for a connection's next request: a name spelled exactly as the
-    /// last one found (a pipeline of one command) takes one comparison instead of a hash lookup.
-    pub fn lookup_after(&self, args: &[bytes::Bytes], last: &mut LastLookup) -> Lookup<'_> {
-        let names = self.client_names.as_ref().unwrap_or(&self.by_name);
+    /// Finds the command a session's next request names: by its original name while the
+    /// session replays the append-only file, else by the name clients call it. A name spelled
+    /// exactly as the last one found (a pipeline of one command) takes one comparison instead
+    /// of a hash lookup.
+    pub fn lookup_after(
+        &self,
+        args: &[bytes::Bytes],
+        last: &mut LastLookup,
+        replaying: bool,
+    ) -> Lookup<'_> {
+        let names = match &self.client_names {
+            Some(renamed) if !replaying => renamed,
+            _ => &self.by_name,
+        };
         self.lookup_in(names, args, last)
     }
 
@@ -721,29 +731,29 @@ mod tests {
         };
         for _ in 0..2 {
             assert_eq!(
-                name(table.lookup_after(&args(&["PUBLISH", "c", "m"]), &mut last)),
+                name(table.lookup_after(&args(&["PUBLISH", "c", "m"]), &mut last, false)),
                 "publish"
             );
         }
         assert_eq!(
-            name(table.lookup_after(&args(&["publish", "c", "m"]), &mut last)),
+            name(table.lookup_after(&args(&["publish", "c", "m"]), &mut last, false)),
             "publish"
         );
         assert_eq!(
-            name(table.lookup_after(&args(&["PUBLIS", "c", "m"]), &mut last)),
+            name(table.lookup_after(&args(&["PUBLIS", "c", "m"]), &mut last, false)),
             "?"
         );
         assert_eq!(
-            name(table.lookup_after(&args(&["PUBLISHX", "c"]), &mut last)),
+            name(table.lookup_after(&args(&["PUBLISHX", "c"]), &mut last, false)),
             "?"
         );
         assert_eq!(
-            name(table.lookup_after(&args(&["ping"]), &mut last)),
+            name(table.lookup_after(&args(&["ping"]), &mut last, false)),
             "ping"
         );
         // A container's name alone does not decide the entry, so it is not kept.
         for sub in ["get", "set", "get", "nope"] {
-            let found = name(table.lookup_after(&args(&["config", sub, "x"]), &mut last));
+            let found = name(table.lookup_after(&args(&["config", sub, "x"]), &mut last, false));
             let want = match sub {
                 "nope" => "?sub",
                 "get" => "config|get",
@@ -752,12 +762,12 @@ mod tests {
             assert_eq!(found, want);
         }
         assert_eq!(
-            name(table.lookup_after(&args(&["ping"]), &mut last)),
+            name(table.lookup_after(&args(&["ping"]), &mut last, false)),
             "ping"
         );
         // After a plain command, a container's subcommand is still told apart.
         assert_eq!(
-            name(table.lookup_after(&args(&["client", "list"]), &mut last)),
+            name(table.lookup_after(&args(&["client", "list"]), &mut last, false)),
             "client|list"
         );
     }

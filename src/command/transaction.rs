@@ -121,12 +121,11 @@ fn exec(ctx: &mut Ctx, out: &mut Reply) -> CommandResult {
     let was_in_exec = ctx.in_exec;
     ctx.in_exec = true;
     for args in multi.queued {
-        let found = if ctx.session.replaying {
-            state.commands.lookup(&args)
-        } else {
-            state.commands.lookup_client(&args)
-        };
-        match found {
+        let replaying = ctx.session.replaying;
+        match state
+            .commands
+            .lookup_after(&args, &mut Default::default(), replaying)
+        {
             Lookup::Found(entry) => execute(entry, args, ctx, out),
             // Checked when queued; the table does not change while the server runs.
             _ => out.error(b"ERR unknown command"),

@@ -8,8 +8,9 @@
 //! error texts, immutability), shown by CONFIG GET, and has no effect; those whose effect a
 //! user would rely on and Herald cannot give (`maxmemory`, `cluster-enabled yes`, a TLS port,
 //! a Unix socket, replication) accept only their default and refuse anything else with the
-//! reason, rather than pretend. A few are Herald's own to honour ([`Effect::Herald`]):
-//! `daemonize`, `pidfile`, `supervised`, `tcp-backlog`, `tcp-keepalive`.
+//! reason, rather than pretend. Five are Herald's own to honour, read by name where they
+//! apply: `daemonize`, `pidfile` and `supervised` (`crate::supervision`), `tcp-backlog` and
+//! `tcp-keepalive` (`crate::listen`, `crate::server`).
 //!
 //! The table follows `CONFIG GET *` of Redis 7.0.15 (the reference run here), each row checked
 //! against it with `CONFIG SET` of an out-of-range and an unparsable value.
@@ -56,12 +57,11 @@ pub enum Mutability {
 /// What a directive does in Herald.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Read, shown, and without effect: it tunes a part Herald does not have.
+    /// Read and shown. Without effect, it tunes a part Herald does not have, except the five
+    /// Herald honours (see the module's documentation).
     None,
     /// Only the default is accepted; anything else is refused with this reason.
     OnlyDefault(&'static str),
-    /// Herald honours it (read through [`super::Options::directive`]).
-    Herald,
 }
 
 /// One directive of Redis's configuration.
@@ -101,11 +101,6 @@ impl Directive {
 
     const fn only_default(mut self, why: &'static str) -> Directive {
         self.effect = Effect::OnlyDefault(why);
-        self
-    }
-
-    const fn herald(mut self) -> Directive {
-        self.effect = Effect::Herald;
         self
     }
 
@@ -335,7 +330,7 @@ pub static DIRECTIVES: &[Directive] = &[
         .alias_of("cluster-replica-validity-factor"),
     d("crash-log-enabled", Bool, "yes"),
     d("crash-memcheck-enabled", Bool, "yes"),
-    d("daemonize", Bool, "no").immutable().herald(),
+    d("daemonize", Bool, "no").immutable(),
     d("dbfilename", Text, "dump.rdb").protected(),
     d("disable-thp", Bool, "yes").immutable(),
     d("dynamic-hz", Bool, "yes"),
@@ -410,7 +405,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "no",
     ),
     d("oom-score-adj-values", Kind::OomScores, "0 200 800"),
-    d("pidfile", Text, "").immutable().herald(),
+    d("pidfile", Text, "").immutable(),
     d(
         "proc-title-template",
         Text,
@@ -484,8 +479,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Enum(&["upstart", "systemd", "auto", "no"]),
         "no",
     )
-    .immutable()
-    .herald(),
+    .immutable(),
     d("syslog-enabled", Bool, "no")
         .immutable()
         .only_default("Herald logs to logfile or standard output, not syslog"),
@@ -498,10 +492,8 @@ pub static DIRECTIVES: &[Directive] = &[
     )
     .immutable(),
     d("syslog-ident", Text, "redis").immutable(),
-    d("tcp-backlog", Int(0, 2147483647), "511")
-        .immutable()
-        .herald(),
-    d("tcp-keepalive", Int(0, 2147483647), "300").herald(),
+    d("tcp-backlog", Int(0, 2147483647), "511").immutable(),
+    d("tcp-keepalive", Int(0, 2147483647), "300"),
     d("tls-auth-clients", Enum(&["no", "yes", "optional"]), "yes"),
     d("tls-ca-cert-dir", Text, ""),
     d("tls-ca-cert-file", Text, ""),
@@ -538,6 +530,11 @@ pub fn directive(name: &str) -> Option<&'static Directive> {
     DIRECTIVES
         .iter()
         .find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+/// The name `name`'s value is stored under: its primary's, for an alias.
+pub fn primary_of(name: &str) -> &str {
+    directive(name).map_or(name, |d| d.primary())
 }
 
 /// The default of the directive stored under `primary`.

@@ -310,7 +310,7 @@ impl Options {
 
     /// A [`directives`] entry's value: the last one given, or its default.
     pub fn directive(&self, name: &str) -> &str {
-        let primary = directives::directive(name).map_or(name, |d| d.primary());
+        let primary = directives::primary_of(name);
         self.directives
             .iter()
             .rev()
@@ -773,7 +773,7 @@ impl Settings {
 
     /// A [`directives`] entry's current value (CONFIG SET may have changed it).
     pub fn directive(&self, name: &str) -> String {
-        let primary = directives::directive(name).map_or(name, |d| d.primary());
+        let primary = directives::primary_of(name);
         self.directives
             .read()
             .ok()
