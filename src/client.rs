@@ -47,6 +47,18 @@ pub enum Unblock {
 
 const NO_UNBLOCK: u8 = 0;
 
+/// Where a client connected from, as CLIENT LIST shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Peer {
+    /// `ip:port`, or for a Unix socket client `<unixsocket>:0` (Redis's spelling).
+    pub addr: String,
+    pub laddr: String,
+    /// The socket's file descriptor.
+    pub fd: i32,
+    /// Connected through `unixsocket` (the `U` flag).
+    pub unix_socket: bool,
+}
+
 /// The shared half of a client; its connection task owns the socket and the rest.
 #[derive(Debug)]
 pub struct ClientHandle {
@@ -55,6 +67,7 @@ pub struct ClientHandle {
     pub laddr: String,
     /// The socket's file descriptor, as CLIENT LIST shows it.
     pub fd: i32,
+    pub unix_socket: bool,
     pub created_ms: u64,
     pub meta: Mutex<ClientMeta>,
     pub outbox: Outbox,
@@ -160,21 +173,28 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn register(&self, addr: String, laddr: String, fd: i32, now_ms: u64) -> Arc<ClientHandle> {
-        let handle = self.unlisted(addr, laddr, fd, now_ms);
+    pub fn register(&self, peer: Peer, now_ms: u64) -> Arc<ClientHandle> {
+        let handle = self.unlisted(peer, now_ms);
         self.by_id.insert(handle.id, handle.clone());
         handle
     }
 
     /// A client with the next id that CLIENT LIST, INFO and CLIENT KILL never see: the AOF
     /// loader's, as Redis's fake AOF client takes an id but no place in the client list.
-    pub fn unlisted(&self, addr: String, laddr: String, fd: i32, now_ms: u64) -> Arc<ClientHandle> {
+    pub fn unlisted(&self, peer: Peer, now_ms: u64) -> Arc<ClientHandle> {
         let id = ClientId(self.next_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let Peer {
+            addr,
+            laddr,
+            fd,
+            unix_socket,
+        } = peer;
         Arc::new(ClientHandle {
             id,
             addr,
             laddr,
             fd,
+            unix_socket,
             created_ms: now_ms,
             meta: Mutex::new(ClientMeta {
                 multi: -1,

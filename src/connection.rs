@@ -19,8 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, Interest};
-use tokio::net::TcpStream;
+use tokio::io::Interest;
 use tokio::time::Instant;
 
 use crate::client::{ClientHandle, Unblock};
@@ -30,6 +29,7 @@ use crate::keyspace::now_ms;
 use crate::outbox::Frame;
 use crate::protocol::{Limits, Reply, RequestParser};
 use crate::session::Session;
+use crate::socket::ClientSocket;
 use crate::state::ServerState;
 
 /// How many buffers one vectored write takes at most.
@@ -44,7 +44,7 @@ enum Close {
 
 pub struct Connection {
     state: Arc<ServerState>,
-    stream: TcpStream,
+    stream: ClientSocket,
     session: Session,
     parser: RequestParser,
     input: BytesMut,
@@ -63,7 +63,7 @@ pub struct Connection {
 impl Connection {
     pub fn new(
         state: Arc<ServerState>,
-        stream: TcpStream,
+        stream: ClientSocket,
         handle: Arc<ClientHandle>,
     ) -> Connection {
         let authenticated = state.settings.requirepass().is_none();

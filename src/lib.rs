@@ -5,7 +5,8 @@
 //! - [`connection`]: one client's read → run → write loop, pipelining and pushed frames.
 //! - [`protocol`]: request decoding (RESP multibulk and inline) and reply encoding (RESP2/RESP3).
 //! - [`command`]: the command table and one module per command family.
-//! - [`session`]: per-connection state; [`client`]: the shared view of a client.
+//! - [`session`]: per-connection state; [`client`]: the shared view of a client;
+//!   [`socket`]: its TCP or Unix socket.
 //! - [`keyspace`]: databases, values, expiry, WATCH bookkeeping.
 //! - [`outbox`]: bounded queue of frames pushed to a client; [`spool`]: large frames kept in
 //!   memory files that sockets are fed from without a copy.
@@ -31,6 +32,7 @@ pub mod protocol;
 pub mod pubsub;
 pub mod server;
 pub mod session;
+pub mod socket;
 pub mod spool;
 pub mod state;
 pub mod stats;

@@ -6,6 +6,7 @@
 //! Redis makes them, so `bind * -::*` can open both. `tcp-backlog` sizes the queue of
 //! connections not yet accepted, and `tcp-keepalive` makes the kernel probe idle clients so
 //! that dead peers (a laptop closed mid-subscription) are noticed and their state freed.
+//! `unixsocket` opens a Unix socket beside (or, with `port 0`, instead of) TCP.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -48,24 +49,37 @@ pub async fn listen(bind: &[String], port: u16, backlog: u32) -> io::Result<Vec<
                 port = listener.local_addr()?.port();
                 listeners.push(listener);
             }
-            Err(e) if optional && missing(&e) => {
-                tracing::warn!("Could not create server TCP listening socket {host}:{port}: {e}");
-            }
             Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("Could not create server TCP listening socket {host}:{port}: {e}"),
-                ))
+                let shown = address.trim_start_matches('-');
+                tracing::warn!(
+                    "Warning: Could not create server TCP listening socket {shown}:{port}: {e}"
+                );
+                if !(optional && missing(&e)) {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("Failed listening on port {port} (TCP), aborting."),
+                    ));
+                }
             }
         }
     }
     if listeners.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::AddrNotAvailable,
-            format!("Failed listening on port {port} (tcp), aborting."),
+            format!("Failed listening on port {port} (TCP), aborting."),
         ));
     }
     Ok(listeners)
+}
+
+/// An error of one step of opening a socket as Redis's `anet` words it: `bind: Address
+/// already in use`. The kind is kept (a missing optional address is told by it).
+fn failed<E: Into<io::Error>>(step: &'static str) -> impl Fn(E) -> io::Error {
+    move |e| {
+        let e = e.into();
+        let reason = crate::config::os_reason(&e);
+        io::Error::new(e.kind(), format!("{step}: {reason}"))
+    }
 }
 
 /// Whether a bind failed because the address does not exist here (no such interface, or no
@@ -85,16 +99,57 @@ async fn listen_one(host: &str, port: u16, backlog: u32) -> io::Result<TcpListen
             .ok_or_else(|| io::Error::new(io::ErrorKind::AddrNotAvailable, "no address"))?,
     };
     let socket = match addr.ip() {
-        IpAddr::V4(_) => TcpSocket::new_v4()?,
+        IpAddr::V4(_) => TcpSocket::new_v4().map_err(failed("socket"))?,
         IpAddr::V6(_) => {
-            let socket = TcpSocket::new_v6()?;
-            rustix::net::sockopt::set_ipv6_v6only(&socket, true)?;
+            let socket = TcpSocket::new_v6().map_err(failed("socket"))?;
+            rustix::net::sockopt::set_ipv6_v6only(&socket, true)
+                .map_err(failed("setsockopt IPV6_V6ONLY"))?;
             socket
         }
     };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(backlog)
+    socket
+        .set_reuseaddr(true)
+        .map_err(failed("setsockopt SO_REUSEADDR"))?;
+    socket.bind(addr).map_err(failed("bind"))?;
+    socket.listen(backlog).map_err(failed("listen"))
+}
+
+/// The longest Unix socket path: `sun_path` holds 108 bytes with its terminating zero.
+const SUN_PATH_LEN: usize = 108;
+
+/// Listens on the Unix socket at `path` as Redis's `anetUnixServer` does: a file left there
+/// (by a server that did not exit cleanly) is removed first, and the socket gets `perm` (when
+/// not 0) before it listens, so no client connects in between with the umask's wider mode
+/// (Redis 7.0.14's fix, CVE-2023-45145). Errors read as Redis's `Failed opening Unix socket`
+/// report continues.
+pub fn listen_unix(
+    path: &std::path::Path,
+    perm: u32,
+    backlog: u32,
+) -> io::Result<tokio::net::UnixListener> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    use std::os::unix::ffi::OsStrExt;
+    let len = path.as_os_str().as_bytes().len();
+    if len > SUN_PATH_LEN - 1 {
+        return Err(io::Error::other(format!(
+            "unix socket path too long ({len}), must be under {SUN_PATH_LEN}"
+        )));
+    }
+    let _ = std::fs::remove_file(path);
+    let socket = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        None,
+    )
+    .map_err(failed("socket"))?;
+    let addr = SocketAddrUnix::new(path).map_err(failed("bind"))?;
+    rustix::net::bind(&socket, &addr).map_err(failed("bind"))?;
+    if perm != 0 {
+        rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(perm)).map_err(failed("chmod"))?;
+    }
+    rustix::net::listen(&socket, backlog.min(i32::MAX as u32) as i32).map_err(failed("listen"))?;
+    tokio::net::UnixListener::from_std(std::os::unix::net::UnixListener::from(socket))
 }
 
 /// Turns on TCP keepalive for a client as Redis's `anetKeepAlive` does: the first probe after

@@ -83,20 +83,28 @@ fn main() -> anyhow::Result<()> {
         .context("starting the runtime")?;
     let served = runtime.block_on(async move {
         let shutdown = shutdown_signal();
-        let server = Server::bind(options.clone())
-            .await
-            .with_context(|| format!("binding {:?} port {}", options.bind, options.port))?;
+        let server = match Server::bind(options).await {
+            Ok(server) => server,
+            Err(e) => {
+                // Redis's last words when it cannot listen, logged, then exit status 1.
+                tracing::warn!("{e}");
+                return Ok(false);
+            }
+        };
         // Logs "ready to accept connections" once the append only file is loaded.
         if let Err(e) = server.run(shutdown).await {
             tracing::error!("{e}");
             return Err(e).context("loading the append only file");
         }
-        anyhow::Ok(())
+        anyhow::Ok(true)
     });
     if let Some(path) = pidfile {
         let _ = std::fs::remove_file(path);
     }
-    served
+    if !served? {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 fn init_logging(options: &Options) -> anyhow::Result<()> {

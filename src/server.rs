@@ -3,17 +3,19 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, UnixListener};
 
+use crate::client::Peer;
 use crate::config::Options;
 use crate::connection::Connection;
 use crate::keyspace::now_ms;
 use crate::persistence::{Persistence, PersistenceError};
+use crate::socket::ClientSocket;
 use crate::state::ServerState;
 use crate::supervision::Supervisor;
 
@@ -21,26 +23,66 @@ use crate::supervision::Supervisor;
 pub struct Server {
     state: Arc<ServerState>,
     listeners: Vec<TcpListener>,
+    unix: Option<UnixSocket>,
+}
+
+/// The listening Unix socket of `unixsocket`, and its path as configured (which CLIENT LIST
+/// shows as each of its clients' address).
+struct UnixSocket {
+    listener: UnixListener,
+    configured: String,
+    /// Where the file is (`dir` applies to a relative path): removed at shutdown.
+    path: PathBuf,
 }
 
 impl Server {
     /// Listens on every `bind` address at `port` (see [`crate::listen`]; port 0 picks a free
     /// port, shared by all addresses). Clients are accepted once `run` starts, which loads the
     /// append-only file if `appendonly` is on; the server counts as loading from here.
+    ///
+    /// With `unixsocket` set, its socket is opened too, and `port 0` means no TCP at all, as in
+    /// Redis (without a Unix socket Redis would refuse to start, and Herald picks a port).
     pub async fn bind(options: Options) -> std::io::Result<Server> {
         let backlog = options.directive("tcp-backlog").parse().unwrap_or(511);
-        let listeners = crate::listen::listen(&options.bind, options.port, backlog).await?;
-        let port = listeners[0].local_addr()?.port();
+        let configured = options.directive("unixsocket").to_owned();
+        // TCP first, as Redis opens them: a port in use stops the start before the socket
+        // file is touched.
+        let listeners = if options.port == 0 && !configured.is_empty() {
+            Vec::new()
+        } else {
+            crate::listen::listen(&options.bind, options.port, backlog).await?
+        };
+        let unix = if configured.is_empty() {
+            None
+        } else {
+            let perm = u32::from_str_radix(options.directive("unixsocketperm"), 8).unwrap_or(0);
+            let path = options.dir.join(&configured);
+            let listener = crate::listen::listen_unix(&path, perm, backlog).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("Failed opening Unix socket: {e}"))
+            })?;
+            Some(UnixSocket {
+                listener,
+                configured,
+                path,
+            })
+        };
+        let port = match listeners.first() {
+            Some(listener) => listener.local_addr()?.port(),
+            None => 0,
+        };
         let state = ServerState::new(options);
         state.port.store(port, Relaxed);
         state.persistence.begin_loading(&state.settings.aof_path());
-        Ok(Server { state, listeners })
+        Ok(Server {
+            state,
+            listeners,
+            unix,
+        })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listeners[0]
-            .local_addr()
-            .expect("a bound listener has an address")
+    /// The first TCP address served; none when only the Unix socket is.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listeners.first().and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> Arc<ServerState> {
@@ -56,9 +98,17 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), PersistenceError> {
         let state = self.state;
         let supervisor = Supervisor::of(&state.settings.options);
-        let addr = self.listeners[0].local_addr().ok();
+        let addr = self.listeners.first().and_then(|l| l.local_addr().ok());
         let mut accepts = Vec::new();
         for listener in self.listeners {
+            accepts.push(tokio::spawn(accept_loop(
+                state.clone(),
+                Listener::Tcp(listener),
+            )));
+        }
+        let unix_path = self.unix.as_ref().map(|u| u.path.clone());
+        if let Some(unix) = self.unix {
+            let listener = Listener::Unix(unix.listener, Arc::from(unix.configured));
             accepts.push(tokio::spawn(accept_loop(state.clone(), listener)));
         }
         tokio::pin!(shutdown);
@@ -71,13 +121,20 @@ impl Server {
         // A shutdown asked for while the file loaded ends the run even when the load got to
         // its end meanwhile: `shutdown` has resolved then and must not be polled again.
         if loaded.is_ok() && !state.is_shutting_down() {
-            tracing::info!(
-                "Herald {} (Redis {} compatible) ready to accept connections on {} (pid {})",
-                env!("CARGO_PKG_VERSION"),
-                crate::command::connection::REDIS_VERSION,
-                addr.map_or_else(String::new, |a| a.to_string()),
-                std::process::id()
-            );
+            if let Some(addr) = addr {
+                tracing::info!(
+                    "Herald {} (Redis {} compatible) ready to accept connections on {addr} (pid {})",
+                    env!("CARGO_PKG_VERSION"),
+                    crate::command::connection::REDIS_VERSION,
+                    std::process::id()
+                );
+            }
+            if let Some(path) = &unix_path {
+                tracing::info!(
+                    "The server is now ready to accept connections at {}",
+                    path.display()
+                );
+            }
             crate::supervision::ready(supervisor);
             background = Some(tokio::spawn(background_work(state.clone())));
             tokio::select! {
@@ -99,6 +156,15 @@ impl Server {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if let Some(path) = unix_path {
+            tracing::info!("Removing the unix socket file.");
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::warn!(
+                    "Error removing the unix socket file: {}",
+                    crate::config::os_reason(&e)
+                );
+            }
         }
         // Whatever was appended reaches the disk before we say goodbye.
         let flushing = state.clone();
@@ -136,13 +202,69 @@ async fn load(
     loaded.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
-async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
+/// A listening socket: TCP, or the Unix socket with its path as configured.
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener, Arc<str>),
+}
+
+/// An accepted client, before it is admitted.
+struct Accepted {
+    socket: ClientSocket,
+    peer: Peer,
+    /// Served in protected mode: a loopback address or the Unix socket.
+    local: bool,
+}
+
+impl Listener {
+    async fn accept(&self) -> std::io::Result<Accepted> {
+        use std::os::fd::AsRawFd;
+        match self {
+            Listener::Tcp(listener) => {
+                let (stream, from) = listener.accept().await?;
+                let peer = Peer {
+                    addr: from.to_string(),
+                    laddr: stream
+                        .local_addr()
+                        .map(|a| a.to_string())
+                        .unwrap_or_default(),
+                    fd: stream.as_raw_fd(),
+                    unix_socket: false,
+                };
+                Ok(Accepted {
+                    socket: ClientSocket::Tcp(stream),
+                    peer,
+                    local: is_loopback_client(from.ip()),
+                })
+            }
+            Listener::Unix(listener, path) => {
+                let (stream, _) = listener.accept().await?;
+                // Redis shows the socket's path for both ends (`genClientAddrString`).
+                let addr = format!("{path}:0");
+                let peer = Peer {
+                    laddr: addr.clone(),
+                    addr,
+                    fd: stream.as_raw_fd(),
+                    unix_socket: true,
+                };
+                // Local, as in Redis (`connIsLocal`).
+                Ok(Accepted {
+                    socket: ClientSocket::Unix(stream),
+                    peer,
+                    local: true,
+                })
+            }
+        }
+    }
+}
+
+async fn accept_loop(state: Arc<ServerState>, listener: Listener) {
     let mut backoff = Duration::from_millis(1);
     loop {
         match listener.accept().await {
-            Ok((stream, peer)) => {
+            Ok(accepted) => {
                 backoff = Duration::from_millis(1);
-                admit(&state, stream, peer).await;
+                admit(&state, accepted).await;
             }
             Err(e) => {
                 // Out of file descriptors and the like: wait and retry rather than spin.
@@ -154,33 +276,30 @@ async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
     }
 }
 
-async fn admit(state: &Arc<ServerState>, mut stream: TcpStream, peer: SocketAddr) {
-    if let Some(error) = refused(state, peer.ip()) {
+async fn admit(state: &Arc<ServerState>, accepted: Accepted) {
+    let Accepted {
+        mut socket,
+        peer,
+        local,
+    } = accepted;
+    if let Some(error) = refused(state, local) {
         // As Redis: counted as rejected, not as received, and closed after the error.
         state.stats.rejected_connections.fetch_add(1, Relaxed);
-        let _ = stream.write_all(error).await;
+        let _ = socket.write_all(error).await;
         return;
     }
     state.stats.total_connections_received.fetch_add(1, Relaxed);
-    let _ = stream.set_nodelay(true);
-    let keepalive = state
-        .settings
-        .directive("tcp-keepalive")
-        .parse()
-        .unwrap_or(0);
-    let _ = crate::listen::keepalive(&stream, keepalive);
-    let local = stream
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let fd = {
-        use std::os::fd::AsRawFd;
-        stream.as_raw_fd()
-    };
-    let handle = state
-        .clients
-        .register(peer.to_string(), local, fd, now_ms());
-    let connection = Connection::new(state.clone(), stream, handle);
+    if let ClientSocket::Tcp(stream) = &socket {
+        let _ = stream.set_nodelay(true);
+        let keepalive = state
+            .settings
+            .directive("tcp-keepalive")
+            .parse()
+            .unwrap_or(0);
+        let _ = crate::listen::keepalive(stream, keepalive);
+    }
+    let handle = state.clients.register(peer, now_ms());
+    let connection = Connection::new(state.clone(), socket, handle);
     tokio::spawn(connection.run());
 }
 
@@ -189,13 +308,13 @@ const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mod
 
 /// The error a new connection gets instead of being served, in Redis's order: `maxclients`
 /// first, then protected mode (`clientAcceptHandler`).
-fn refused(state: &ServerState, peer: std::net::IpAddr) -> Option<&'static [u8]> {
+fn refused(state: &ServerState, local: bool) -> Option<&'static [u8]> {
     let settings = &state.settings;
     if state.clients.len() as u64 >= settings.maxclients.load(Relaxed) {
         return Some(b"-ERR max number of clients reached\r\n");
     }
     let protected = settings.protected_mode.load(Relaxed) && settings.requirepass().is_none();
-    (protected && !is_loopback_client(peer)).then_some(PROTECTED_MODE_DENIED)
+    (protected && !local).then_some(PROTECTED_MODE_DENIED)
 }
 
 /// Whether protected mode serves a client from `peer`: Redis 7.2+ compares the address as text

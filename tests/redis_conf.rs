@@ -203,7 +203,6 @@ fn what_herald_cannot_honour_is_refused_with_the_reason() {
     for args in [
         &["--maxmemory", "256mb"][..],
         &["--cluster-enabled", "yes"],
-        &["--unixsocket", "/tmp/herald.sock"],
         &["--replicaof", "10.0.0.1", "6379"],
         &["--loadmodule", "/nonexistent/module.so"],
     ] {

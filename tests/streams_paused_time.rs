@@ -69,7 +69,7 @@ async fn start() -> std::net::SocketAddr {
     let options =
         Options::from_args(["herald", "--port", "0", "--bind", "127.0.0.1"]).expect("options");
     let server = Server::bind(options).await.expect("bind");
-    let addr = server.local_addr();
+    let addr = server.local_addr().expect("a TCP port");
     tokio::spawn(server.run(std::future::pending()));
     addr
 }

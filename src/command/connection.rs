@@ -691,6 +691,9 @@ pub fn client_line(client: &ClientHandle, now: u64) -> String {
     if m.blocked {
         flags.push('b');
     }
+    if client.unix_socket {
+        flags.push('U');
+    }
     if m.no_evict {
         flags.push('e');
     }

@@ -7,10 +7,10 @@
 //! sets, jemalloc, lazy freeing. Each is read as Redis reads it (the same types, ranges,
 //! error texts, immutability), shown by CONFIG GET, and has no effect; those whose effect a
 //! user would rely on and Herald cannot give (`maxmemory`, `cluster-enabled yes`, a TLS port,
-//! a Unix socket, replication) accept only their default and refuse anything else with the
-//! reason, rather than pretend. Five are Herald's own to honour, read by name where they
-//! apply: `daemonize`, `pidfile` and `supervised` (`crate::supervision`), `tcp-backlog` and
-//! `tcp-keepalive` (`crate::listen`, `crate::server`).
+//! replication) accept only their default and refuse anything else with the reason, rather
+//! than pretend. Seven are Herald's own to honour, read by name where they apply:
+//! `daemonize`, `pidfile` and `supervised` (`crate::supervision`), `tcp-backlog`,
+//! `tcp-keepalive`, `unixsocket` and `unixsocketperm` (`crate::listen`, `crate::server`).
 //!
 //! The table follows `CONFIG GET *` of Redis 7.0.15 (the reference run here), each row checked
 //! against it with `CONFIG SET` of an out-of-range and an unparsable value.
@@ -515,9 +515,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("tls-session-cache-timeout", Int(0, 2147483647), "300"),
     d("tls-session-caching", Bool, "yes"),
     d("tracking-table-max-keys", Int(0, i64::MAX), "1000000"),
-    d("unixsocket", Text, "")
-        .immutable()
-        .only_default("Herald listens on TCP only"),
+    d("unixsocket", Text, "").immutable(),
     d("unixsocketperm", Kind::Octal, "0").immutable(),
     d("zset-max-listpack-entries", Int(0, i64::MAX), "128"),
     d("zset-max-listpack-value", Memory(0), "64"),

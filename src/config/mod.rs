@@ -401,7 +401,7 @@ fn is_option(name: &str) -> bool {
 }
 
 /// An I/O error as C's `strerror` words it, without Rust's ` (os error N)`.
-fn os_reason(e: &std::io::Error) -> String {
+pub(crate) fn os_reason(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error ") {
         Some(at) => text[..at].to_owned(),

@@ -65,9 +65,14 @@ pub fn load(state: &Arc<ServerState>, path: &Path) -> Result<u64, PersistenceErr
     let started = Instant::now();
     // Redis's fake AOF client: it takes a client id but is not listed, and (being `replaying`)
     // is not counted in INFO's stats, which clients accepted meanwhile already fill.
-    let handle = state
-        .clients
-        .unlisted("aof-loader".into(), String::new(), -1, now_ms());
+    let handle = state.clients.unlisted(
+        crate::client::Peer {
+            addr: "aof-loader".into(),
+            fd: -1,
+            ..Default::default()
+        },
+        now_ms(),
+    );
     let mut session = Session::new(handle, true);
     session.replaying = true;
     let replayed = replay(state, &mut session, &data, path);

@@ -57,7 +57,7 @@ impl TestServer {
             runtime.block_on(async move {
                 let server = Server::bind(options).await.expect("bind");
                 ready_tx
-                    .send((server.local_addr(), server.state()))
+                    .send((server.local_addr().expect("a TCP port"), server.state()))
                     .expect("ready");
                 if let Err(e) = server
                     .run(async {
@@ -398,14 +398,17 @@ pub fn spawn_binary(args: &[&str]) -> Started {
             }
             return Started::Exited(status, log.join("") + &err);
         }
-        if let Some(at) = line.find("ready to accept connections on ") {
-            let rest = &line[at + "ready to accept connections on ".len()..];
-            let addr = rest.split_whitespace().next().unwrap_or_default();
-            let port = addr
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("port");
+        // "... on <ip:port>", or "... at <path>" when only a Unix socket is served (port 0).
+        let tcp = line.find("ready to accept connections on ");
+        if tcp.is_some() || line.contains("ready to accept connections at ") {
+            let port = tcp.map_or(0, |at| {
+                let rest = &line[at + "ready to accept connections on ".len()..];
+                let addr = rest.split_whitespace().next().unwrap_or_default();
+                addr.rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .expect("port")
+            });
             log.push(line);
             // Keep draining stdout so the child never blocks on a full pipe.
             std::thread::spawn(move || {
@@ -423,7 +426,7 @@ pub fn spawn_binary(args: &[&str]) -> Started {
 }
 
 /// A redis-server of the test's own, stopped by its PID when dropped.
-pub struct RedisServer(Child);
+pub struct RedisServer(pub Child);
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
