@@ -60,6 +60,9 @@ pub enum CommandError {
     /// for word: client libraries match it (redis-py's `BusyLoadingError`).
     #[error("LOADING Redis is loading the dataset in memory")]
     Loading,
+    /// A command that may grow memory while used memory is above `maxmemory`.
+    #[error("OOM command not allowed when used memory > 'maxmemory'.")]
+    OutOfMemory,
     /// Any other `ERR <text>` reply.
     #[error("ERR {0}")]
     Err(String),

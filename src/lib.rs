@@ -14,6 +14,7 @@
 //!   group commit), replay at start, rewrite.
 //! - [`stream`]: stream ids, entry storage in nodes, consumer groups, blocked readers.
 //! - [`pubsub`]: the hub of channels, patterns and shard channels; message frames.
+//! - [`memory`]: used memory as INFO reports it and `maxmemory` limits it.
 //! - [`config`], [`state`], [`stats`], [`error`], [`glob`], [`number`].
 
 pub mod client;
@@ -25,6 +26,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod listen;
 pub mod long_double;
+pub mod memory;
 pub mod number;
 pub mod outbox;
 pub mod persistence;

@@ -72,6 +72,10 @@ impl Server {
         };
         let state = ServerState::new(options);
         state.port.store(port, Relaxed);
+        let maxmemory = state.settings.maxmemory.load(Relaxed);
+        if maxmemory != 0 && maxmemory < 1024 * 1024 {
+            tracing::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {maxmemory} bytes). Are you sure this is what you really want?");
+        }
         state.persistence.begin_loading(&state.settings.aof_path());
         Ok(Server {
             state,
@@ -368,6 +372,7 @@ async fn background_work(state: Arc<ServerState>) {
         }
         crate::persistence::rewrite::maybe_start_automatic(&state);
         state.hub.spool.release_idle();
+        crate::memory::let_allocator_purge();
     }
 }
 

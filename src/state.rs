@@ -36,6 +36,7 @@ pub struct ServerState {
     pub port: AtomicU16,
     pub blocked_clients: AtomicUsize,
     pub pubsub_clients: AtomicUsize,
+    pub memory: crate::memory::MemoryGauge,
     shutdown: Notify,
     shutting_down: AtomicBool,
 }
@@ -62,6 +63,7 @@ impl ServerState {
             port: AtomicU16::new(port),
             blocked_clients: AtomicUsize::new(0),
             pubsub_clients: AtomicUsize::new(0),
+            memory: crate::memory::MemoryGauge::default(),
             shutdown: Notify::new(),
             shutting_down: AtomicBool::new(false),
         })
@@ -116,6 +118,18 @@ impl ServerState {
             let channel = format!("__keyevent@{db}__:{event}");
             self.hub.publish(channel.as_bytes(), &[key], &limit);
         }
+    }
+
+    /// INFO `used_memory`: the resident set (a reading at most a millisecond old) and the
+    /// pub/sub spool's memory files, which are outside it (see [`crate::memory`]).
+    pub fn used_memory(&self, now_ms: u64) -> u64 {
+        self.memory.rss_at(now_ms) + self.hub.spool.bytes()
+    }
+
+    /// Whether used memory is above a `maxmemory` that is set.
+    pub fn over_maxmemory(&self, now_ms: u64) -> bool {
+        let limit = self.settings.maxmemory.load(Ordering::Relaxed);
+        limit != 0 && self.used_memory(now_ms) > limit
     }
 
     pub fn pubsub_channel_count(&self) -> usize {

@@ -375,7 +375,9 @@ fn run_script(
     });
     for side in sides.iter_mut() {
         let admin = side.conn("__admin");
-        admin.send(b"FLUSHALL\r\nCONFIG SET notify-keyspace-events \"\"\r\n");
+        admin.send(
+            b"FLUSHALL\r\nCONFIG SET notify-keyspace-events \"\"\r\nCONFIG SET maxmemory 0\r\n",
+        );
         admin.frames(Duration::from_secs(5), Duration::from_millis(20));
     }
     for line in lines {

@@ -187,7 +187,7 @@ fn what_herald_cannot_honour_is_refused_with_the_reason() {
     let herald = running(spawn_binary(&[]));
     let mut h = connect(herald.port);
     for (name, value, why) in [
-        ("maxmemory", "1gb", "neither limits its memory"),
+        ("maxmemory-clients", "1gb", "does not evict clients"),
         ("tls-port", "6380", "does not serve TLS"),
         ("min-replicas-to-write", "1", "no replicas"),
     ] {
@@ -201,7 +201,7 @@ fn what_herald_cannot_honour_is_refused_with_the_reason() {
         assert_eq!(shown, [name, "0"]);
     }
     for args in [
-        &["--maxmemory", "256mb"][..],
+        &["--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru"][..],
         &["--cluster-enabled", "yes"],
         &["--replicaof", "10.0.0.1", "6379"],
         &["--loadmodule", "/nonexistent/module.so"],

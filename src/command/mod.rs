@@ -282,6 +282,14 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
     if ctx.session.multi.is_some() && spec.has(flags::NO_MULTI) {
         return reject(ctx, out, Some(entry), CommandError::NotAllowedInMulti);
     }
+    // One load while no `maxmemory` is set; the memory is read only for what it could refuse.
+    if state.settings.maxmemory.load(Relaxed) != 0
+        && !ctx.session.replaying
+        && refused_when_out_of_memory(spec, ctx)
+        && state.over_maxmemory(ctx.now)
+    {
+        return reject(ctx, out, Some(entry), CommandError::OutOfMemory);
+    }
     if ctx.session.in_resp2_subscribed_mode() && !spec.has(flags::SUBSCRIBED_OK) {
         return reject(
             ctx,
@@ -318,6 +326,26 @@ fn process(args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
         }
     }
     execute(entry, args, ctx, out);
+}
+
+/// What Redis refuses while used memory is above `maxmemory` (`processCommand`): a command
+/// that may grow memory (`denyoom`), an EXEC whose transaction holds one, and, inside MULTI,
+/// anything but EXEC, DISCARD, QUIT and RESET, since queueing itself takes memory.
+fn refused_when_out_of_memory(spec: &CommandSpec, ctx: &Ctx) -> bool {
+    if spec.has(flags::DENYOOM) {
+        return true;
+    }
+    let Some(multi) = &ctx.session.multi else {
+        return false;
+    };
+    match spec.name {
+        "exec" => multi.queued.iter().any(|args| {
+            matches!(ctx.state.commands.lookup_client(args),
+                Lookup::Found(entry) if entry.spec.has(flags::DENYOOM))
+        }),
+        "discard" | "quit" | "reset" => false,
+        _ => true,
+    }
 }
 
 /// Parses and applies a command that passed every check; also used by EXEC for queued commands.

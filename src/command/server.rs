@@ -452,6 +452,27 @@ fn config_set(
             return Err(failed(name, &why));
         }
     }
+    let limits_memory = |c: &Config| matches!(c.primary(), "maxmemory" | "maxmemory-policy");
+    if let Some(((name, _), _)) = pairs
+        .iter()
+        .zip(&before)
+        .find(|(_, (c, _))| limits_memory(c))
+    {
+        let settings = &state.settings;
+        let refusal = crate::config::eviction_refusal(
+            &settings.directive("maxmemory"),
+            &settings.directive("maxmemory-policy"),
+        );
+        if let Some(why) = refusal {
+            restore(&before);
+            return Err(failed(name, why));
+        }
+        let limit = settings.maxmemory.load(Relaxed);
+        let used = state.used_memory(crate::keyspace::now_ms());
+        if limit != 0 && limit < used {
+            tracing::warn!("WARNING: the new maxmemory value set via CONFIG SET ({limit}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.");
+        }
+    }
     // Redis applies `appendonly` once every value is in (`updateAppendonly`).
     if before.iter().any(|(c, _)| c.name() == "appendonly") {
         let persistence = &state.persistence;
@@ -712,17 +733,6 @@ fn name_args(name: &[u8]) -> Vec<Bytes> {
         .collect()
 }
 
-/// Resident memory in bytes, from /proc (0 where /proc is not available).
-pub fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse::<u64>().ok())
-        .unwrap_or(0)
-        * 4096
-}
-
 /// CPU seconds (user, system) used by this process.
 fn cpu_seconds() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -893,17 +903,20 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
             line!("watching_clients:0");
         }
         "memory" => {
-            let rss = rss_bytes();
-            // Large pub/sub frames wait in memory files, outside the resident set.
-            let used = rss + state.hub.spool.bytes();
+            let rss = crate::memory::rss_bytes();
+            let used = state.used_memory(crate::keyspace::now_ms());
+            let maxmemory = state.settings.maxmemory.load(Relaxed);
             line!("# Memory");
             line!("used_memory:{used}");
             line!("used_memory_human:{}", human(used));
             line!("used_memory_rss:{rss}");
             line!("used_memory_rss_human:{}", human(rss));
-            line!("maxmemory:0");
-            line!("maxmemory_human:0B");
-            line!("maxmemory_policy:noeviction");
+            line!("maxmemory:{maxmemory}");
+            line!("maxmemory_human:{}", human(maxmemory));
+            line!(
+                "maxmemory_policy:{}",
+                state.settings.directive("maxmemory-policy")
+            );
         }
         "persistence" => {
             let p = &state.persistence;

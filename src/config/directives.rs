@@ -373,7 +373,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("lua-time-limit", Int(0, i64::MAX), "5000").alias_of("busy-reply-threshold"),
     d("masterauth", Text, ""),
     d("masteruser", Text, ""),
-    d("maxmemory", Memory(0), "0").only_default("Herald neither limits its memory nor evicts keys"),
+    d("maxmemory", Memory(0), "0"),
     d("maxmemory-clients", Kind::MemoryOrPercent, "0")
         .only_default("Herald does not evict clients by memory; output limits apply per client"),
     d("maxmemory-eviction-tenacity", Int(0, 100), "10"),
@@ -580,7 +580,10 @@ mod tests {
             .unwrap_err()
             .contains("does not replicate"));
         assert_eq!(get("maxmemory", &["0"]), Ok("0".into()));
-        assert!(get("maxmemory", &["1gb"]).unwrap_err().contains("evicts"));
+        assert_eq!(get("maxmemory", &["1gb"]), Ok("1073741824".into()));
+        assert!(get("maxmemory-clients", &["1gb"])
+            .unwrap_err()
+            .contains("does not evict clients"));
         assert_eq!(
             get("tcp-backlog", &["1", "2"]),
             Err("wrong number of arguments".into())

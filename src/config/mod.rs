@@ -327,6 +327,15 @@ impl Options {
             )
         })?;
         self.save_points()?;
+        if let Some(why) = eviction_refusal(
+            self.directive("maxmemory"),
+            self.directive("maxmemory-policy"),
+        ) {
+            return Err(format!(
+                "maxmemory-policy {}: {why}",
+                self.directive("maxmemory-policy")
+            ));
+        }
         // As Redis, before going to the background: a daemon that cannot log would vanish
         // without a word.
         if !self.logfile.is_empty() {
@@ -398,6 +407,20 @@ fn is_option(name: &str) -> bool {
         && Options::command()
             .get_arguments()
             .any(|a| a.get_long() == Some(name))
+}
+
+/// `maxmemory` as its directive shows it (bytes, already checked).
+fn maxmemory_of(shown: &str) -> u64 {
+    shown.parse().unwrap_or(0)
+}
+
+/// Why `maxmemory` and `maxmemory-policy` cannot be honoured together, if they cannot: Herald
+/// refuses writes past the limit (`noeviction`) and evicts no keys, and a cache configured to
+/// evict would otherwise get errors it never expected.
+pub fn eviction_refusal(maxmemory: &str, policy: &str) -> Option<&'static str> {
+    (maxmemory_of(maxmemory) != 0 && !policy.eq_ignore_ascii_case("noeviction")).then_some(
+        "Herald does not evict keys: with maxmemory set, only maxmemory-policy noeviction",
+    )
 }
 
 /// An I/O error as C's `strerror` words it, without Rust's ` (os error N)`.
@@ -713,6 +736,9 @@ pub struct Settings {
     pub appendonly: AtomicBool,
     /// `protected-mode`: read at each accepted connection (see `server::refused`).
     pub protected_mode: AtomicBool,
+    /// `maxmemory` in bytes (0: no limit), read by every command that may grow memory; kept
+    /// here as well as with the other directives so that reading it takes no lock.
+    pub maxmemory: AtomicU64,
     /// `save`, as CONFIG GET shows it (see [`Options::apply`]).
     pub save: RwLock<String>,
     /// The [`directives`] given a value other than their default, by primary name.
@@ -749,6 +775,7 @@ impl Settings {
             aof_load_truncated: AtomicBool::new(options.aof_load_truncated),
             appendonly: AtomicBool::new(options.appendonly),
             protected_mode: AtomicBool::new(options.protected_mode),
+            maxmemory: AtomicU64::new(maxmemory_of(options.directive("maxmemory"))),
             save: RwLock::new(render_save(&options.save_points().unwrap_or_default())),
             directives: RwLock::new(options.directives.iter().cloned().collect()),
             options,
@@ -1150,6 +1177,11 @@ impl Config {
                     vec![value]
                 };
                 let value = d.parse(&words)?;
+                if d.primary() == "maxmemory" {
+                    settings
+                        .maxmemory
+                        .store(maxmemory_of(&value), Ordering::Relaxed);
+                }
                 if let Ok(mut map) = settings.directives.write() {
                     map.insert(d.primary(), value);
                 }
@@ -1242,7 +1274,10 @@ mod tests {
                 &["--tcp-backlog", "x"],
                 "argument couldn't be parsed into an integer",
             ),
-            (&["--maxmemory", "1gb"], "neither limits its memory"),
+            (
+                &["--maxmemory", "1gb", "--maxmemory-policy", "volatile-ttl"],
+                "does not evict keys",
+            ),
             (&["--port", "1", "2"], "wrong number of arguments"),
             (
                 &["--rename-command", "NOSUCH", ""],
