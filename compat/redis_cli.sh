@@ -9,8 +9,10 @@ LOG=.work/cli.log
 : > "$LOG"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 HP=$(free_port); RP=$(free_port)
-"$HERALD_BIN" --port "$HP" --loglevel warning > .work/herald.log 2>&1 & HPID=$!
-redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no > .work/redis.log 2>&1 & RPID=$!
+# Each also serves a Unix socket, for `redis-cli -s`.
+HS=.work/herald.sock; RS=.work/redis.sock
+"$HERALD_BIN" --port "$HP" --loglevel warning --unixsocket "$HS" > .work/herald.log 2>&1 & HPID=$!
+redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no --unixsocket "$RS" > .work/redis.log 2>&1 & RPID=$!
 pids=("$HPID" "$RPID")
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
 trap cleanup EXIT
@@ -21,14 +23,15 @@ done
 # Drops what legitimately differs: versions, ids, ports, timestamps.
 normalise() {
     sed -E -e 's/7\.(0\.15|4\.0)/<version>/g' -e "s/($HP|$RP)/<port>/g" \
-        -e 's/^[0-9]{10}\.[0-9]{6} /<time> /' -e 's/127\.0\.0\.1:[0-9]+/<addr>/g'
+        -e 's/^[0-9]{10}\.[0-9]{6} /<time> /' -e 's/127\.0\.0\.1:[0-9]+/<addr>/g' \
+        -e 's#\.work/(herald|redis)\.sock#<sock>#g'
 }
 
-check() { # name, then a command using $PORT; compares normalised stdout
+check() { # name, then a command using $PORT (or $SOCK); compares normalised stdout
     local name=$1; shift
     local h r
-    h=$(PORT=$HP bash -c "$*" 2>&1 | normalise)
-    r=$(PORT=$RP bash -c "$*" 2>&1 | normalise)
+    h=$(PORT=$HP SOCK=$HS bash -c "$*" 2>&1 | normalise)
+    r=$(PORT=$RP SOCK=$RS bash -c "$*" 2>&1 | normalise)
     if [ "$h" == "$r" ]; then
         echo "PASS cli: $name" | tee -a "$LOG"
     else
@@ -44,6 +47,7 @@ check "--csv" 'redis-cli -p $PORT --csv mget k missing n; redis-cli -p $PORT --c
 check "--raw" 'redis-cli -p $PORT --raw get k; redis-cli -p $PORT --raw mget k n'
 check "-x" 'printf "from stdin" | redis-cli -p $PORT -x set fromstdin; redis-cli -p $PORT get fromstdin'
 check "--scan --pattern" 'redis-cli -p $PORT mset scan:1 a scan:2 b other c >/dev/null; redis-cli -p $PORT --scan --pattern "scan:*" | sort; redis-cli -p $PORT --scan | sort'
+check "-s unix socket" 'redis-cli -s $SOCK set viasock 1; redis-cli -p $PORT get viasock; redis-cli -s $SOCK client info | grep -oE "(l?addr|flags)=[^ ]+"; redis-cli -s $SOCK config get unixsocket'
 check "inline via nc" 'printf "PING\r\nSET a \"b c\"\r\nGET a\r\n" | timeout 2 nc -q1 127.0.0.1 $PORT'
 check "--pipe 100000 XADDs" 'python3 -c "
 import sys

@@ -22,13 +22,15 @@ function reachable(port) {
 }
 
 export class Server {
-  constructor(kind) { this.kind = kind; }
+  // `extra`: more options for either server (`--unixsocket <path>`).
+  constructor(kind, extra = []) { this.kind = kind; this.extra = extra; }
 
   async start() {
     this.port ??= await freePort();
     const args = this.kind === 'herald'
       ? ['--port', String(this.port), '--bind', '127.0.0.1', '--loglevel', 'warning']
       : ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    args.push(...this.extra);
     const bin = this.kind === 'herald' ? process.env.HERALD_BIN : 'redis-server';
     if (!bin) throw new Error('HERALD_BIN is not set (compat/run sets it)');
     this.proc = spawn(bin, args, { stdio: 'ignore' });

@@ -16,16 +16,18 @@ def free_port():
 
 
 class Server:
-    def __init__(self, kind):
+    def __init__(self, kind, extra=()):
         self.kind = kind
         self.port = free_port()
+        self.extra = list(extra)
         self.proc = None
 
     def command(self):
         if self.kind == "herald":
-            return [os.environ["HERALD_BIN"], "--port", str(self.port), "--loglevel", "warning"]
+            return [os.environ["HERALD_BIN"], "--port", str(self.port), "--loglevel", "warning",
+                    *self.extra]
         return ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no"]
+                "--save", "", "--appendonly", "no", *self.extra]
 
     def start(self):
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL,
