@@ -14,7 +14,7 @@
 //!   group commit), replay at start, rewrite.
 //! - [`stream`]: stream ids, entry storage in nodes, consumer groups, blocked readers.
 //! - [`pubsub`]: the hub of channels, patterns and shard channels; message frames.
-//! - [`memory`]: used memory as INFO reports it and `maxmemory` limits it.
+//! - [`memory`]: used memory as INFO reports it and `maxmemory` limits it; [`slowlog`]: SLOWLOG.
 //! - [`config`], [`state`], [`stats`], [`error`], [`glob`], [`number`].
 
 pub mod client;
@@ -34,6 +34,7 @@ pub mod protocol;
 pub mod pubsub;
 pub mod server;
 pub mod session;
+pub mod slowlog;
 pub mod socket;
 pub mod spool;
 pub mod state;

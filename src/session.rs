@@ -67,6 +67,8 @@ pub struct Session {
     pub pubsub: Subscriptions,
     /// PUBLISHes of this batch not yet delivered (see `pubsub::PublishRun`).
     pub publish_run: Option<PublishRun>,
+    /// The arguments of the command running, as the slow log would keep them.
+    pub sent: crate::slowlog::Captured,
     /// Set by a stream read that must wait; the connection takes it after the command.
     pub blocked: Option<BlockedRead>,
     /// A command of this batch woke blocked readers: its replies wait until they have run
@@ -114,6 +116,7 @@ impl Session {
             monitor: false,
             pubsub: Subscriptions::default(),
             publish_run: None,
+            sent: Default::default(),
             blocked: None,
             woke_readers: Default::default(),
             waiting: None,

@@ -37,6 +37,7 @@ pub struct ServerState {
     pub blocked_clients: AtomicUsize,
     pub pubsub_clients: AtomicUsize,
     pub memory: crate::memory::MemoryGauge,
+    pub slowlog: crate::slowlog::SlowLog,
     shutdown: Notify,
     shutting_down: AtomicBool,
 }
@@ -64,6 +65,7 @@ impl ServerState {
             blocked_clients: AtomicUsize::new(0),
             pubsub_clients: AtomicUsize::new(0),
             memory: crate::memory::MemoryGauge::default(),
+            slowlog: crate::slowlog::SlowLog::default(),
             shutdown: Notify::new(),
             shutting_down: AtomicBool::new(false),
         })

@@ -317,6 +317,7 @@ fn normalise(frame: &str, ids: &mut HashMap<String, usize>) -> String {
         out.push(bytes[i] as char);
         i += 1;
     }
+    let out = without_ports(&out);
     // Bulk lengths change when an id is replaced: drop them before ids are compared.
     let mut lines: Vec<String> = out.split("\r\n").map(str::to_owned).collect();
     for line in &mut lines {
@@ -325,6 +326,25 @@ fn normalise(frame: &str, ids: &mut HashMap<String, usize>) -> String {
         }
     }
     lines.join("\r\n")
+}
+
+/// A client's address (SLOWLOG GET, CLIENT LIST) with its port, which differs per connection,
+/// written `127.0.0.1:<port>`.
+fn without_ports(frame: &str) -> String {
+    const HOST: &str = "127.0.0.1:";
+    let mut out = String::with_capacity(frame.len());
+    let mut rest = frame;
+    while let Some(at) = rest.find(HOST) {
+        let after = &rest[at + HOST.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        out.push_str(&rest[..at + HOST.len()]);
+        if digits > 0 {
+            out.push_str("<port>");
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Replaces RESP integers (`:123`) with `:<n>`, for replies that carry durations: every one,
@@ -376,7 +396,7 @@ fn run_script(
     for side in sides.iter_mut() {
         let admin = side.conn("__admin");
         admin.send(
-            b"FLUSHALL\r\nCONFIG SET notify-keyspace-events \"\"\r\nCONFIG SET maxmemory 0\r\n",
+            b"FLUSHALL\r\nCONFIG SET notify-keyspace-events \"\"\r\nCONFIG SET maxmemory 0\r\nCONFIG SET slowlog-log-slower-than 10000\r\nCONFIG SET slowlog-max-len 128\r\n",
         );
         admin.frames(Duration::from_secs(5), Duration::from_millis(20));
     }

@@ -25,6 +25,7 @@ use crate::error::{unknown_command, CommandError, CommandResult};
 use crate::persistence::keylock::KeyGuard;
 use crate::protocol::Reply;
 use crate::session::Session;
+use crate::slowlog;
 use crate::state::{monitor_line, ServerState};
 use table::{flags, CommandSpec, Entry, Family, Lookup};
 
@@ -352,17 +353,26 @@ fn refused_when_out_of_memory(spec: &CommandSpec, ctx: &Ctx) -> bool {
 pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) {
     // The AOF's replay is not traffic: Redis's loader bypasses `call()` and its stats.
     let counted = !ctx.session.replaying;
+    let state = ctx.state;
+    let slower_than = state.settings.slowlog_log_slower_than.load(Relaxed);
     // EXEC charges its commands one by one, as before: EXEC itself is not fast.
-    let tallied = counted && !ctx.in_exec && entry.spec.has(flags::FAST);
+    let tallied = counted
+        && !ctx.in_exec
+        && entry.spec.has(flags::FAST)
+        && !slowlog::times_each_command(slower_than);
     if counted && !(tallied && ctx.session.tally.continues(entry.index)) {
         ctx.settle();
     }
     let ordered = log_order(entry.spec, &args, ctx);
-    let state = ctx.state;
-    let monitored = (!state.monitors.is_empty()
+    let monitored = !state.monitors.is_empty()
         && !entry.spec.has(flags::SKIP_MONITOR | flags::ADMIN)
-        && !ctx.session.replaying)
-        .then(|| args.clone());
+        && !ctx.session.replaying;
+    // A command timed on its own may go in the slow log, with its arguments as sent.
+    let may_log = counted && !tallied && slower_than >= 0 && !entry.spec.has(flags::SKIP_SLOWLOG);
+    if may_log {
+        ctx.session.sent.capture(&args);
+    }
+    let sent = monitored.then(|| args.clone());
     let result = Command::parse(entry, args).and_then(|command| command.execute(ctx, out));
     drop(ordered);
     state.announce_reaped();
@@ -370,7 +380,12 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
         ctx.session.tally.add(entry.index);
     } else if counted {
         let ended = Instant::now();
-        charge(state, entry, 1, ended.duration_since(ctx.started));
+        let took = ended.duration_since(ctx.started);
+        charge(state, entry, 1, took);
+        // A command that blocked is not logged (Redis logs it when it is answered).
+        if may_log && !ctx.session.is_blocked() {
+            log_if_slow(ctx, entry.spec.name, whole_micros(took));
+        }
         ctx.restart(ended);
     }
     if let Err(error) = result {
@@ -379,9 +394,34 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
         }
         error_reply(ctx, out, &error);
     }
-    if let Some(args) = monitored {
+    if let Some(args) = sent {
         feed_monitors(entry.spec, &args, ctx);
     }
+}
+
+/// Adds a command that took `micros` to the slow log if it was slow enough, its passwords
+/// redacted.
+fn log_if_slow(ctx: &Ctx, name: &str, micros: u64) {
+    let settings = &ctx.state.settings;
+    let max_len = settings.slowlog_max_len.load(Relaxed);
+    if !slowlog::wants(
+        settings.slowlog_log_slower_than.load(Relaxed),
+        max_len,
+        micros,
+    ) {
+        return;
+    }
+    let handle = &ctx.session.handle;
+    let mut args = ctx.session.sent.args();
+    slowlog::redact(name, &mut args);
+    let entry = slowlog::NewEntry {
+        args,
+        micros,
+        now_ms: crate::keyspace::now_ms(),
+        client_addr: &handle.addr,
+        client_name: handle.meta().name,
+    };
+    ctx.state.slowlog.push(entry, max_len);
 }
 
 /// Adds `calls` of `entry` that took `took` to INFO commandstats and stats.

@@ -26,6 +26,8 @@ pub enum ServerCommand {
     Info(Vec<String>),
     /// # Format: CONFIG GET parameter [parameter ...]
     ConfigGet(Vec<Bytes>),
+    /// # Format: SLOWLOG GET [count] | SLOWLOG LEN | SLOWLOG RESET | SLOWLOG HELP
+    Slowlog(SlowlogQuery),
     /// # Format: CONFIG SET parameter value [parameter value ...]
     ConfigSet(Vec<(String, String)>),
     /// # Format: CONFIG RESETSTAT
@@ -77,6 +79,15 @@ pub enum ListFilter {
     AclCat(String),
     /// Herald loads no modules, so a module filter matches nothing.
     Module,
+}
+
+#[derive(Debug)]
+pub enum SlowlogQuery {
+    /// The newest entries: how many (`None`: all, `-1`).
+    Get(Option<usize>),
+    Len,
+    Reset,
+    Help,
 }
 
 #[derive(Debug)]
@@ -140,6 +151,24 @@ impl ServerCommand {
                 "help" => ServerCommand::ConfigHelp,
                 _ => unreachable!("config subcommand {sub} has no parser"),
             },
+            "slowlog" => ServerCommand::Slowlog(match sub.as_str() {
+                "get" => SlowlogQuery::Get(match a.get(2) {
+                    None => Some(10),
+                    Some(count) => match crate::number::parse_i64(count) {
+                        Some(-1) => None,
+                        Some(n) if n >= 0 => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+                        _ => {
+                            return Err(CommandError::err(
+                                "count should be greater than or equal to -1",
+                            ))
+                        }
+                    },
+                }),
+                "len" => SlowlogQuery::Len,
+                "reset" => SlowlogQuery::Reset,
+                "help" => SlowlogQuery::Help,
+                _ => unreachable!("slowlog subcommand {sub} has no parser"),
+            }),
             "dbsize" => ServerCommand::DbSize,
             "flushdb" | "flushall" => {
                 if a.len() > 2 || (a.len() == 2 && !is(&a[1], "async") && !is(&a[1], "sync")) {
@@ -242,6 +271,7 @@ impl ServerCommand {
                 config_set(state, &pairs, ctx.in_exec)?;
                 out.ok()
             }
+            ServerCommand::Slowlog(query) => slowlog(state, query, out),
             ServerCommand::ConfigResetStat => {
                 state.stats.reset();
                 state.commands.reset_stats();
@@ -491,6 +521,48 @@ fn config_set(
         }
     }
     Ok(())
+}
+
+/// SLOWLOG: each entry as Redis shows it, `[id, time, micros, [args], addr, name]`.
+fn slowlog(state: &ServerState, query: SlowlogQuery, out: &mut Reply) {
+    match query {
+        SlowlogQuery::Get(count) => {
+            let entries = state.slowlog.newest(count);
+            out.array(entries.len());
+            for e in entries {
+                out.array(6);
+                out.int(e.id as i64);
+                out.int(e.time as i64);
+                out.int(e.micros as i64);
+                out.array(e.args.len());
+                for arg in &e.args {
+                    out.bulk(arg);
+                }
+                out.bulk(e.client_addr.as_bytes());
+                out.bulk(&e.client_name);
+            }
+        }
+        SlowlogQuery::Len => out.int(state.slowlog.len() as i64),
+        SlowlogQuery::Reset => {
+            state.slowlog.reset();
+            out.ok();
+        }
+        SlowlogQuery::Help => help(
+            out,
+            "SLOWLOG",
+            &[
+                "GET [<count>]",
+                "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                "    Entries are made of:",
+                "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+                "    client name",
+                "LEN",
+                "    Return the length of the slowlog.",
+                "RESET",
+                "    Reset the slowlog.",
+            ],
+        ),
+    }
 }
 
 /// Redis's ACL categories in the order Redis lists them (its category table's order).

@@ -324,6 +324,45 @@ static CONFIG_SUBS: &[CommandSpec] = &[
     ),
 ];
 
+static SLOWLOG_SUBS: &[CommandSpec] = &[
+    spec!(
+        "slowlog|get",
+        -2,
+        ADMIN | LOADING | STALE,
+        NONE,
+        "server",
+        "2.2.12",
+        "Returns the slow log's entries."
+    ),
+    spec!(
+        "slowlog|len",
+        2,
+        ADMIN | LOADING | STALE,
+        NONE,
+        "server",
+        "2.2.12",
+        "Returns the number of entries in the slow log."
+    ),
+    spec!(
+        "slowlog|reset",
+        2,
+        ADMIN | LOADING | STALE,
+        NONE,
+        "server",
+        "2.2.12",
+        "Clears all entries from the slow log."
+    ),
+    spec!(
+        "slowlog|help",
+        2,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "6.2.0",
+        "Returns helpful text about the different subcommands."
+    ),
+];
+
 /// The core's commands: connection, server, generic keys, strings, transactions.
 pub static COMMANDS: &[CommandSpec] = &[
     // connection
@@ -339,6 +378,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec!("command", -1, LOADING | STALE, NONE, "server", "2.8.13", "Returns detailed information about all commands.", COMMAND_SUBS),
     spec!("info", -1, LOADING | STALE, NONE, "server", "1.0.0", "Returns information and statistics about the server."),
     spec!("config", -2, NONE_FLAGS, NONE, "server", "2.0.0", "A container for server configuration commands.", CONFIG_SUBS),
+    spec!("slowlog", -2, NONE_FLAGS, NONE, "server", "2.2.12", "A container for slow log commands.", SLOWLOG_SUBS),
     spec!("dbsize", 1, READONLY | FAST, NONE, "server", "1.0.0", "Returns the number of keys in the database."),
     spec!("flushdb", -1, WRITE, NONE, "server", "1.0.0", "Removes all keys from the current database."),
     spec!("flushall", -1, WRITE, NONE, "server", "1.0.0", "Removes all keys from all databases."),

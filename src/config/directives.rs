@@ -8,9 +8,11 @@
 //! error texts, immutability), shown by CONFIG GET, and has no effect; those whose effect a
 //! user would rely on and Herald cannot give (`maxmemory`, `cluster-enabled yes`, a TLS port,
 //! replication) accept only their default and refuse anything else with the reason, rather
-//! than pretend. Seven are Herald's own to honour, read by name where they apply:
+//! than pretend. Ten are Herald's own to honour, read by name where they apply:
 //! `daemonize`, `pidfile` and `supervised` (`crate::supervision`), `tcp-backlog`,
-//! `tcp-keepalive`, `unixsocket` and `unixsocketperm` (`crate::listen`, `crate::server`).
+//! `tcp-keepalive`, `unixsocket` and `unixsocketperm` (`crate::listen`, `crate::server`);
+//! `maxmemory`, `slowlog-log-slower-than` and `slowlog-max-len`, read by every command, are
+//! mirrored into fields of their own (`Settings::honour`).
 //!
 //! The table follows `CONFIG GET *` of Redis 7.0.15 (the reference run here), each row checked
 //! against it with `CONFIG SET` of an out-of-range and an unparsable value.

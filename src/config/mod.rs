@@ -736,9 +736,12 @@ pub struct Settings {
     pub appendonly: AtomicBool,
     /// `protected-mode`: read at each accepted connection (see `server::refused`).
     pub protected_mode: AtomicBool,
-    /// `maxmemory` in bytes (0: no limit), read by every command that may grow memory; kept
-    /// here as well as with the other directives so that reading it takes no lock.
+    /// `maxmemory` in bytes (0: no limit), read by every command that may grow memory. This
+    /// and the two `slowlog-*` settings, read by every command, are kept here as well as with
+    /// the other directives so that reading them takes no lock (see [`Settings::honour`]).
     pub maxmemory: AtomicU64,
+    pub slowlog_log_slower_than: AtomicI64,
+    pub slowlog_max_len: AtomicU64,
     /// `save`, as CONFIG GET shows it (see [`Options::apply`]).
     pub save: RwLock<String>,
     /// The [`directives`] given a value other than their default, by primary name.
@@ -748,7 +751,7 @@ pub struct Settings {
 impl Settings {
     pub fn new(options: Options) -> Settings {
         let limits = parse_output_limits(&options.client_output_buffer_limit).unwrap_or_default();
-        Settings {
+        let settings = Settings {
             // `requirepass ""` (Debian's commented example, or a generated file) means none.
             requirepass: RwLock::new(
                 options
@@ -775,10 +778,30 @@ impl Settings {
             aof_load_truncated: AtomicBool::new(options.aof_load_truncated),
             appendonly: AtomicBool::new(options.appendonly),
             protected_mode: AtomicBool::new(options.protected_mode),
-            maxmemory: AtomicU64::new(maxmemory_of(options.directive("maxmemory"))),
+            maxmemory: AtomicU64::new(0),
+            slowlog_log_slower_than: AtomicI64::new(0),
+            slowlog_max_len: AtomicU64::new(0),
             save: RwLock::new(render_save(&options.save_points().unwrap_or_default())),
             directives: RwLock::new(options.directives.iter().cloned().collect()),
             options,
+        };
+        for name in ["maxmemory", "slowlog-log-slower-than", "slowlog-max-len"] {
+            settings.honour(name, settings.options.directive(name));
+        }
+        settings
+    }
+
+    /// Mirrors a directive that is read on every command into its field.
+    fn honour(&self, primary: &str, value: &str) {
+        match primary {
+            "maxmemory" => self.maxmemory.store(maxmemory_of(value), Ordering::Relaxed),
+            "slowlog-log-slower-than" => self
+                .slowlog_log_slower_than
+                .store(value.parse().unwrap_or(10_000), Ordering::Relaxed),
+            "slowlog-max-len" => self
+                .slowlog_max_len
+                .store(value.parse().unwrap_or(128), Ordering::Relaxed),
+            _ => {}
         }
     }
 
@@ -1177,11 +1200,7 @@ impl Config {
                     vec![value]
                 };
                 let value = d.parse(&words)?;
-                if d.primary() == "maxmemory" {
-                    settings
-                        .maxmemory
-                        .store(maxmemory_of(&value), Ordering::Relaxed);
-                }
+                settings.honour(d.primary(), &value);
                 if let Ok(mut map) = settings.directives.write() {
                     map.insert(d.primary(), value);
                 }
