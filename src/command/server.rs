@@ -278,9 +278,20 @@ impl ServerCommand {
                 out.ok();
             }
             ServerCommand::ConfigRewrite => {
-                return Err(CommandError::err(
-                    "The server is running without a config file",
-                ));
+                let Some(path) = &state.settings.options.config_file else {
+                    return Err(CommandError::err(
+                        "The server is running without a config file",
+                    ));
+                };
+                if let Err(e) = crate::config::rewrite::rewrite(&state.settings, path) {
+                    let reason = crate::config::os_reason(&e);
+                    tracing::warn!("CONFIG REWRITE failed: {reason}");
+                    return Err(CommandError::err(format!(
+                        "Rewriting config file: {reason}"
+                    )));
+                }
+                tracing::info!("CONFIG REWRITE executed with success.");
+                out.ok();
             }
             ServerCommand::ConfigHelp => help(
                 out,

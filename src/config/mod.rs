@@ -13,6 +13,7 @@ use clap::{CommandFactory, Parser};
 
 pub mod directives;
 pub mod loader;
+pub mod rewrite;
 
 use directives::{Directive, Mutability};
 

@@ -384,20 +384,37 @@ pub fn spawn_binary(args: &[&str]) -> Started {
         port: 0,
         log: Vec::new(),
     };
+    // Lines are read on a thread of their own (and drained there once the server runs, so it
+    // never blocks on a full pipe), so that waiting for the start-up line is bounded: a server
+    // that never logs it (a `loglevel` above notice) fails the test instead of hanging it.
     let stdout = binary.child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout);
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            // Once the test stops listening, the rest is drained and dropped.
+            let _ = lines_tx.send(std::mem::take(&mut line));
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let mut log = Vec::new();
     loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line).unwrap_or(0);
-        if n == 0 {
-            let status = binary.child.wait().expect("wait");
-            let mut err = String::new();
-            if let Some(mut e) = binary.child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = match lines.recv_timeout(left) {
+            Ok(line) => line,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("herald {args:?} logged no start-up line in 30 s: {log:?}")
             }
-            return Started::Exited(status, log.join("") + &err);
-        }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                let status = binary.child.wait().expect("wait");
+                let mut err = String::new();
+                if let Some(mut e) = binary.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                return Started::Exited(status, log.join("") + &err);
+            }
+        };
         // "... on <ip:port>", or "... at <path>" when only a Unix socket is served (port 0).
         let tcp = line.find("ready to accept connections on ");
         if tcp.is_some() || line.contains("ready to accept connections at ") {
@@ -410,13 +427,6 @@ pub fn spawn_binary(args: &[&str]) -> Started {
                     .expect("port")
             });
             log.push(line);
-            // Keep draining stdout so the child never blocks on a full pipe.
-            std::thread::spawn(move || {
-                let mut sink = String::new();
-                while reader.read_line(&mut sink).unwrap_or(0) > 0 {
-                    sink.clear();
-                }
-            });
             binary.port = port;
             binary.log = log;
             return Started::Running(binary);
