@@ -35,6 +35,26 @@ struct UnixSocket {
     path: PathBuf,
 }
 
+impl UnixSocket {
+    /// The socket of `unixsocket`, if one is configured (see [`crate::listen::listen_unix`]).
+    fn open(options: &Options, backlog: u32) -> std::io::Result<Option<UnixSocket>> {
+        let configured = options.directive("unixsocket");
+        if configured.is_empty() {
+            return Ok(None);
+        }
+        let perm = u32::from_str_radix(options.directive("unixsocketperm"), 8).unwrap_or(0);
+        let path = options.dir.join(configured);
+        let listener = crate::listen::listen_unix(&path, perm, backlog).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("Failed opening Unix socket: {e}"))
+        })?;
+        Ok(Some(UnixSocket {
+            listener,
+            configured: configured.to_owned(),
+            path,
+        }))
+    }
+}
+
 impl Server {
     /// Listens on every `bind` address at `port` (see [`crate::listen`]; port 0 picks a free
     /// port, shared by all addresses). Clients are accepted once `run` starts, which loads the
@@ -44,28 +64,14 @@ impl Server {
     /// Redis (without a Unix socket Redis would refuse to start, and Herald picks a port).
     pub async fn bind(options: Options) -> std::io::Result<Server> {
         let backlog = options.directive("tcp-backlog").parse().unwrap_or(511);
-        let configured = options.directive("unixsocket").to_owned();
         // TCP first, as Redis opens them: a port in use stops the start before the socket
         // file is touched.
-        let listeners = if options.port == 0 && !configured.is_empty() {
+        let listeners = if options.port == 0 && !options.directive("unixsocket").is_empty() {
             Vec::new()
         } else {
             crate::listen::listen(&options.bind, options.port, backlog).await?
         };
-        let unix = if configured.is_empty() {
-            None
-        } else {
-            let perm = u32::from_str_radix(options.directive("unixsocketperm"), 8).unwrap_or(0);
-            let path = options.dir.join(&configured);
-            let listener = crate::listen::listen_unix(&path, perm, backlog).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("Failed opening Unix socket: {e}"))
-            })?;
-            Some(UnixSocket {
-                listener,
-                configured,
-                path,
-            })
-        };
+        let unix = UnixSocket::open(&options, backlog)?;
         let port = match listeners.first() {
             Some(listener) => listener.local_addr()?.port(),
             None => 0,

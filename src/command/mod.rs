@@ -372,7 +372,7 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     if may_log {
         ctx.session.sent.capture(&args);
     }
-    let sent = monitored.then(|| args.clone());
+    let for_monitors = monitored.then(|| args.clone());
     let result = Command::parse(entry, args).and_then(|command| command.execute(ctx, out));
     drop(ordered);
     state.announce_reaped();
@@ -394,7 +394,7 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
         }
         error_reply(ctx, out, &error);
     }
-    if let Some(args) = sent {
+    if let Some(args) = for_monitors {
         feed_monitors(entry.spec, &args, ctx);
     }
 }
