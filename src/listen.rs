@@ -55,21 +55,23 @@ pub async fn listen(bind: &[String], port: u16, backlog: u32) -> io::Result<Vec<
                     "Warning: Could not create server TCP listening socket {shown}:{port}: {e}"
                 );
                 if !(optional && missing(&e)) {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("Failed listening on port {port} (TCP), aborting."),
-                    ));
+                    return Err(aborting(e.kind(), port));
                 }
             }
         }
     }
     if listeners.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::AddrNotAvailable,
-            format!("Failed listening on port {port} (TCP), aborting."),
-        ));
+        return Err(aborting(io::ErrorKind::AddrNotAvailable, port));
     }
     Ok(listeners)
+}
+
+/// Redis's last words when it cannot listen on TCP.
+fn aborting(kind: io::ErrorKind, port: u16) -> io::Error {
+    io::Error::new(
+        kind,
+        format!("Failed listening on port {port} (TCP), aborting."),
+    )
 }
 
 /// An error of one step of opening a socket as Redis's `anet` words it: `bind: Address

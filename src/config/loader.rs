@@ -183,8 +183,9 @@ pub fn read_config_file(path: &str) -> Result<String, String> {
         .map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))
 }
 
-/// A value quoted as Redis quotes it in the report (`sdscatrepr`).
-fn repr(value: &str) -> String {
+/// A value quoted as Redis quotes it (`sdscatrepr`): in the report of a bad line, and in a
+/// rewritten config file.
+pub(super) fn repr(value: &str) -> String {
     let mut out = Vec::new();
     crate::state::repr_into(&mut out, value.as_bytes());
     String::from_utf8_lossy(&out).into_owned()
