@@ -662,7 +662,8 @@ fn client(ctx: &mut Ctx, out: &mut Reply, command: ClientCommand) -> CommandResu
     Ok(())
 }
 
-/// Writes a HELP reply: the header line, the given lines, and Redis's closing HELP line.
+/// Writes a HELP reply: the header line, the given lines, and Redis's closing HELP line
+/// (Redis 7.2 reworded it from 7.0's "Prints this help.").
 pub fn help(out: &mut Reply, command: &str, lines: &[&str]) {
     out.array(lines.len() + 3);
     out.simple(&format!(

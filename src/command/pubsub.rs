@@ -291,9 +291,7 @@ impl PubSubCommand {
             }
             PubSubCommand::NumPat => out.int(hub.count(Kind::Pattern) as i64),
             PubSubCommand::Help => {
-                out.array(HELP.len() + 1);
-                out.simple("PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-                HELP.iter().for_each(|line| out.simple(line));
+                super::connection::help(out, "PUBSUB", HELP);
             }
         }
         Ok(())
@@ -312,8 +310,6 @@ const HELP: &[&str] = &[
     "    Return the currently active shard level channels matching a <pattern> (default: '*').",
     "SHARDNUMSUB [<shardchannel> ...]",
     "    Return the number of subscribers for the specified shard level channel(s)",
-    "HELP",
-    "    Prints this help.",
 ];
 
 fn parse_pubsub(a: &[Bytes]) -> CommandResult<PubSubCommand> {

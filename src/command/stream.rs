@@ -1091,14 +1091,7 @@ impl StreamCommand {
                 } else {
                     XINFO_HELP
                 };
-                out.array(lines.len() + 3);
-                out.simple(&format!(
-                    "{which} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-                ));
-                lines.iter().for_each(|line| out.simple(line));
-                // These two commands word their footer differently from the rest.
-                out.simple("HELP");
-                out.simple("    Prints this help.");
+                super::connection::help(out, which, lines);
                 Ok(())
             }
         }
