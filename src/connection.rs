@@ -331,6 +331,7 @@ impl Connection {
         // then answers XREADGROUP's own NOGROUP or WRONGTYPE), a plain XREAD only for a key
         // that is a stream (its key deleted or overwritten, it keeps waiting).
         let mut signals = 0;
+        let mut failed = false;
         let result = loop {
             let mut out = Reply::new(&mut self.replies, self.session.protocol);
             let mut ctx = Ctx::new(&self.state, &mut self.session);
@@ -366,11 +367,13 @@ impl Connection {
                 }
                 Ok(Waited::Unblocked(Unblock::Error)) => {
                     self.unblocked_with_error();
+                    failed = true;
                     break Ok(());
                 }
                 Err(close) => break Err(close),
             }
         };
+        self.charge_unblocked(&result, failed, true);
         for key in &blocked.keys {
             state.blocking.deregister(blocked.db, key, handle.id);
         }
@@ -401,12 +404,14 @@ impl Connection {
         state.blocked_clients.fetch_add(1, Relaxed);
         handle.forget_unblock();
         handle.update(|m| m.blocked = true);
+        let mut failed = false;
         let result = loop {
             let persistence = &state.persistence;
             if wait.local && !persistence.is_enabled() {
                 let mut out = Reply::new(&mut self.replies, self.session.protocol);
                 let error = crate::command::server::waitaof_needs_aof();
                 crate::command::write_error(&state, &mut out, &error);
+                failed = true;
                 break Ok(());
             }
             let reached = persistence.fsynced_through(wait.seq);
@@ -427,11 +432,13 @@ impl Connection {
                 }
                 Ok(Waited::Unblocked(Unblock::Error)) => {
                     self.unblocked_with_error();
+                    failed = true;
                     break Ok(());
                 }
                 Err(close) => break Err(close),
             }
         };
+        self.charge_unblocked(&result, failed, false);
         state.blocked_clients.fetch_sub(1, Relaxed);
         handle.update(|m| m.blocked = false);
         if !self.replies.is_empty() {
@@ -473,6 +480,15 @@ impl Connection {
                 _ = state.shutdown_requested() => return Err(Close::Normal),
             }
         }
+    }
+
+    /// Charges the blocked command just answered, if no run of it was (a disconnected client's
+    /// is not, as in Redis); a read goes in the slow log, a WAIT or WAITAOF does not.
+    fn charge_unblocked(&mut self, result: &Result<(), Close>, failed: bool, read: bool) {
+        if result.is_ok() {
+            crate::command::charge_unblocked(&self.state, &mut self.session, failed, read);
+        }
+        self.session.pending_call = None;
     }
 
     /// CLIENT UNBLOCK ... ERROR's reply to the blocked command.

@@ -24,6 +24,7 @@ pub mod connection;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
+pub mod latency;
 pub mod listen;
 pub mod long_double;
 pub mod memory;

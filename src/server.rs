@@ -370,12 +370,14 @@ async fn background_work(state: Arc<ServerState>) {
         state.stats.sample(now);
         // Keys found expired outside a command (a blocked reader's check) are announced here.
         state.announce_reaped();
+        let started = std::time::Instant::now();
         for db in 0..state.keyspace.databases() {
             let expired = expire_db(&state, db, now);
             for key in expired {
                 state.key_expired(db, &key);
             }
         }
+        state.latency.observe("expire-cycle", started.elapsed());
         crate::persistence::rewrite::maybe_start_automatic(&state);
         state.hub.spool.release_idle();
         crate::memory::let_allocator_purge();

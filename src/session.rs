@@ -92,6 +92,9 @@ pub struct Session {
     pub replaying: bool,
     /// Calls of a fast command not yet charged to INFO commandstats (see `command::timing`).
     pub tally: crate::command::timing::Tally,
+    /// The blocked command not yet charged, with the time its runs took so far (see
+    /// `command::timing::PendingCall`).
+    pub pending_call: Option<crate::command::timing::PendingCall>,
 }
 
 impl Session {
@@ -126,6 +129,7 @@ impl Session {
             last_lookup: Default::default(),
             replaying: false,
             tally: Default::default(),
+            pending_call: None,
         }
     }
 

@@ -38,6 +38,8 @@ pub struct ServerState {
     pub pubsub_clients: AtomicUsize,
     pub memory: crate::memory::MemoryGauge,
     pub slowlog: crate::slowlog::SlowLog,
+    /// The latency monitor's events (LATENCY); the AOF log shares it.
+    pub latency: Arc<crate::latency::Monitor>,
     shutdown: Notify,
     shutting_down: AtomicBool,
 }
@@ -48,8 +50,12 @@ impl ServerState {
         let port = options.port;
         let appendonly = options.appendonly;
         let commands = CommandTable::with_renames(&options.renamed_commands);
+        let settings = Settings::new(options);
+        let latency = Arc::new(crate::latency::Monitor::new(
+            settings.latency_monitor_threshold.clone(),
+        ));
         Arc::new(ServerState {
-            settings: Settings::new(options),
+            settings,
             keyspace: Keyspace::new(databases),
             clients: Clients::default(),
             commands,
@@ -57,7 +63,8 @@ impl ServerState {
             monitors: Monitors::default(),
             hub: Hub::default(),
             blocking: Blocking::default(),
-            persistence: Persistence::new(appendonly),
+            persistence: Persistence::new(appendonly, latency.clone()),
+            latency,
             started: Instant::now(),
             started_ms: now_ms(),
             run_id: run_id(),

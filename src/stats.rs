@@ -12,6 +12,8 @@ pub struct CommandStats {
     pub usec: AtomicU64,
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
+    /// How long calls took (LATENCY HISTOGRAM, INFO latencystats), with `latency-tracking`.
+    pub latency: crate::latency::Histogram,
 }
 
 /// Server-wide counters.

@@ -405,7 +405,7 @@ fn run_script(
     for side in sides.iter_mut() {
         let admin = side.conn("__admin");
         admin.send(
-            b"FLUSHALL\r\nCONFIG SET notify-keyspace-events \"\"\r\nCONFIG SET maxmemory 0\r\nCONFIG SET slowlog-log-slower-than 10000\r\nCONFIG SET slowlog-max-len 128\r\n",
+            b"FLUSHALL\r\nCONFIG SET notify-keyspace-events \"\"\r\nCONFIG SET maxmemory 0\r\nCONFIG SET slowlog-log-slower-than 10000\r\nCONFIG SET slowlog-max-len 128\r\nCONFIG SET latency-monitor-threshold 0\r\nLATENCY RESET\r\nCONFIG SET latency-tracking yes\r\nCONFIG SET latency-tracking-info-percentiles \"50 99 99.9\"\r\nCONFIG RESETSTAT\r\n",
         );
         admin.frames(Duration::from_secs(5), Duration::from_millis(20));
     }

@@ -7,6 +7,7 @@
 pub mod args;
 pub mod connection;
 pub mod keys;
+pub mod latency;
 pub mod pubsub;
 pub mod server;
 pub mod stream;
@@ -80,12 +81,10 @@ impl<'a> Ctx<'a> {
         };
         let ended = Instant::now();
         let entry = &self.state.commands.entries()[index];
-        charge(
-            self.state,
-            entry,
-            u64::from(calls),
-            ended.duration_since(self.started),
-        );
+        let took = ended.duration_since(self.started);
+        charge(self.state, entry, u64::from(calls), took);
+        // A run this slow means one of its calls was (see `latency::times_each_command`).
+        self.state.latency.observe("fast-command", took);
         self.restart(ended);
     }
 
@@ -359,17 +358,24 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     let tallied = counted
         && !ctx.in_exec
         && entry.spec.has(flags::FAST)
-        && !slowlog::times_each_command(slower_than);
+        && !slowlog::times_each_command(slower_than)
+        && !crate::latency::times_each_command(
+            state.settings.latency_monitor_threshold.load(Relaxed),
+        );
     if counted && !(tallied && ctx.session.tally.continues(entry.index)) {
         ctx.settle();
     }
+    // A blocked command run again after a wake-up: monitors saw it, and the slow log keeps
+    // its arguments, from its first run.
+    let resumed = ctx.session.pending_call.is_some();
     let ordered = log_order(entry.spec, &args, ctx);
     let monitored = !state.monitors.is_empty()
         && !entry.spec.has(flags::SKIP_MONITOR | flags::ADMIN)
-        && !ctx.session.replaying;
+        && !ctx.session.replaying
+        && !resumed;
     // A command timed on its own may go in the slow log, with its arguments as sent.
     let may_log = counted && !tallied && slower_than >= 0 && !entry.spec.has(flags::SKIP_SLOWLOG);
-    if may_log {
+    if may_log && !resumed {
         ctx.session.sent.capture(&args);
     }
     let for_monitors = monitored.then(|| args.clone());
@@ -381,10 +387,25 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     } else if counted {
         let ended = Instant::now();
         let took = ended.duration_since(ctx.started);
-        charge(state, entry, 1, took);
-        // A command that blocked is not logged (Redis logs it when it is answered).
-        if may_log && !ctx.session.is_blocked() {
-            log_if_slow(ctx, entry.spec.name, whole_micros(took));
+        let event = if entry.spec.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        state.latency.observe(event, took);
+        let before = ctx.session.pending_call.take().map(|p| p.took);
+        let took = took + before.unwrap_or_default();
+        if ctx.session.is_blocked() {
+            // Charged when answered (see `timing::PendingCall`).
+            ctx.session.pending_call = Some(timing::PendingCall {
+                index: entry.index,
+                took,
+            });
+        } else {
+            charge(state, entry, 1, took);
+            if may_log {
+                log_if_slow(state, ctx.session, entry.spec.name, whole_micros(took));
+            }
         }
         ctx.restart(ended);
     }
@@ -399,10 +420,31 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
     }
 }
 
+/// Charges a blocked command answered without running again (a timeout, CLIENT UNBLOCK, a
+/// WAIT's acknowledgement) with the time its runs took; `failed` when answered with an error.
+/// It goes in the slow log if `logged`: a read, as Redis 7.4 logs it at its timeout, not a
+/// WAIT or WAITAOF, which Redis never logs once they waited.
+pub fn charge_unblocked(state: &ServerState, session: &mut Session, failed: bool, logged: bool) {
+    let Some(pending) = session.pending_call.take() else {
+        return;
+    };
+    let entry = &state.commands.entries()[pending.index];
+    charge(state, entry, 1, pending.took);
+    if failed {
+        entry.stats.failed_calls.fetch_add(1, Relaxed);
+    }
+    if logged
+        && state.settings.slowlog_log_slower_than.load(Relaxed) >= 0
+        && !entry.spec.has(flags::SKIP_SLOWLOG)
+    {
+        log_if_slow(state, session, entry.spec.name, whole_micros(pending.took));
+    }
+}
+
 /// Adds a command that took `micros` to the slow log if it was slow enough, its passwords
 /// redacted.
-fn log_if_slow(ctx: &Ctx, name: &str, micros: u64) {
-    let settings = &ctx.state.settings;
+fn log_if_slow(state: &ServerState, session: &Session, name: &str, micros: u64) {
+    let settings = &state.settings;
     let max_len = settings.slowlog_max_len.load(Relaxed);
     if !slowlog::wants(
         settings.slowlog_log_slower_than.load(Relaxed),
@@ -411,8 +453,8 @@ fn log_if_slow(ctx: &Ctx, name: &str, micros: u64) {
     ) {
         return;
     }
-    let handle = &ctx.session.handle;
-    let mut args = ctx.session.sent.args();
+    let handle = &session.handle;
+    let mut args = session.sent.args();
     slowlog::redact(name, &mut args);
     let entry = slowlog::NewEntry {
         args,
@@ -421,13 +463,19 @@ fn log_if_slow(ctx: &Ctx, name: &str, micros: u64) {
         client_addr: &handle.addr,
         client_name: handle.meta().name,
     };
-    ctx.state.slowlog.push(entry, max_len);
+    state.slowlog.push(entry, max_len);
 }
 
-/// Adds `calls` of `entry` that took `took` to INFO commandstats and stats.
+/// Adds `calls` of `entry` that took `took` to INFO commandstats, its latency histogram and
+/// stats.
 fn charge(state: &ServerState, entry: &Entry, calls: u64, took: std::time::Duration) {
     entry.stats.calls.fetch_add(calls, Relaxed);
     entry.stats.usec.fetch_add(whole_micros(took), Relaxed);
+    if state.settings.latency_tracking.load(Relaxed) {
+        // A run's calls each at the run's mean (see `latency`).
+        let each = took.as_nanos() as u64 / calls.max(1);
+        entry.stats.latency.record(each, calls);
+    }
     state
         .stats
         .total_commands_processed

@@ -1,5 +1,5 @@
-//! Server commands: COMMAND, INFO, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, SHUTDOWN, DEBUG,
-//! MONITOR, BGREWRITEAOF.
+//! Server commands: COMMAND, INFO, CONFIG, SLOWLOG, LATENCY (in `latency`), DBSIZE, FLUSHDB,
+//! FLUSHALL, TIME, SHUTDOWN, DEBUG, MONITOR, BGREWRITEAOF.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
@@ -28,6 +28,8 @@ pub enum ServerCommand {
     ConfigGet(Vec<Bytes>),
     /// # Format: SLOWLOG GET [count] | SLOWLOG LEN | SLOWLOG RESET | SLOWLOG HELP
     Slowlog(SlowlogQuery),
+    /// See [`super::latency::LatencyCommand`].
+    Latency(super::latency::LatencyCommand),
     /// # Format: CONFIG SET parameter value [parameter value ...]
     ConfigSet(Vec<(String, String)>),
     /// # Format: CONFIG RESETSTAT
@@ -169,6 +171,7 @@ impl ServerCommand {
                 "help" => SlowlogQuery::Help,
                 _ => unreachable!("slowlog subcommand {sub} has no parser"),
             }),
+            "latency" => ServerCommand::Latency(super::latency::LatencyCommand::parse(&sub, a)),
             "dbsize" => ServerCommand::DbSize,
             "flushdb" | "flushall" => {
                 if a.len() > 2 || (a.len() == 2 && !is(&a[1], "async") && !is(&a[1], "sync")) {
@@ -272,6 +275,7 @@ impl ServerCommand {
                 out.ok()
             }
             ServerCommand::Slowlog(query) => slowlog(state, query, out),
+            ServerCommand::Latency(command) => command.execute(state, out)?,
             ServerCommand::ConfigResetStat => {
                 state.stats.reset();
                 state.commands.reset_stats();
@@ -868,6 +872,7 @@ const ALL_SECTIONS: &[&str] = &[
     "modules",
     "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
@@ -902,6 +907,37 @@ pub fn info(ctx: &Ctx, requested: &[String]) -> String {
         info_section(ctx, state, section, &mut text);
     }
     text
+}
+
+/// INFO latencystats: each called command's `latency-tracking-info-percentiles`, in
+/// microseconds to the nanosecond, as Redis prints them (`p99.9=12.031`).
+fn latency_percentiles(state: &ServerState, t: &mut String) {
+    let percentiles: Vec<f64> = state
+        .settings
+        .directive("latency-tracking-info-percentiles")
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    for e in state.commands.entries() {
+        let Some(histogram) = e.stats.latency.snapshot() else {
+            continue;
+        };
+        let _ = write!(t, "latency_percentiles_usec_{}:", e.spec.name);
+        for (i, &p) in percentiles.iter().enumerate() {
+            if i > 0 {
+                t.push(',');
+            }
+            let value = histogram.value_at_percentile(p) as f64 / 1000.0;
+            let _ = write!(t, "p{}={value:.3}", percentile_name(p));
+        }
+        t.push_str("\r\n");
+    }
+}
+
+/// A percentile as Redis names it: `%f`, its trailing zeros (and point) removed.
+fn percentile_name(p: f64) -> String {
+    let text = format!("{p:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// INFO's `loading_*` lines while the AOF is replayed, computed as Redis computes them: the
@@ -1159,6 +1195,12 @@ fn info_section(ctx: &Ctx, state: &ServerState, section: &str, t: &mut String) {
                     "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}",
                     e.spec.name
                 );
+            }
+        }
+        "latencystats" => {
+            line!("# Latencystats");
+            if state.settings.latency_tracking.load(Relaxed) {
+                latency_percentiles(state, t);
             }
         }
         "errorstats" => {

@@ -363,6 +363,72 @@ static SLOWLOG_SUBS: &[CommandSpec] = &[
     ),
 ];
 
+static LATENCY_SUBS: &[CommandSpec] = &[
+    spec!(
+        "latency|doctor",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.13",
+        "Returns a human-readable latency analysis report."
+    ),
+    spec!(
+        "latency|graph",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.13",
+        "Returns a latency graph for an event."
+    ),
+    spec!(
+        "latency|histogram",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "7.0.0",
+        "Returns the cumulative distribution of latencies of a subset or all commands."
+    ),
+    spec!(
+        "latency|history",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.13",
+        "Returns timestamp-latency samples for an event."
+    ),
+    spec!(
+        "latency|latest",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.13",
+        "Returns the latest latency samples for all events."
+    ),
+    spec!(
+        "latency|reset",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.13",
+        "Resets the latency data for one or more events."
+    ),
+    spec!(
+        "latency|help",
+        2,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "2.8.13",
+        "Returns helpful text about the different subcommands."
+    ),
+];
+
 /// The core's commands: connection, server, generic keys, strings, transactions.
 pub static COMMANDS: &[CommandSpec] = &[
     // connection
@@ -379,6 +445,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec!("info", -1, LOADING | STALE, NONE, "server", "1.0.0", "Returns information and statistics about the server."),
     spec!("config", -2, NONE_FLAGS, NONE, "server", "2.0.0", "A container for server configuration commands.", CONFIG_SUBS),
     spec!("slowlog", -2, NONE_FLAGS, NONE, "server", "2.2.12", "A container for slow log commands.", SLOWLOG_SUBS),
+    spec!("latency", -2, NONE_FLAGS, NONE, "server", "2.8.13", "A container for latency diagnostics commands.", LATENCY_SUBS),
     spec!("dbsize", 1, READONLY | FAST, NONE, "server", "1.0.0", "Returns the number of keys in the database."),
     spec!("flushdb", -1, WRITE, NONE, "server", "1.0.0", "Removes all keys from the current database."),
     spec!("flushall", -1, WRITE, NONE, "server", "1.0.0", "Removes all keys from all databases."),
@@ -682,6 +749,11 @@ impl CommandTable {
         name_index(&self.by_name, name).map(|i| &self.entries[i])
     }
 
+    /// A command followed by its subcommands (the table keeps them together).
+    pub fn with_subcommands(&self, entry: &Entry) -> &[Entry] {
+        &self.entries[entry.index..=entry.index + entry.spec.subcommands.len()]
+    }
+
     /// Every command and subcommand, with its counters.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
@@ -694,6 +766,7 @@ impl CommandTable {
             e.stats.usec.store(0, Relaxed);
             e.stats.rejected_calls.store(0, Relaxed);
             e.stats.failed_calls.store(0, Relaxed);
+            e.stats.latency.reset();
         }
     }
 }

@@ -105,6 +105,18 @@ impl Tally {
     }
 }
 
+/// A command that blocked (XREAD BLOCK, XREADGROUP BLOCK, WAIT, WAITAOF), charged once, when
+/// it is answered, with the time its runs took (not the time it waited), as Redis 7.2+
+/// charges it: a blocked run is not counted, a run again after a wake-up adds its time, and
+/// a timeout or CLIENT UNBLOCK charges what was run so far. The slow log gets it then too,
+/// with its arguments as first sent.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingCall {
+    /// The command's index in the table.
+    pub index: usize,
+    pub took: std::time::Duration,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use clap::{CommandFactory, Parser};
@@ -743,6 +743,9 @@ pub struct Settings {
     pub maxmemory: AtomicU64,
     pub slowlog_log_slower_than: AtomicI64,
     pub slowlog_max_len: AtomicU64,
+    /// Shared with the latency monitor, which reads it on every sample.
+    pub latency_monitor_threshold: Arc<AtomicU64>,
+    pub latency_tracking: AtomicBool,
     /// `save`, as CONFIG GET shows it (see [`Options::apply`]).
     pub save: RwLock<String>,
     /// The [`directives`] given a value other than their default, by primary name.
@@ -782,11 +785,19 @@ impl Settings {
             maxmemory: AtomicU64::new(0),
             slowlog_log_slower_than: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
+            latency_monitor_threshold: Arc::default(),
+            latency_tracking: AtomicBool::new(true),
             save: RwLock::new(render_save(&options.save_points().unwrap_or_default())),
             directives: RwLock::new(options.directives.iter().cloned().collect()),
             options,
         };
-        for name in ["maxmemory", "slowlog-log-slower-than", "slowlog-max-len"] {
+        for name in [
+            "maxmemory",
+            "slowlog-log-slower-than",
+            "slowlog-max-len",
+            "latency-monitor-threshold",
+            "latency-tracking",
+        ] {
             settings.honour(name, settings.options.directive(name));
         }
         settings
@@ -802,6 +813,12 @@ impl Settings {
             "slowlog-max-len" => self
                 .slowlog_max_len
                 .store(value.parse().unwrap_or(128), Ordering::Relaxed),
+            "latency-monitor-threshold" => self
+                .latency_monitor_threshold
+                .store(value.parse().unwrap_or(0), Ordering::Relaxed),
+            "latency-tracking" => self
+                .latency_tracking
+                .store(value.eq_ignore_ascii_case("yes"), Ordering::Relaxed),
             _ => {}
         }
     }

@@ -177,6 +177,8 @@ pub struct Log {
     /// Effects are recorded: the AOF is on or being turned on (see
     /// [`super::Persistence::is_active`]).
     recording: AtomicBool,
+    /// Where slow writes, fsyncs and renames are sampled (LATENCY LATEST).
+    pub latency: Arc<crate::latency::Monitor>,
 }
 
 impl Default for Log {
@@ -193,6 +195,17 @@ impl Default for Log {
             kicked: AtomicBool::new(false),
             recording: AtomicBool::new(false),
             stats: LogStats::default(),
+            latency: Arc::default(),
+        }
+    }
+}
+
+impl Log {
+    /// A log whose slow file calls are sampled into `latency`.
+    pub fn with_latency(latency: Arc<crate::latency::Monitor>) -> Log {
+        Log {
+            latency,
+            ..Log::default()
         }
     }
 }
@@ -345,18 +358,28 @@ impl Log {
         let Some(file) = file.as_mut() else {
             return self.released();
         };
-        let (batch, seq) = {
+        let (batch, seq, rewriting) = {
             let mut p = self.lock();
             if p.stop {
                 // Shutting down: the writer's last write was the last one.
                 return self.released();
             }
-            (std::mem::take(&mut p.main.buf), p.seq)
+            (std::mem::take(&mut p.main.buf), p.seq, p.rewrite.is_some())
         };
         if !batch.is_empty() {
+            let started = Instant::now();
             if let Err(e) = file.append(&batch, policy == FsyncPolicy::Always) {
                 fail(self, "writing", path, &e);
             }
+            // Redis's events for a slow write: with a rewrite running (its child), or not.
+            let took = started.elapsed();
+            let event = if rewriting {
+                "aof-write-active-child"
+            } else {
+                "aof-write-alone"
+            };
+            self.latency.observe(event, took);
+            self.latency.observe("aof-write", took);
             self.stats.writes.fetch_add(1, Relaxed);
             self.stats
                 .current_size
@@ -365,9 +388,11 @@ impl Log {
         }
         let synced = policy == FsyncPolicy::Always;
         if synced && self.unsynced.swap(false, Relaxed) {
+            let started = Instant::now();
             if let Err(e) = file.sync_data() {
                 fail(self, "fsyncing", path, &e);
             }
+            self.latency.observe("aof-fsync-always", started.elapsed());
             self.stats.fsyncs.fetch_add(1, Relaxed);
         }
         self.release(seq);
@@ -594,9 +619,14 @@ impl Log {
         let mut p = self.lock();
         let rest = p.rewrite.take().unwrap_or_default();
         // On failure the old file stays, complete: `main.buf` still holds everything it lacks.
+        let started = Instant::now();
         file.write_all(&rest.buf)?;
+        self.latency
+            .observe("aof-rewrite-diff-write", started.elapsed());
         file.sync_data()?;
+        let started = Instant::now();
         std::fs::rename(temp_path, path)?;
+        self.latency.observe("aof-rename", started.elapsed());
         // Past the rename the new file is the only one that grows; the rename must be durable
         // before anything written only there is acknowledged.
         if let Err(e) = fsync_dir(path) {

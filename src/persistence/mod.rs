@@ -153,7 +153,8 @@ pub struct Persistence {
 }
 
 impl Persistence {
-    pub fn new(enabled: bool) -> Persistence {
+    /// `latency` receives the AOF's slow writes and fsyncs.
+    pub fn new(enabled: bool, latency: Arc<crate::latency::Monitor>) -> Persistence {
         Persistence {
             enabled: AtomicBool::new(enabled),
             writing: AtomicBool::new(false),
@@ -161,7 +162,7 @@ impl Persistence {
             stopped: AtomicBool::new(false),
             loading: AtomicBool::new(false),
             progress: LoadingProgress::default(),
-            log: Arc::default(),
+            log: Arc::new(aof::Log::with_latency(latency)),
             keys: keylock::KeyLocks::default(),
             rewrite: rewrite::RewriteStatus::default(),
             writer: Mutex::new(None),
