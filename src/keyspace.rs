@@ -21,7 +21,7 @@
 //!   live entry before removing anything.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -47,24 +47,90 @@ impl Value {
     }
 }
 
-/// A key's value and its deadline in Unix milliseconds.
+/// A key's value, its deadline in Unix milliseconds, and when it was last used.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub value: Value,
-    pub expire_at: Option<u64>,
+    /// The deadline in Unix ms (see [`Entry::expire_at`]): a deadline is never 0, so the
+    /// option takes no room of its own.
+    deadline: Option<std::num::NonZeroU64>,
+    pub accessed: AccessClock,
 }
 
 impl Entry {
     pub fn new(value: Value) -> Entry {
-        Entry {
+        Entry::expiring(value, None)
+    }
+
+    pub fn expiring(value: Value, expire_at: Option<u64>) -> Entry {
+        let mut entry = Entry {
             value,
-            expire_at: None,
-        }
+            deadline: None,
+            accessed: AccessClock::default(),
+        };
+        entry.set_expire_at(expire_at);
+        entry
+    }
+
+    /// When the key expires, in Unix milliseconds.
+    pub fn expire_at(&self) -> Option<u64> {
+        self.deadline.map(std::num::NonZeroU64::get)
+    }
+
+    /// Sets or clears the deadline. Only `Db::set_deadline` should be called by commands: it
+    /// keeps the expiry index in step.
+    pub fn set_expire_at(&mut self, at: Option<u64>) {
+        // A deadline of 0 has long passed, as has 1.
+        self.deadline = at.and_then(|at| std::num::NonZeroU64::new(at.max(1)));
     }
 
     fn expired(&self, now: u64) -> bool {
-        self.expire_at.is_some_and(|at| at <= now)
+        self.expire_at().is_some_and(|at| at <= now)
     }
+}
+
+/// When a key was last read or written, in Unix seconds (Redis's LRU clock, also a second),
+/// for OBJECT IDLETIME. Atomic so that a read through a shared reference can stamp it; it is
+/// stored only when the second changed, so a key read in a loop is written once a second.
+/// A new entry's clock is stamped when it is stored (`Db::insert`).
+#[derive(Debug, Default)]
+pub struct AccessClock(AtomicU32);
+
+impl AccessClock {
+    /// Records a use at `now_ms`; under CLIENT NO-TOUCH only a new key's first stamp.
+    pub fn stamp(&self, now_ms: u64) {
+        let now = (now_ms / 1000) as u32;
+        let last = self.0.load(Ordering::Relaxed);
+        if last != now && (last == 0 || TOUCHING.with(|t| t.get())) {
+            self.0.store(now, Ordering::Relaxed);
+        }
+    }
+
+    /// Seconds since the last access.
+    pub fn idle_seconds(&self, now_ms: u64) -> u64 {
+        (now_ms / 1000).saturating_sub(u64::from(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl Clone for AccessClock {
+    fn clone(&self) -> Self {
+        AccessClock(AtomicU32::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+thread_local! {
+    /// Cleared while a CLIENT NO-TOUCH client's command runs (see [`without_touching`]).
+    static TOUCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Runs `command` with its reads leaving keys' access times alone (CLIENT NO-TOUCH). A command
+/// runs on one thread from start to end, so a flag of the thread's reaches every read it makes
+/// without passing through each command's signature.
+pub fn without_touching<T>(command: impl FnOnce() -> T) -> T {
+    TOUCHING.with(|t| t.set(false));
+    let result = command();
+    TOUCHING.with(|t| t.set(true));
+    result
 }
 
 /// Milliseconds since the Unix epoch, the clock every deadline is measured on.
@@ -139,8 +205,17 @@ impl Db {
         entry.expired(now) && !self.expiry_paused.load(Ordering::Relaxed)
     }
 
-    /// Reads a key, expiring it first if its time has come.
+    /// Reads a key, expiring it first if its time has come; the read counts as a use of the
+    /// key (OBJECT IDLETIME).
     pub fn get(&self, key: &[u8], now: u64) -> Option<Ref<'_, Bytes, Entry>> {
+        let entry = self.peek(key, now)?;
+        entry.accessed.stamp(now);
+        Some(entry)
+    }
+
+    /// Reads a key without counting it as a use: what Redis's `LOOKUP_NOTOUCH` lookups do
+    /// (TYPE, TTL, EXISTS, OBJECT).
+    pub fn peek(&self, key: &[u8], now: u64) -> Option<Ref<'_, Bytes, Entry>> {
         let entry = self.map.get(key)?;
         if self.expired(&entry, now) {
             drop(entry);
@@ -158,6 +233,7 @@ impl Db {
             self.expire_lazily(key, now);
             return None;
         }
+        entry.accessed.stamp(now);
         Some(entry)
     }
 
@@ -171,24 +247,53 @@ impl Db {
         if let Some(entry) = self.get_mut(key, now) {
             return entry;
         }
-        self.map
+        let entry = self
+            .map
             .entry(key.clone())
-            .or_insert_with(|| Entry::new(make()))
+            .or_insert_with(|| Entry::new(make()));
+        entry.accessed.stamp(now);
+        entry
     }
 
+    /// A key picked at random (RANDOMKEY), skipping (and expiring) keys whose time has come;
+    /// `None` when the database holds none. Walks to a random position: O(N).
+    pub fn random_key(&self, now: u64) -> Option<Bytes> {
+        use std::hash::{BuildHasher, Hasher};
+        // Bounded as Redis bounds its tries when every key it picks has expired.
+        for _ in 0..100 {
+            let len = self.map.len();
+            if len == 0 {
+                return None;
+            }
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u64(now);
+            let at = (hasher.finish() % len as u64) as usize;
+            // The map may have shrunk since its length was read: pick again.
+            let Some(key) = self.map.iter().nth(at).map(|e| e.key().clone()) else {
+                continue;
+            };
+            if self.peek(&key, now).is_some() {
+                return Some(key);
+            }
+        }
+        None
+    }
+
+    /// Whether a key exists, without counting as a use of it (EXISTS, as Redis looks it up).
     pub fn contains(&self, key: &[u8], now: u64) -> bool {
-        self.get(key, now).is_some()
+        self.peek(key, now).is_some()
     }
 
     /// Stores `entry` under `key`, replacing any value, and returns the old one.
     pub fn insert(&self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
-        let at = entry.expire_at;
+        entry.accessed.stamp(now);
+        let at = entry.expire_at();
         let old = self.map.insert(key.clone(), entry);
         // Forget the old deadline before indexing the new one: when both are the same instant
         // (RENAME between keys with one deadline, SET ... PXAT twice) the other order would
         // drop the new key's only index entry, and active expiry would never reclaim it.
         if let Some(old) = &old {
-            if old.expire_at != at {
+            if old.expire_at() != at {
                 self.forget_deadline(&key, old);
             }
         }
@@ -233,11 +338,11 @@ impl Db {
 
     /// Sets or clears the deadline of an entry the caller holds.
     pub fn set_deadline(&self, key: &Bytes, entry: &mut Entry, at: Option<u64>) {
-        if entry.expire_at == at {
+        if entry.expire_at() == at {
             return;
         }
         self.forget_deadline(key, entry);
-        entry.expire_at = at;
+        entry.set_expire_at(at);
         if let Some(at) = at {
             self.index_deadline(at, key.clone());
         }
@@ -372,7 +477,7 @@ impl Db {
     }
 
     fn forget_deadline(&self, key: &Bytes, old: &Entry) {
-        if let Some(at) = old.expire_at {
+        if let Some(at) = old.expire_at() {
             if let Ok(mut e) = self.expires.lock() {
                 e.remove(at, key.clone());
             }
@@ -518,6 +623,23 @@ impl Keyspace {
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_entry_keeps_its_access_clock_within_the_room_of_a_deadline() {
+        // The clock fits beside the value and the niche-packed deadline: keys take no more
+        // memory than before it was kept.
+        assert!(
+            std::mem::size_of::<Entry>() <= 48,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
+        let mut e = Entry::expiring(Value::String(Bytes::new()), Some(0));
+        assert_eq!(e.expire_at(), Some(1));
+        e.set_expire_at(Some(1_700_000_000_000));
+        assert_eq!(e.expire_at(), Some(1_700_000_000_000));
+        e.set_expire_at(None);
+        assert_eq!(e.expire_at(), None);
+    }
+
     fn string(s: &str) -> Entry {
         Entry::new(Value::String(Bytes::copy_from_slice(s.as_bytes())))
     }
@@ -526,7 +648,7 @@ mod tests {
     fn expired_keys_are_never_returned() {
         let db = Db::default();
         let mut e = string("v");
-        e.expire_at = Some(100);
+        e.set_expire_at(Some(100));
         db.insert(Bytes::from_static(b"k"), e, 50);
         assert!(db.get(b"k", 99).is_some());
         assert!(db.get(b"k", 100).is_none());
@@ -539,7 +661,7 @@ mod tests {
         let key = Bytes::from_static(b"k");
         for _ in 0..2 {
             let mut e = string("v");
-            e.expire_at = Some(100);
+            e.set_expire_at(Some(100));
             db.insert(key.clone(), e, 0);
         }
         assert_eq!(db.expiring(), 1);
@@ -553,7 +675,7 @@ mod tests {
         assert_eq!(db.average_ttl(0), 0);
         for (key, at) in [("a", 1000), ("b", 3000)] {
             let mut e = string("v");
-            e.expire_at = Some(at);
+            e.set_expire_at(Some(at));
             db.insert(Bytes::from_static(key.as_bytes()), e, 0);
         }
         db.insert(Bytes::from_static(b"c"), string("v"), 0);
@@ -571,7 +693,7 @@ mod tests {
         let db = ks.db(1);
         for key in ["read", "overwritten", "deleted", "live"] {
             let mut e = string("v");
-            e.expire_at = Some(if key == "live" { 1000 } else { 100 });
+            e.set_expire_at(Some(if key == "live" { 1000 } else { 100 }));
             db.insert(Bytes::from(key), e, 50);
         }
         assert!(ks.take_reaped().is_empty());
@@ -594,7 +716,7 @@ mod tests {
         let db = Db::default();
         let key = Bytes::from_static(b"k");
         let mut e = string("v");
-        e.expire_at = Some(100);
+        e.set_expire_at(Some(100));
         db.insert(key.clone(), e, 0);
         db.insert(key.clone(), string("w"), 0);
         assert!(db.expire_due(1000, 10).is_empty());
@@ -607,7 +729,7 @@ mod tests {
         let db = Db::default();
         for i in 0..5 {
             let mut e = string("v");
-            e.expire_at = Some(10 + i);
+            e.set_expire_at(Some(10 + i));
             db.insert(Bytes::from(format!("k{i}")), e, 0);
         }
         assert_eq!(db.expire_due(100, 3).len(), 3);

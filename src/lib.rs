@@ -29,6 +29,7 @@ pub mod listen;
 pub mod long_double;
 pub mod memory;
 pub mod number;
+pub mod object;
 pub mod outbox;
 pub mod persistence;
 pub mod protocol;

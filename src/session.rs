@@ -95,6 +95,8 @@ pub struct Session {
     /// The blocked command not yet charged, with the time its runs took so far (see
     /// `command::timing::PendingCall`).
     pub pending_call: Option<crate::command::timing::PendingCall>,
+    /// CLIENT NO-TOUCH ON: this client's commands, TOUCH aside, leave keys' access times.
+    pub no_touch: bool,
 }
 
 impl Session {
@@ -130,6 +132,7 @@ impl Session {
             replaying: false,
             tally: Default::default(),
             pending_call: None,
+            no_touch: false,
         }
     }
 

@@ -285,6 +285,7 @@ fn reset(ctx: &mut Ctx) {
     session.reply_off = false;
     session.reply_skip = false;
     session.reply_skip_next = false;
+    session.no_touch = false;
     session.authenticated = state.settings.requirepass().is_none();
     if session.monitor {
         session.monitor = false;
@@ -612,6 +613,7 @@ fn client(ctx: &mut Ctx, out: &mut Reply, command: ClientCommand) -> CommandResu
         }
         ClientCommand::NoTouch(on) => {
             me.update(|m| m.no_touch = on);
+            ctx.session.no_touch = on;
             out.ok();
         }
         ClientCommand::Unblock { id, how } => {

@@ -1,5 +1,5 @@
-//! Generic key commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RENAME(NX), COPY, MOVE, the
-//! EXPIRE family, TTL/PTTL, EXPIRETIME/PEXPIRETIME and PERSIST.
+//! Generic key commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, KEYS, SCAN, RANDOMKEY, OBJECT,
+//! RENAME(NX), COPY, MOVE, the EXPIRE family, TTL/PTTL, EXPIRETIME/PEXPIRETIME and PERSIST.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -18,6 +18,14 @@ pub enum KeysCommand {
     Del(Vec<Bytes>),
     /// # Format: EXISTS key [key ...]
     Exists(Vec<Bytes>),
+    /// # Format: TOUCH key [key ...] (EXISTS that counts as a use of each key)
+    Touch(Vec<Bytes>),
+    /// # Format: RANDOMKEY
+    RandomKey,
+    /// # Format: OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key
+    Object(ObjectQuery, Bytes),
+    /// # Format: OBJECT HELP
+    ObjectHelp,
     /// # Format: TYPE key
     Type(Bytes),
     /// # Format: KEYS pattern
@@ -61,6 +69,15 @@ pub struct Scan {
     pub kind: Option<Bytes>,
 }
 
+/// What OBJECT asks of a key.
+#[derive(Debug, Clone, Copy)]
+pub enum ObjectQuery {
+    Encoding,
+    RefCount,
+    IdleTime,
+    Freq,
+}
+
 /// One of COPY's options as given. The database's range is checked when the command runs,
 /// where the number of databases is known, yet in argument order: Redis reports whichever
 /// fault comes first, so a bad option after an out-of-range DB is not the error given.
@@ -85,9 +102,21 @@ impl KeysCommand {
     pub fn parse(name: &str, a: &[Bytes]) -> CommandResult<Self> {
         Ok(match name {
             "del" | "unlink" => KeysCommand::Del(a[1..].to_vec()),
-            // TOUCH only updates access times, which Herald does not keep: it counts as EXISTS.
-            "exists" | "touch" => KeysCommand::Exists(a[1..].to_vec()),
+            "exists" => KeysCommand::Exists(a[1..].to_vec()),
+            "touch" => KeysCommand::Touch(a[1..].to_vec()),
             "type" => KeysCommand::Type(a[1].clone()),
+            "randomkey" => KeysCommand::RandomKey,
+            "object" => {
+                let query = match args::lower(&a[1]).as_str() {
+                    "encoding" => ObjectQuery::Encoding,
+                    "refcount" => ObjectQuery::RefCount,
+                    "idletime" => ObjectQuery::IdleTime,
+                    "freq" => ObjectQuery::Freq,
+                    "help" => return Ok(KeysCommand::ObjectHelp),
+                    sub => unreachable!("object subcommand {sub} has no parser"),
+                };
+                KeysCommand::Object(query, a[2].clone())
+            }
             "keys" => KeysCommand::Keys(a[1].clone()),
             "scan" => KeysCommand::Scan(parse_scan(a)?),
             "rename" | "renamenx" => KeysCommand::Rename {
@@ -146,7 +175,48 @@ impl KeysCommand {
             KeysCommand::Exists(keys) => {
                 out.int(keys.iter().filter(|k| db.contains(k, now)).count() as i64)
             }
-            KeysCommand::Type(key) => match db.get(&key, now) {
+            KeysCommand::Touch(keys) => {
+                out.int(keys.iter().filter(|k| db.get(k, now).is_some()).count() as i64)
+            }
+            KeysCommand::RandomKey => match db.random_key(now) {
+                Some(key) => out.bulk(&key),
+                None => out.null(),
+            },
+            KeysCommand::Object(query, key) => {
+                // OBJECT looks without counting as a use (Redis's LOOKUP_NOTOUCH).
+                let Some(entry) = db.peek(&key, now) else {
+                    out.null();
+                    return Ok(());
+                };
+                match query {
+                    ObjectQuery::Encoding => out.bulk(crate::object::encoding(&entry.value).as_bytes()),
+                    ObjectQuery::RefCount => out.int(crate::object::refcount(&entry.value)),
+                    ObjectQuery::IdleTime => out.int(entry.accessed.idle_seconds(now) as i64),
+                    // Herald evicts nothing, so it counts no accesses (Redis's LFU policies).
+                    ObjectQuery::Freq => return Err(CommandError::err(
+                        "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+                    )),
+                }
+            }
+            KeysCommand::ObjectHelp => super::connection::help(
+                out,
+                "OBJECT",
+                &[
+                    "ENCODING <key>",
+                    "    Return the kind of internal representation used in order to store the value",
+                    "    associated with a <key>.",
+                    "FREQ <key>",
+                    "    Return the access frequency index of the <key>. The returned integer is",
+                    "    proportional to the logarithm of the recent access frequency of the key.",
+                    "IDLETIME <key>",
+                    "    Return the idle time of the <key>, that is the approximated number of",
+                    "    seconds elapsed since the last access to the key.",
+                    "REFCOUNT <key>",
+                    "    Return the number of references of the value associated with the specified",
+                    "    <key>.",
+                ],
+            ),
+            KeysCommand::Type(key) => match db.peek(&key, now) {
                 Some(entry) => out.simple(entry.value.type_name()),
                 None => out.simple("none"),
             },
@@ -193,7 +263,7 @@ impl KeysCommand {
                     out.int(0);
                     return Ok(());
                 };
-                let current = entry.expire_at.map(|t| t as i64);
+                let current = entry.expire_at().map(|t| t as i64);
                 let refused = (condition.nx && current.is_some())
                     || (condition.xx && current.is_none())
                     || (condition.gt && current.is_none_or(|c| deadline <= c))
@@ -222,9 +292,9 @@ impl KeysCommand {
                 unit_ms,
                 absolute,
             } => {
-                let reply = match db.get(&key, now) {
+                let reply = match db.peek(&key, now) {
                     None => -2,
-                    Some(entry) => match entry.expire_at {
+                    Some(entry) => match entry.expire_at() {
                         None => -1,
                         Some(at) => {
                             let ms = if absolute {
@@ -244,7 +314,7 @@ impl KeysCommand {
             }
             KeysCommand::Persist(key) => {
                 let removed = match db.get_mut(&key, now) {
-                    Some(mut entry) if entry.expire_at.is_some() => {
+                    Some(mut entry) if entry.expire_at().is_some() => {
                         db.set_deadline(&key, &mut entry, None);
                         true
                     }

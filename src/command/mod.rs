@@ -8,6 +8,7 @@ pub mod args;
 pub mod connection;
 pub mod keys;
 pub mod latency;
+pub mod memory;
 pub mod pubsub;
 pub mod server;
 pub mod stream;
@@ -379,7 +380,15 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
         ctx.session.sent.capture(&args);
     }
     let for_monitors = monitored.then(|| args.clone());
-    let result = Command::parse(entry, args).and_then(|command| command.execute(ctx, out));
+    let run = |ctx: &mut Ctx, out: &mut Reply| {
+        Command::parse(entry, args).and_then(|command| command.execute(ctx, out))
+    };
+    // TOUCH still touches under CLIENT NO-TOUCH: that is what it is for.
+    let result = if ctx.session.no_touch && entry.spec.name != "touch" {
+        crate::keyspace::without_touching(|| run(ctx, out))
+    } else {
+        run(ctx, out)
+    };
     drop(ordered);
     state.announce_reaped();
     if tallied {

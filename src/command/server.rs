@@ -1,4 +1,5 @@
-//! Server commands: COMMAND, INFO, CONFIG, SLOWLOG, LATENCY (in `latency`), DBSIZE, FLUSHDB,
+//! Server commands: COMMAND, INFO, CONFIG, SLOWLOG, LATENCY and MEMORY (in modules of their
+//! own), DBSIZE, FLUSHDB,
 //! FLUSHALL, TIME, SHUTDOWN, DEBUG, MONITOR, BGREWRITEAOF.
 
 use std::fmt::Write as _;
@@ -30,6 +31,8 @@ pub enum ServerCommand {
     Slowlog(SlowlogQuery),
     /// See [`super::latency::LatencyCommand`].
     Latency(super::latency::LatencyCommand),
+    /// See [`super::memory::MemoryCommand`].
+    Memory(super::memory::MemoryCommand),
     /// # Format: CONFIG SET parameter value [parameter value ...]
     ConfigSet(Vec<(String, String)>),
     /// # Format: CONFIG RESETSTAT
@@ -172,6 +175,7 @@ impl ServerCommand {
                 _ => unreachable!("slowlog subcommand {sub} has no parser"),
             }),
             "latency" => ServerCommand::Latency(super::latency::LatencyCommand::parse(&sub, a)),
+            "memory" => ServerCommand::Memory(super::memory::MemoryCommand::parse(&sub, a)?),
             "dbsize" => ServerCommand::DbSize,
             "flushdb" | "flushall" => {
                 if a.len() > 2 || (a.len() == 2 && !is(&a[1], "async") && !is(&a[1], "sync")) {
@@ -276,6 +280,7 @@ impl ServerCommand {
             }
             ServerCommand::Slowlog(query) => slowlog(state, query, out),
             ServerCommand::Latency(command) => command.execute(state, out)?,
+            ServerCommand::Memory(command) => command.execute(ctx, out)?,
             ServerCommand::ConfigResetStat => {
                 state.stats.reset();
                 state.commands.reset_stats();

@@ -443,7 +443,7 @@ fn store(ctx: &mut Ctx, set: Set) -> CommandResult<Stored> {
         Some(existing) => {
             existing.value = Value::String(set.value);
             let keep = if set.keep_ttl {
-                existing.expire_at
+                existing.expire_at()
             } else {
                 None
             };
@@ -455,10 +455,7 @@ fn store(ctx: &mut Ctx, set: Set) -> CommandResult<Stored> {
             drop(entry.take());
             db.insert(
                 set.key.clone(),
-                Entry {
-                    value: Value::String(set.value),
-                    expire_at: deadline,
-                },
+                Entry::expiring(Value::String(set.value), deadline),
                 now,
             );
             deadline
@@ -577,7 +574,7 @@ fn getex(
             ctx.modified(notify::GENERIC, "expire", &key);
             ctx.propagate(&[b"PEXPIREAT", &key, at.to_string().as_bytes()]);
         }
-        None if persist && entry.expire_at.is_some() => {
+        None if persist && entry.expire_at().is_some() => {
             db.set_deadline(&key, &mut entry, None);
             drop(entry);
             ctx.modified(notify::GENERIC, "persist", &key);

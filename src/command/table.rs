@@ -429,6 +429,93 @@ static LATENCY_SUBS: &[CommandSpec] = &[
     ),
 ];
 
+static MEMORY_SUBS: &[CommandSpec] = &[
+    spec!(
+        "memory|malloc-stats",
+        2,
+        NONE_FLAGS,
+        NONE,
+        "server",
+        "4.0.0",
+        "Returns the allocator statistics."
+    ),
+    spec!(
+        "memory|purge",
+        2,
+        NONE_FLAGS,
+        NONE,
+        "server",
+        "4.0.0",
+        "Asks the allocator to release memory."
+    ),
+    spec!(
+        "memory|usage",
+        -3,
+        READONLY,
+        (2, 2, 1),
+        "server",
+        "4.0.0",
+        "Estimates the memory usage of a key."
+    ),
+    spec!(
+        "memory|help",
+        2,
+        LOADING | STALE,
+        NONE,
+        "server",
+        "4.0.0",
+        "Returns helpful text about the different subcommands."
+    ),
+];
+
+static OBJECT_SUBS: &[CommandSpec] = &[
+    spec!(
+        "object|encoding",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "2.2.3",
+        "Returns the internal encoding of a Redis object."
+    ),
+    spec!(
+        "object|freq",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "4.0.0",
+        "Returns the logarithmic access frequency counter of a Redis object."
+    ),
+    spec!(
+        "object|idletime",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "2.2.3",
+        "Returns the time since the last access to a Redis object."
+    ),
+    spec!(
+        "object|refcount",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "2.2.3",
+        "Returns the reference count of a value of a key."
+    ),
+    spec!(
+        "object|help",
+        2,
+        LOADING | STALE,
+        NONE,
+        "generic",
+        "6.2.0",
+        "Returns helpful text about the different subcommands."
+    ),
+];
+
 /// The core's commands: connection, server, generic keys, strings, transactions.
 pub static COMMANDS: &[CommandSpec] = &[
     // connection
@@ -446,6 +533,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec!("config", -2, NONE_FLAGS, NONE, "server", "2.0.0", "A container for server configuration commands.", CONFIG_SUBS),
     spec!("slowlog", -2, NONE_FLAGS, NONE, "server", "2.2.12", "A container for slow log commands.", SLOWLOG_SUBS),
     spec!("latency", -2, NONE_FLAGS, NONE, "server", "2.8.13", "A container for latency diagnostics commands.", LATENCY_SUBS),
+    spec!("memory", -2, NONE_FLAGS, NONE, "server", "4.0.0", "A container for memory diagnostics commands.", MEMORY_SUBS),
     spec!("dbsize", 1, READONLY | FAST, NONE, "server", "1.0.0", "Returns the number of keys in the database."),
     spec!("flushdb", -1, WRITE, NONE, "server", "1.0.0", "Removes all keys from the current database."),
     spec!("flushall", -1, WRITE, NONE, "server", "1.0.0", "Removes all keys from all databases."),
@@ -465,6 +553,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec!("touch", -2, READONLY | FAST, (1, -1, 1), "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
     spec!("type", 2, READONLY | FAST, KEY1, "generic", "1.0.0", "Determines the type of value stored at a key."),
     spec!("keys", 2, READONLY, NONE, "generic", "1.0.0", "Returns all key names that match a pattern."),
+    spec!("randomkey", 1, READONLY, NONE, "generic", "1.0.0", "Returns a random key name from the database."),
+    spec!("object", -2, NONE_FLAGS, NONE, "generic", "2.2.3", "A container for object introspection commands.", OBJECT_SUBS),
     spec!("scan", -2, READONLY, NONE, "generic", "2.8.0", "Iterates over the key names in the database."),
     spec!("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Renames a key and overwrites the destination."),
     spec!("move", 3, WRITE | FAST, KEY1, "generic", "1.0.0", "Moves a key to another database."),

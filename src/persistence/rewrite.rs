@@ -348,7 +348,7 @@ pub fn rewrite_entry(tail: &mut Tail, db: usize, key: &[u8], entry: &Entry) {
         Value::String(value) => tail.push(db, &[b"SET", key, value]),
         Value::Stream(stream) => super::streams::rewrite_stream(tail, db, key, stream),
     }
-    if let Some(at) = entry.expire_at {
+    if let Some(at) = entry.expire_at() {
         tail.push(db, &[b"PEXPIREAT", key, at.to_string().as_bytes()]);
     }
 }

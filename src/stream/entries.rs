@@ -68,6 +68,36 @@ impl Stream {
         self.nodes.len()
     }
 
+    /// Bytes the stream takes, estimated from its parts (MEMORY USAGE): its nodes' buffers,
+    /// its groups, their pending entries and consumers.
+    pub fn memory_usage(&self) -> usize {
+        use std::mem::size_of;
+        let nodes: usize = self
+            .nodes
+            .values()
+            .map(|n| size_of::<StreamId>() + size_of::<Node>() + n.heap_bytes())
+            .sum();
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|(name, group)| {
+                let pending = group.pel.len()
+                    * (size_of::<StreamId>() + size_of::<crate::stream::group::PendingEntry>());
+                let consumers: usize = group
+                    .consumers
+                    .iter()
+                    .map(|(name, c)| {
+                        name.len()
+                            + size_of::<crate::stream::group::Consumer>()
+                            + c.pending.len() * size_of::<StreamId>()
+                    })
+                    .sum();
+                name.len() + size_of::<crate::stream::group::Group>() + pending + consumers
+            })
+            .sum();
+        size_of::<Stream>() + nodes + groups
+    }
+
     /// The first live entry's id, or 0-0.
     pub fn first_id(&self) -> StreamId {
         self.first().map_or(StreamId::MIN, |e| e.id)

@@ -58,6 +58,16 @@ impl Node {
         self.data.shrink_to_fit();
     }
 
+    /// What the node holds on the heap: its buffer as allocated and its field names.
+    pub fn heap_bytes(&self) -> usize {
+        self.data.capacity()
+            + self
+                .master
+                .iter()
+                .map(|m| m.len() + std::mem::size_of::<Bytes>())
+                .sum::<usize>()
+    }
+
     /// Encoded size: what `stream-node-max-bytes` is compared with.
     pub fn bytes(&self) -> usize {
         self.data.len() + self.master.iter().map(|m| m.len() + 1).sum::<usize>()
