@@ -378,4 +378,34 @@ fn a_blocked_read_is_counted_and_logged_once_when_answered() {
         .filter(|args| args[0].eq_ignore_ascii_case("xread"))
         .count();
     assert_eq!(timed_out, 2);
+    // The slow log turned on while a read waits: the read is logged when answered, by the
+    // threshold then, with its arguments.
+    for (side, url) in p.urls.clone().iter().enumerate() {
+        let c = &mut p.conns[side];
+        run(c, &["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+        let reader = {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut r = redis::Client::open(url)
+                    .and_then(|c| c.get_connection())
+                    .expect("reader");
+                run(&mut r, &["XREAD", "BLOCK", "5000", "STREAMS", "late", "$"])
+            })
+        };
+        common::wait_until("the reader blocked", || blocked_clients(c));
+        run(c, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        run(c, &["SLOWLOG", "RESET"]);
+        run(c, &["XADD", "late", "*", "f", "v"]);
+        reader.join().expect("reader thread");
+        let logged: Vec<_> = slow_commands(c)
+            .into_iter()
+            .filter(|args| args[0].eq_ignore_ascii_case("xread"))
+            .collect();
+        assert_eq!(
+            logged,
+            [["XREAD", "BLOCK", "5000", "STREAMS", "late", "$"]],
+            "side {side}"
+        );
+        run(c, &["SLOWLOG", "RESET"]);
+    }
 }

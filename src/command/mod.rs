@@ -376,7 +376,14 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
         && !resumed;
     // A command timed on its own may go in the slow log, with its arguments as sent.
     let may_log = counted && !tallied && slower_than >= 0 && !entry.spec.has(flags::SKIP_SLOWLOG);
-    if may_log && !resumed {
+    // A command that may block keeps them whatever the threshold: it is logged when answered,
+    // by the threshold then.
+    let capture = !resumed
+        && (may_log
+            || (counted
+                && !entry.spec.has(flags::SKIP_SLOWLOG)
+                && entry.spec.has(flags::BLOCKING)));
+    if capture {
         ctx.session.sent.capture(&args);
     }
     let for_monitors = monitored.then(|| args.clone());
@@ -402,17 +409,20 @@ pub fn execute(entry: &Entry, args: Vec<Bytes>, ctx: &mut Ctx, out: &mut Reply) 
             "command"
         };
         state.latency.observe(event, took);
-        let before = ctx.session.pending_call.take().map(|p| p.took);
-        let took = took + before.unwrap_or_default();
+        let before = ctx.session.pending_call.take();
+        let took = took + before.map(|p| p.took).unwrap_or_default();
+        // The arguments the slow log would show were taken at the first run, if at all.
+        let captured = before.map_or(capture, |p| p.captured);
         if ctx.session.is_blocked() {
             // Charged when answered (see `timing::PendingCall`).
             ctx.session.pending_call = Some(timing::PendingCall {
                 index: entry.index,
                 took,
+                captured,
             });
         } else {
             charge(state, entry, 1, took);
-            if may_log {
+            if slower_than_now(state) && captured {
                 log_if_slow(state, ctx.session, entry.spec.name, whole_micros(took));
             }
         }
@@ -442,12 +452,14 @@ pub fn charge_unblocked(state: &ServerState, session: &mut Session, failed: bool
     if failed {
         entry.stats.failed_calls.fetch_add(1, Relaxed);
     }
-    if logged
-        && state.settings.slowlog_log_slower_than.load(Relaxed) >= 0
-        && !entry.spec.has(flags::SKIP_SLOWLOG)
-    {
+    if logged && pending.captured && slower_than_now(state) {
         log_if_slow(state, session, entry.spec.name, whole_micros(pending.took));
     }
+}
+
+/// Whether the slow log is on now (a blocked command is logged by the threshold when answered).
+fn slower_than_now(state: &ServerState) -> bool {
+    state.settings.slowlog_log_slower_than.load(Relaxed) >= 0
 }
 
 /// Adds a command that took `micros` to the slow log if it was slow enough, its passwords

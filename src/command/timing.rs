@@ -115,6 +115,8 @@ pub struct PendingCall {
     /// The command's index in the table.
     pub index: usize,
     pub took: std::time::Duration,
+    /// Its first run copied its arguments for the slow log (the log was on then).
+    pub captured: bool,
 }
 
 #[cfg(test)]
