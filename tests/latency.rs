@@ -328,6 +328,32 @@ fn blocked_clients(c: &mut redis::Connection) -> bool {
     text(&run(c, &["INFO", "clients"])).contains("blocked_clients:1")
 }
 
+/// The XREADs in the slow log, newest first, as their arguments.
+fn logged_reads(c: &mut redis::Connection) -> Vec<Vec<String>> {
+    slow_commands(c)
+        .into_iter()
+        .filter(|args| args[0].eq_ignore_ascii_case("xread"))
+        .collect()
+}
+
+/// A client of `url` waiting in `XREAD BLOCK 5000 STREAMS <stream> $`, once `c` sees it
+/// blocked; joining it gives its reply.
+fn blocked_reader(
+    url: &str,
+    c: &mut redis::Connection,
+    stream: &str,
+) -> std::thread::JoinHandle<Value> {
+    let (url, stream) = (url.to_owned(), stream.to_owned());
+    let reader = std::thread::spawn(move || {
+        let mut r = redis::Client::open(url)
+            .and_then(|c| c.get_connection())
+            .expect("reader");
+        run(&mut r, &["XREAD", "BLOCK", "5000", "STREAMS", &stream, "$"])
+    });
+    common::wait_until("the reader blocked", || blocked_clients(c));
+    reader
+}
+
 #[test]
 fn a_blocked_read_is_counted_and_logged_once_when_answered() {
     let mut p = pair();
@@ -336,16 +362,7 @@ fn a_blocked_read_is_counted_and_logged_once_when_answered() {
         run(c, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
         run(c, &["CONFIG", "RESETSTAT"]);
         run(c, &["SLOWLOG", "RESET"]);
-        let reader = {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let mut r = redis::Client::open(url)
-                    .and_then(|c| c.get_connection())
-                    .expect("reader");
-                run(&mut r, &["XREAD", "BLOCK", "5000", "STREAMS", "s", "$"])
-            })
-        };
-        common::wait_until("the reader blocked", || blocked_clients(c));
+        let reader = blocked_reader(url, c, "s");
         if side == 0 {
             // An entry trimmed away by the XADD that made it wakes the reader for nothing: it
             // runs again and keeps waiting, still one call (Redis 7.0 answers this wake-up
@@ -358,10 +375,7 @@ fn a_blocked_read_is_counted_and_logged_once_when_answered() {
         let answer = reader.join().expect("reader thread");
         assert_eq!(items(&answer).len(), 1);
         assert_eq!(calls(c, "xread"), 1, "side {side}");
-        let logged: Vec<_> = slow_commands(c)
-            .into_iter()
-            .filter(|args| args[0].eq_ignore_ascii_case("xread"))
-            .collect();
+        let logged = logged_reads(c);
         // Logged once, as sent ("$", not the id it waited after).
         assert_eq!(
             logged,
@@ -373,34 +387,18 @@ fn a_blocked_read_is_counted_and_logged_once_when_answered() {
         assert_eq!(calls(c, "xread"), 2, "side {side}");
     }
     let herald = &mut p.conns[0];
-    let timed_out = slow_commands(herald)
-        .into_iter()
-        .filter(|args| args[0].eq_ignore_ascii_case("xread"))
-        .count();
-    assert_eq!(timed_out, 2);
+    assert_eq!(logged_reads(herald).len(), 2);
     // The slow log turned on while a read waits: the read is logged when answered, by the
     // threshold then, with its arguments.
     for (side, url) in p.urls.clone().iter().enumerate() {
         let c = &mut p.conns[side];
         run(c, &["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
-        let reader = {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let mut r = redis::Client::open(url)
-                    .and_then(|c| c.get_connection())
-                    .expect("reader");
-                run(&mut r, &["XREAD", "BLOCK", "5000", "STREAMS", "late", "$"])
-            })
-        };
-        common::wait_until("the reader blocked", || blocked_clients(c));
+        let reader = blocked_reader(url, c, "late");
         run(c, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
         run(c, &["SLOWLOG", "RESET"]);
         run(c, &["XADD", "late", "*", "f", "v"]);
         reader.join().expect("reader thread");
-        let logged: Vec<_> = slow_commands(c)
-            .into_iter()
-            .filter(|args| args[0].eq_ignore_ascii_case("xread"))
-            .collect();
+        let logged = logged_reads(c);
         assert_eq!(
             logged,
             [["XREAD", "BLOCK", "5000", "STREAMS", "late", "$"]],
