@@ -127,10 +127,17 @@ thread_local! {
 /// runs on one thread from start to end, so a flag of the thread's reaches every read it makes
 /// without passing through each command's signature.
 pub fn without_touching<T>(command: impl FnOnce() -> T) -> T {
+    /// Sets the flag back however the command ends, so the thread's next client is not left
+    /// untouching.
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            TOUCHING.with(|t| t.set(true));
+        }
+    }
     TOUCHING.with(|t| t.set(false));
-    let result = command();
-    TOUCHING.with(|t| t.set(true));
-    result
+    let _restore = Restore;
+    command()
 }
 
 /// Milliseconds since the Unix epoch, the clock every deadline is measured on.

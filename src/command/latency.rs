@@ -146,10 +146,7 @@ fn with_histograms(entries: &[Entry]) -> Vec<(&Entry, Snapshot)> {
 /// a command and its subcommands, or one subcommand named `container|sub`; nothing for a
 /// name that is neither.
 fn named<'a>(state: &'a ServerState, name: &[u8]) -> &'a [Entry] {
-    let parts: Vec<Bytes> = name
-        .split(|&b| b == b'|')
-        .map(Bytes::copy_from_slice)
-        .collect();
+    let parts = super::server::name_args(name);
     if parts.len() > 2 {
         return &[];
     }

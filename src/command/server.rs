@@ -819,7 +819,7 @@ fn command(state: &ServerState, out: &mut Reply, query: CommandQuery) -> Command
 }
 
 /// `config|get` names a subcommand; turn it into the arguments a lookup expects.
-fn name_args(name: &[u8]) -> Vec<Bytes> {
+pub(super) fn name_args(name: &[u8]) -> Vec<Bytes> {
     name.split(|&b| b == b'|')
         .map(Bytes::copy_from_slice)
         .collect()
