@@ -29,6 +29,8 @@ use bytes::Bytes;
 use dashmap::mapref::one::{Ref, RefMut};
 use dashmap::DashMap;
 
+use crate::scan::{Page, ScanCursors};
+
 /// A value stored under a key.
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -173,6 +175,8 @@ pub struct Db {
     /// Nothing expires while the AOF is replayed: the log's later commands were run against
     /// keys that were alive then (Redis does not expire keys while loading either).
     expiry_paused: AtomicBool,
+    /// SCAN's windows over the keys (see `crate::scan`).
+    scan: ScanCursors,
 }
 
 /// Deadlines in order, for active expiry, plus their sum, so INFO's `avg_ttl` costs O(1).
@@ -383,22 +387,21 @@ impl Db {
         u64::try_from(mean.saturating_sub(u128::from(now))).unwrap_or(u64::MAX)
     }
 
-    /// Every live key, in no particular order.
-    pub fn keys(&self, now: u64) -> Vec<Bytes> {
+    /// Visits every live key, in no particular order, without copying it: KEYS over many keys
+    /// spent most of its time taking and dropping a reference to each key it then skipped.
+    pub fn for_each_key(&self, now: u64, mut visit: impl FnMut(&[u8])) {
         self.map
             .iter()
             .filter(|e| !self.expired(e.value(), now))
-            .map(|e| e.key().clone())
-            .collect()
+            .for_each(|e| visit(e.key()));
     }
 
-    /// Live keys with their type names, for SCAN's TYPE filter.
-    pub fn keys_with_types(&self, now: u64) -> Vec<(Bytes, &'static str)> {
-        self.map
-            .iter()
-            .filter(|e| !self.expired(e.value(), now))
-            .map(|e| (e.key().clone(), e.value().value.type_name()))
-            .collect()
+    /// SCAN's page at `cursor`: the next cursor and about `count` keys, some perhaps deleted
+    /// since (the caller looks each one up).
+    pub fn scan(&self, cursor: u64, count: usize, now: u64) -> Page {
+        self.scan.page(cursor, count, self.len(), |visit| {
+            self.for_each_key(now, visit)
+        })
     }
 
     /// A copy of every live key with its entry, for an AOF rewrite. Strings share their bytes;
@@ -416,6 +419,7 @@ impl Db {
     pub fn clear(&self) -> usize {
         let n = self.map.len();
         self.map.clear();
+        self.scan.clear();
         if let Ok(mut e) = self.expires.lock() {
             *e = ExpiryIndex::default();
         }

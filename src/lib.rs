@@ -34,6 +34,7 @@ pub mod outbox;
 pub mod persistence;
 pub mod protocol;
 pub mod pubsub;
+pub mod scan;
 pub mod server;
 pub mod session;
 pub mod slowlog;

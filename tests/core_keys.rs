@@ -407,6 +407,62 @@ fn scan_returns_every_key_exactly_once_while_keys_are_added() {
     assert!(twice.is_empty(), "returned more than once: {twice:?}");
 }
 
+/// Over more keys than one window of Herald's scan holds (see `src/scan.rs`), two interleaved
+/// scans each return every key present throughout exactly once, and no key after its deletion.
+#[test]
+fn interleaved_scans_over_many_keys_return_each_key_once() {
+    let server = TestServer::start(&[]);
+    let mut writer = server.raw();
+    let total = 20_000;
+    let mut load = Vec::new();
+    for i in 0..total {
+        load.extend(common::encode(&[b"SET", format!("k:{i}").as_bytes(), b"v"]));
+    }
+    writer.send(&load);
+    for _ in 0..total {
+        assert_eq!(writer.reply(), "+OK\r\n");
+    }
+    let mut scanners = [server.raw(), server.raw()];
+    let mut cursors = ["0".to_string(), "0".to_string()];
+    let mut seen = [
+        std::collections::HashMap::<String, usize>::new(),
+        std::collections::HashMap::new(),
+    ];
+    let mut deleted = std::collections::HashSet::new();
+    for round in 0..20_000 {
+        for s in 0..2 {
+            if round > 0 && cursors[s] == "0" {
+                continue;
+            }
+            let reply = scanners[s].cmd(&["SCAN", &cursors[s], "COUNT", "10"]);
+            let (next, keys) = scan_page(&reply);
+            for key in keys {
+                assert!(!deleted.contains(&key), "{key} returned after its deletion");
+                *seen[s].entry(key).or_default() += 1;
+            }
+            cursors[s] = next;
+        }
+        // The first thousand keys go, a few between each round.
+        if round < 200 {
+            for i in round * 5..round * 5 + 5 {
+                let key = format!("k:{i}");
+                assert_eq!(writer.cmd(&["DEL", &key]), ":1\r\n");
+                deleted.insert(key);
+            }
+        }
+        if round > 0 && cursors.iter().all(|c| c == "0") {
+            break;
+        }
+    }
+    assert_eq!(cursors, ["0", "0"], "the scans never finished");
+    for seen in &seen {
+        for i in 1000..total {
+            assert_eq!(seen.get(&format!("k:{i}")), Some(&1), "k:{i}");
+        }
+        assert!(seen.values().all(|n| *n == 1));
+    }
+}
+
 #[test]
 fn scan_match_count_and_type_filter_a_full_iteration() {
     let server = TestServer::start(&[]);

@@ -1,9 +1,7 @@
 //! Generic key commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, KEYS, SCAN, RANDOMKEY, OBJECT,
 //! RENAME(NX), COPY, MOVE, the EXPIRE family, TTL/PTTL, EXPIRETIME/PEXPIRETIME and PERSIST.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::args::{self, Options};
 use super::Ctx;
@@ -221,13 +219,17 @@ impl KeysCommand {
                 None => out.simple("none"),
             },
             KeysCommand::Keys(pattern) => {
-                let keys: Vec<Bytes> = db
-                    .keys(now)
-                    .into_iter()
-                    .filter(|k| matches_all(&pattern) || glob::matches(&pattern, k))
-                    .collect();
-                out.array(keys.len());
-                keys.iter().for_each(|k| out.bulk(k));
+                let mut matched = BytesMut::new();
+                let mut count = 0;
+                let mut encoder = Reply::new(&mut matched, out.protocol());
+                db.for_each_key(now, |key| {
+                    if matches_all(&pattern) || glob::matches(&pattern, key) {
+                        encoder.bulk(key);
+                        count += 1;
+                    }
+                });
+                out.array(count);
+                out.raw(&matched);
             }
             KeysCommand::Scan(scan) => {
                 let (next, keys) = scan_page(db, &scan, now);
@@ -401,41 +403,27 @@ fn parse_scan(a: &[Bytes]) -> CommandResult<Scan> {
 /// The hash order SCAN walks keys in. The cursor is the next hash to visit, so a key present for
 /// the whole scan is returned exactly once however the map is resized (Redis's guarantee), at
 /// the cost of a pass over the database per call.
-fn scan_hash(key: &[u8]) -> u64 {
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
-    h.finish().max(1)
-}
-
+/// A SCAN page: the keys of the page still alive that match the pattern and type (Redis too
+/// counts COUNT in keys looked at, not keys returned).
 fn scan_page(db: &crate::keyspace::Db, scan: &Scan, now: u64) -> (u64, Vec<Bytes>) {
-    let mut candidates: Vec<(u64, Bytes, &'static str)> = db
-        .keys_with_types(now)
+    let page = db.scan(scan.cursor, scan.count, now);
+    let keys = page
+        .keys
         .into_iter()
-        .map(|(k, t)| (scan_hash(&k), k, t))
-        .filter(|(h, _, _)| *h >= scan.cursor)
-        .collect();
-    candidates.sort_unstable_by_key(|(h, _, _)| *h);
-    let more = candidates.len() > scan.count;
-    candidates.truncate(scan.count);
-    let next = match (more, candidates.last()) {
-        (true, Some((h, _, _))) => h.checked_add(1).unwrap_or(0),
-        _ => 0,
-    };
-    let keys = candidates
-        .into_iter()
-        .filter(|(_, k, _)| {
+        .filter(|k| {
             scan.pattern
                 .as_ref()
                 .is_none_or(|p| matches_all(p) || glob::matches(p, k))
         })
-        .filter(|(_, _, t)| {
-            scan.kind
-                .as_ref()
-                .is_none_or(|want| want.eq_ignore_ascii_case(t.as_bytes()))
+        .filter(|k| {
+            db.peek(k, now).is_some_and(|entry| {
+                scan.kind.as_ref().is_none_or(|want| {
+                    want.eq_ignore_ascii_case(entry.value.type_name().as_bytes())
+                })
+            })
         })
-        .map(|(_, k, _)| k)
         .collect();
-    (next, keys)
+    (page.cursor, keys)
 }
 
 fn rename(ctx: &mut Ctx, out: &mut Reply, from: Bytes, to: Bytes, nx: bool) -> CommandResult {
