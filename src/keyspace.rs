@@ -57,6 +57,23 @@ pub struct Entry {
     /// option takes no room of its own.
     deadline: Option<std::num::NonZeroU64>,
     pub accessed: AccessClock,
+    /// How Redis would hold a string value, which its bytes alone do not tell.
+    pub string_encoding: StringEncoding,
+}
+
+/// How Redis holds a string value (OBJECT ENCODING): its bytes decide for a value a command
+/// stored whole, but not for one edited in place or printed as a number's text. Kept beside
+/// the access clock, in room the entry had spare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StringEncoding {
+    /// Stored whole (SET, INCR, APPEND creating the key): `int` when it reads as a 64-bit
+    /// integer, `embstr` up to 44 bytes, `raw` past them (Redis's `tryObjectEncoding`).
+    #[default]
+    Stored,
+    /// Edited in place (APPEND, SETRANGE): Redis unshares the value into a `raw` string.
+    Raw,
+    /// A number printed as text (INCRBYFLOAT): `embstr` or `raw` by length, never `int`.
+    Text,
 }
 
 impl Entry {
@@ -69,9 +86,23 @@ impl Entry {
             value,
             deadline: None,
             accessed: AccessClock::default(),
+            string_encoding: StringEncoding::Stored,
         };
         entry.set_expire_at(expire_at);
         entry
+    }
+
+    /// A new string key held as `encoding` says.
+    pub fn string(value: Bytes, encoding: StringEncoding) -> Entry {
+        let mut entry = Entry::new(Value::String(value));
+        entry.string_encoding = encoding;
+        entry
+    }
+
+    /// Replaces the value with a string held as `encoding` says.
+    pub fn set_string(&mut self, value: Bytes, encoding: StringEncoding) {
+        self.value = Value::String(value);
+        self.string_encoding = encoding;
     }
 
     /// When the key expires, in Unix milliseconds.

@@ -3,7 +3,7 @@
 //! would hand out for it, so that tools reading them (redis-cli --memkeys, GUIs' key sizes)
 //! see the numbers Redis shows for the same data.
 
-use crate::keyspace::{Entry, Value};
+use crate::keyspace::{Entry, StringEncoding, Value};
 
 /// Strings up to this long are stored with their object header (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 const EMBSTR_MAX: usize = 44;
@@ -15,21 +15,48 @@ const DICT_ENTRY: usize = 24;
 /// A shared object's reference count as OBJECT REFCOUNT shows it (`OBJ_SHARED_REFCOUNT`).
 pub const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
-/// OBJECT ENCODING: what Redis's `tryObjectEncoding` makes of a value set whole (SET, MSET,
-/// INCR): `int` for a canonical 64-bit integer, `embstr` up to 44 bytes, `raw` beyond.
-pub fn encoding(value: &Value) -> &'static str {
-    match value {
-        Value::String(s) if integer(s).is_some() => "int",
-        Value::String(s) if s.len() <= EMBSTR_MAX => "embstr",
-        Value::String(_) => "raw",
-        Value::Stream(_) => "stream",
+/// How Redis holds a value (OBJECT ENCODING's answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Int,
+    Embstr,
+    Raw,
+    Stream,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Int => "int",
+            Encoding::Embstr => "embstr",
+            Encoding::Raw => "raw",
+            Encoding::Stream => "stream",
+        }
+    }
+}
+
+/// OBJECT ENCODING. A string stored whole is what Redis's `tryObjectEncoding` makes of it:
+/// `int` for a canonical 64-bit integer, `embstr` up to 44 bytes, `raw` beyond; one edited in
+/// place is `raw`, and a number printed as text is never `int`.
+pub fn encoding(entry: &Entry) -> Encoding {
+    let Value::String(s) = &entry.value else {
+        return Encoding::Stream;
+    };
+    match entry.string_encoding {
+        StringEncoding::Raw => Encoding::Raw,
+        StringEncoding::Stored if integer(s).is_some() => Encoding::Int,
+        _ if s.len() <= EMBSTR_MAX => Encoding::Embstr,
+        _ => Encoding::Raw,
     }
 }
 
 /// OBJECT REFCOUNT: Redis shares the integers 0 to 9999 among all keys.
-pub fn refcount(value: &Value) -> i64 {
-    match value {
-        Value::String(s) if integer(s).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)) => {
+pub fn refcount(entry: &Entry) -> i64 {
+    match &entry.value {
+        Value::String(s)
+            if encoding(entry) == Encoding::Int
+                && integer(s).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)) =>
+        {
             SHARED_REFCOUNT
         }
         _ => 1,
@@ -37,13 +64,15 @@ pub fn refcount(value: &Value) -> i64 {
 }
 
 /// MEMORY USAGE: the key's dictionary entry, its name and its value, each as the allocator
-/// rounds it (Redis's `objectComputeSize` with jemalloc's size classes). Strings come out as
-/// Redis's exactly; a stream is Herald's own estimate of its nodes and groups.
+/// rounds it (Redis's `objectComputeSize` with jemalloc's size classes). Strings stored whole
+/// come out as Redis's exactly (one grown by APPEND or SETRANGE is counted at its length, where
+/// Redis counts the room its sds grew ahead); a stream is Herald's own estimate of its nodes and
+/// groups.
 pub fn usage(key: &[u8], entry: &Entry) -> usize {
     let value = match &entry.value {
-        Value::String(s) => match encoding(&entry.value) {
-            "int" => OBJECT_HEADER,
-            "embstr" => allocation(OBJECT_HEADER + sds(s.len())),
+        Value::String(s) => match encoding(entry) {
+            Encoding::Int => OBJECT_HEADER,
+            Encoding::Embstr => allocation(OBJECT_HEADER + sds(s.len())),
             _ => OBJECT_HEADER + allocation(sds(s.len())),
         },
         Value::Stream(stream) => OBJECT_HEADER + stream.memory_usage(),
@@ -114,7 +143,7 @@ mod tests {
 
     #[test]
     fn encodings_follow_try_object_encoding() {
-        let enc = |s: &str| encoding(&string(s).value);
+        let enc = |s: &str| encoding(&string(s)).name();
         assert_eq!(enc("123"), "int");
         assert_eq!(enc("-9223372036854775808"), "int");
         assert_eq!(enc("9223372036854775808"), "embstr");
@@ -127,12 +156,30 @@ mod tests {
     }
 
     #[test]
+    fn strings_edited_in_place_or_printed_as_numbers_keep_their_encoding() {
+        let held = |s: &str, how| Entry::string(Bytes::copy_from_slice(s.as_bytes()), how);
+        assert_eq!(encoding(&held("123", StringEncoding::Raw)), Encoding::Raw);
+        assert_eq!(encoding(&held("hi", StringEncoding::Raw)), Encoding::Raw);
+        assert_eq!(encoding(&held("5", StringEncoding::Text)), Encoding::Embstr);
+        assert_eq!(
+            encoding(&held(&"1".repeat(45), StringEncoding::Text)),
+            Encoding::Raw
+        );
+        assert_eq!(refcount(&held("5", StringEncoding::Raw)), 1);
+        assert_eq!(refcount(&held("5", StringEncoding::Text)), 1);
+        assert_eq!(
+            refcount(&held("5", StringEncoding::Stored)),
+            SHARED_REFCOUNT
+        );
+    }
+
+    #[test]
     fn small_integers_are_shared() {
-        assert_eq!(refcount(&string("0").value), SHARED_REFCOUNT);
-        assert_eq!(refcount(&string("9999").value), SHARED_REFCOUNT);
-        assert_eq!(refcount(&string("10000").value), 1);
-        assert_eq!(refcount(&string("-1").value), 1);
-        assert_eq!(refcount(&string("x").value), 1);
+        assert_eq!(refcount(&string("0")), SHARED_REFCOUNT);
+        assert_eq!(refcount(&string("9999")), SHARED_REFCOUNT);
+        assert_eq!(refcount(&string("10000")), 1);
+        assert_eq!(refcount(&string("-1")), 1);
+        assert_eq!(refcount(&string("x")), 1);
     }
 
     #[test]

@@ -187,8 +187,8 @@ impl KeysCommand {
                     return Ok(());
                 };
                 match query {
-                    ObjectQuery::Encoding => out.bulk(crate::object::encoding(&entry.value).as_bytes()),
-                    ObjectQuery::RefCount => out.int(crate::object::refcount(&entry.value)),
+                    ObjectQuery::Encoding => out.bulk(crate::object::encoding(&entry).name().as_bytes()),
+                    ObjectQuery::RefCount => out.int(crate::object::refcount(&entry)),
                     ObjectQuery::IdleTime => out.int(entry.accessed.idle_seconds(now) as i64),
                     // Herald evicts nothing, so it counts no accesses (Redis's LFU policies).
                     ObjectQuery::Freq => return Err(CommandError::err(

@@ -10,7 +10,7 @@ use super::args;
 use super::Ctx;
 use crate::config::notify;
 use crate::error::{CommandError, CommandResult};
-use crate::keyspace::{Entry, Value};
+use crate::keyspace::{Entry, StringEncoding, Value};
 use crate::long_double::LongDouble;
 use crate::protocol::Reply;
 
@@ -188,7 +188,7 @@ impl StringCommand {
                         let current =
                             crate::number::parse_i64(current).ok_or(CommandError::NotInteger)?;
                         let next = current.checked_add(by).ok_or(CommandError::Overflow)?;
-                        entry.value = Value::String(Bytes::from(next.to_string()));
+                        entry.set_string(Bytes::from(next.to_string()), StringEncoding::Stored);
                         next
                     }
                     None => {
@@ -213,12 +213,13 @@ impl StringCommand {
                             return Err(CommandError::WrongType);
                         };
                         let next = float_sum(current, &by)?;
-                        entry.value = Value::String(next.clone());
+                        entry.set_string(next.clone(), StringEncoding::Text);
                         next
                     }
                     None => {
                         let next = float_sum(b"0", &by)?;
-                        db.insert(key.clone(), Entry::new(Value::String(next.clone())), now);
+                        let entry = Entry::string(next.clone(), StringEncoding::Text);
+                        db.insert(key.clone(), entry, now);
                         next
                     }
                 };
@@ -235,7 +236,7 @@ impl StringCommand {
                     .load(std::sync::atomic::Ordering::Relaxed) as usize;
                 let len = match db.get_mut(&key, now) {
                     Some(mut entry) => {
-                        let Value::String(current) = &entry.value else {
+                        let Value::String(current) = &mut entry.value else {
                             return Err(CommandError::WrongType);
                         };
                         if current.len() + value.len() > max {
@@ -243,11 +244,10 @@ impl StringCommand {
                                 "string exceeds maximum allowed size (proto-max-bulk-len)",
                             ));
                         }
-                        let mut joined = BytesMut::with_capacity(current.len() + value.len());
-                        joined.extend_from_slice(current);
+                        let mut joined = editable(std::mem::take(current));
                         joined.extend_from_slice(&value);
                         let len = joined.len();
-                        entry.value = Value::String(joined.freeze());
+                        entry.set_string(joined.freeze(), StringEncoding::Raw);
                         len
                     }
                     None => {
@@ -441,7 +441,7 @@ fn store(ctx: &mut Ctx, set: Set) -> CommandResult<Stored> {
     let expiry_given = deadline.is_some();
     let deadline = match entry.as_deref_mut() {
         Some(existing) => {
-            existing.value = Value::String(set.value);
+            existing.set_string(set.value, StringEncoding::Stored);
             let keep = if set.keep_ttl {
                 existing.expire_at()
             } else {
@@ -652,11 +652,12 @@ fn setrange(
             let mut joined = BytesMut::zeroed(offset as usize + value.len());
             joined[offset as usize..].copy_from_slice(&value);
             let len = joined.len();
-            db.insert(key.clone(), Entry::new(Value::String(joined.freeze())), now);
+            let entry = Entry::string(joined.freeze(), StringEncoding::Raw);
+            db.insert(key.clone(), entry, now);
             len
         }
         Some(mut entry) => {
-            let Value::String(current) = &entry.value else {
+            let Value::String(current) = &mut entry.value else {
                 return Err(CommandError::WrongType);
             };
             if value.is_empty() {
@@ -667,11 +668,13 @@ fn setrange(
                 return Err(too_long());
             }
             let offset = offset as usize;
-            let mut joined = BytesMut::zeroed(current.len().max(offset + value.len()));
-            joined[..current.len()].copy_from_slice(current);
+            let mut joined = editable(std::mem::take(current));
+            if joined.len() < offset + value.len() {
+                joined.resize(offset + value.len(), 0);
+            }
             joined[offset..offset + value.len()].copy_from_slice(&value);
             let len = joined.len();
-            entry.value = Value::String(joined.freeze());
+            entry.set_string(joined.freeze(), StringEncoding::Raw);
             len
         }
     };
@@ -679,4 +682,13 @@ fn setrange(
     ctx.propagate(&[b"SETRANGE", &key, offset.to_string().as_bytes(), &value]);
     out.int(len as i64);
     Ok(())
+}
+
+/// A string's bytes to edit in place: its own buffer when nothing else holds it, so that
+/// repeated APPENDs grow it amortised, as Redis's sds grows (copying it whole each time made a
+/// run of APPENDs quadratic); a copy when a reply or the AOF still holds it.
+fn editable(value: Bytes) -> BytesMut {
+    value
+        .try_into_mut()
+        .unwrap_or_else(|shared| BytesMut::from(&shared[..]))
 }
