@@ -28,7 +28,7 @@ use crate::session::BlockedRead;
 use crate::stream::group::DeliveryCount;
 use crate::stream::id::invalid_id;
 use crate::stream::{
-    EntryRef, Group, NewId, NodeLimits, Stored, Stream, StreamId, Trim, TrimStrategy,
+    EntryRef, Group, NewId, NodeLimits, PendingEntry, Stored, Stream, StreamId, Trim, TrimStrategy,
 };
 
 const NONE: (i32, i32, i32) = (0, 0, 0);
@@ -1679,15 +1679,29 @@ fn xpending(
             }
         }
         Some((min_idle, start, end, count, consumer)) => {
-            let rows: Vec<_> = if start > end {
-                Vec::new()
-            } else {
-                g.pel
+            let idle_enough = |(_, p): &(StreamId, &PendingEntry)| {
+                now.saturating_sub(p.delivery_time) >= min_idle
+            };
+            let rows: Vec<_> = match consumer {
+                _ if start > end => Vec::new(),
+                None => g
+                    .pel
                     .range(start, end)
-                    .filter(|(_, p)| consumer.as_ref().is_none_or(|c| *c == p.consumer))
-                    .filter(|(_, p)| now.saturating_sub(p.delivery_time) >= min_idle)
+                    .filter(idle_enough)
                     .take(count)
-                    .collect()
+                    .collect(),
+                // The consumer's own index, as Redis walks the consumer's PEL: filtering the
+                // group's took a pass over every pending entry of every other consumer.
+                Some(name) => match g.consumers.get(&name) {
+                    None => Vec::new(),
+                    Some(c) => c
+                        .pending
+                        .range(start, end)
+                        .filter_map(|(id, ())| Some((id, g.pel.get(id)?)))
+                        .filter(idle_enough)
+                        .take(count)
+                        .collect(),
+                },
             };
             out.array(rows.len());
             for (id, p) in rows {

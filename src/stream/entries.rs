@@ -200,11 +200,10 @@ impl Stream {
     /// Removes entries as XTRIM does; returns how many.
     pub fn trim(&mut self, trim: Trim) -> u64 {
         let mut deleted = 0u64;
-        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
-        for key in keys {
-            let Some(node) = self.nodes.get_mut(&key) else {
-                continue;
-            };
+        // From the front, a node at a time: listing every node first made each trim, and so
+        // each `XADD ... MAXLEN ~`, cost as much as the stream was long.
+        while let Some(mut front) = self.nodes.first_entry() {
+            let node = front.get_mut();
             let live = node.live as u64;
             if trim.limit > 0 && deleted + live > trim.limit {
                 break;
@@ -214,7 +213,7 @@ impl Stream {
                 TrimStrategy::MinId(min) => node.last_id < min,
             };
             if remove_node {
-                self.nodes.remove(&key);
+                front.remove();
                 self.length -= live;
                 deleted += live;
                 continue;
@@ -236,7 +235,7 @@ impl Stream {
             self.length -= removed as u64;
             deleted += removed as u64;
             if node.live == 0 {
-                self.nodes.remove(&key);
+                front.remove();
             }
             break;
         }
