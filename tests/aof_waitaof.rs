@@ -135,8 +135,14 @@ fn a_write_made_while_the_aof_is_being_turned_on_is_fsynced_once_it_is_on() {
     let server = TestServer::start(&["--dir", dir.path(), "--appendfsync", "no"]);
     let mut raw = server.raw();
     raw.cmd(&["SET", "before", "v"]);
-    assert_eq!(raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
-    raw.cmd(&["SET", "during", "v"]);
+    // Sent together, so that the SET runs while the turning-on rewrite is still writing its
+    // file (one sent after the reply could come after the rewrite, on a loaded machine, and
+    // then nothing would fsync it under `no`).
+    let mut both = common::encode(&[b"CONFIG", b"SET", b"appendonly", b"yes"]);
+    both.extend(common::encode(&[b"SET", b"during", b"v"]));
+    raw.send(&both);
+    assert_eq!(raw.reply(), "+OK\r\n");
+    assert_eq!(raw.reply(), "+OK\r\n");
     // The turning-on rewrite's file is fsynced when it becomes the AOF, even under `no`.
     assert_eq!(raw.cmd(&["WAITAOF", "1", "0", "0"]), PAIR_1_0);
     wait_rewrite_done(&mut raw, 1);
