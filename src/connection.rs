@@ -313,11 +313,14 @@ impl Connection {
         let state = self.state.clone();
         let handle = self.session.handle.clone();
         let deadline = blocked.timeout.map(|t| Instant::now() + t);
-        let group_read = blocked
+        // XREADGROUP GROUP <group> <consumer> ...: the parser checked the shape.
+        let group = blocked
             .args
             .first()
-            .is_some_and(|name| name.eq_ignore_ascii_case(b"xreadgroup"));
-        let wake = Arc::new(crate::stream::blocking::Wake::new(group_read));
+            .filter(|name| name.eq_ignore_ascii_case(b"xreadgroup"))
+            .and_then(|_| blocked.args.get(2).cloned());
+        let group_read = group.is_some();
+        let wake = Arc::new(crate::stream::blocking::Wake::new(group.clone()));
         for key in &blocked.keys {
             state
                 .blocking
@@ -376,6 +379,13 @@ impl Connection {
         self.charge_unblocked(&result, failed, true);
         for key in &blocked.keys {
             state.blocking.deregister(blocked.db, key, handle.id);
+        }
+        // The next reader of the group takes its turn before this one's wake-ups are counted
+        // as served, so a writer waiting for its readers waits for that one too.
+        if let Some(group) = &group {
+            for key in &blocked.keys {
+                state.blocking.pass_turn(blocked.db, key, group);
+            }
         }
         state.blocked_clients.fetch_sub(1, Relaxed);
         handle.update(|m| m.blocked = false);
