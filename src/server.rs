@@ -337,7 +337,13 @@ fn is_loopback_client(peer: std::net::IpAddr) -> bool {
     }
 }
 
-/// Removes the keys of `db` whose time has come (at most 1000 per cycle); returns them.
+/// Keys the expiry cycle removes from a database between two looks at the clock.
+const EXPIRE_BATCH: usize = 1000;
+/// The share of each cron period the expiry cycle may take while keys keep falling due, in
+/// percent: Redis's `ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC`.
+const EXPIRE_CYCLE_PERCENT: u32 = 25;
+
+/// Removes up to [`EXPIRE_BATCH`] keys of `db` whose time has come; returns them.
 ///
 /// With the AOF on, each removal is logged as `DEL` (as Redis propagates expiries), under the
 /// key's log-order lock and the shared gate like any write: locked in that order, the order
@@ -347,9 +353,9 @@ fn expire_db(state: &ServerState, db: usize, now: u64) -> Vec<bytes::Bytes> {
     let persistence = &state.persistence;
     if !persistence.is_active() {
         let _shared = keyspace.shared();
-        return keyspace.db(db).expire_due(now, 1000);
+        return keyspace.db(db).expire_due(now, EXPIRE_BATCH);
     }
-    let due = keyspace.db(db).take_due(now, 1000);
+    let due = keyspace.db(db).take_due(now, EXPIRE_BATCH);
     due.into_iter()
         .filter(|key| {
             let _ordered = persistence.keys.lock(db, [&key[..]]);
@@ -371,11 +377,24 @@ async fn background_work(state: Arc<ServerState>) {
         // Keys found expired outside a command (a blocked reader's check) are announced here.
         state.announce_reaped();
         let started = std::time::Instant::now();
-        for db in 0..state.keyspace.databases() {
-            let expired = expire_db(&state, db, now);
-            for key in expired {
-                state.key_expired(db, &key);
+        let budget = Duration::from_millis(1000 / hz) * EXPIRE_CYCLE_PERCENT / 100;
+        // Batch after batch while keys keep falling due, for a quarter of the period at most,
+        // as Redis's cycle runs on while it finds expired keys: a fixed 1000 keys a cycle
+        // expired 10,000 keys a second, so keys set with a TTL faster than that piled up.
+        loop {
+            let mut more = false;
+            for db in 0..state.keyspace.databases() {
+                let expired = expire_db(&state, db, now);
+                more |= expired.len() == EXPIRE_BATCH;
+                for key in expired {
+                    state.key_expired(db, &key);
+                }
             }
+            if !more || started.elapsed() >= budget {
+                break;
+            }
+            // Other connections on this worker thread run between batches.
+            tokio::task::yield_now().await;
         }
         state.latency.observe("expire-cycle", started.elapsed());
         crate::persistence::rewrite::maybe_start_automatic(&state);
