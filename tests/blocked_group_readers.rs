@@ -38,6 +38,17 @@ fn group_read(consumer: &str, group: &str, count: &str) -> Vec<String> {
     .collect()
 }
 
+/// Blocks `n` readers of group g, consumers `<prefix>0`.., one entry each, oldest first.
+fn block_group_readers(addr: SocketAddr, admin: &mut Raw, prefix: &str, n: usize) -> Vec<Raw> {
+    (0..n)
+        .map(|i| {
+            let request = group_read(&format!("{prefix}{i}"), "g", "1");
+            let request: Vec<&str> = request.iter().map(String::as_str).collect();
+            block(addr, admin, &request, i + 1)
+        })
+        .collect()
+}
+
 /// Runs the scenario against the server at `addr`; returns what every client saw, in order.
 fn scenario(addr: SocketAddr) -> Vec<String> {
     let mut admin = Raw::connect(addr);
@@ -91,14 +102,7 @@ fn scenario(addr: SocketAddr) -> Vec<String> {
 
     // Fifty readers of one group, then fifty entries pipelined: each reader gets one entry,
     // in the order they blocked.
-    let mut queue: Vec<Raw> = (0..50)
-        .map(|i| {
-            let consumer = format!("q{i}");
-            let r = group_read(&consumer, "g", "1");
-            let r: Vec<&str> = r.iter().map(String::as_str).collect();
-            block(addr, &mut admin, &r, i + 1)
-        })
-        .collect();
+    let mut queue = block_group_readers(addr, &mut admin, "q", 50);
     let mut writes = Vec::new();
     for i in 0..50 {
         let id = format!("{}-1", 10 + i);
@@ -114,14 +118,7 @@ fn scenario(addr: SocketAddr) -> Vec<String> {
 
     // The stream goes: every reader of the group still waiting is answered with an error
     // (its text differs between Redis 7.0 and 7.4: known difference `blocked-nogroup`).
-    let mut doomed: Vec<Raw> = (0..3)
-        .map(|i| {
-            let consumer = format!("x{i}");
-            let r = group_read(&consumer, "g", "1");
-            let r: Vec<&str> = r.iter().map(String::as_str).collect();
-            block(addr, &mut admin, &r, i + 1)
-        })
-        .collect();
+    let mut doomed = block_group_readers(addr, &mut admin, "x", 3);
     note("del", admin.cmd(&["DEL", "s"]));
     for (i, reader) in doomed.iter_mut().enumerate() {
         note(

@@ -505,6 +505,25 @@ fn scan_match_count_and_type_filter_a_full_iteration() {
     assert!(strings.is_empty(), "{strings:?}");
 }
 
+/// Sets keys `k0`.. to live `px` milliseconds, in one pipeline.
+fn set_expiring(a: &mut common::Raw, n: usize, px: &str) {
+    let mut batch = Vec::new();
+    for i in 0..n {
+        let key = format!("k{i}");
+        batch.extend(common::encode(&[
+            b"SET",
+            key.as_bytes(),
+            b"v",
+            b"PX",
+            px.as_bytes(),
+        ]));
+    }
+    a.send(&batch);
+    for _ in 0..n {
+        assert_eq!(a.reply(), "+OK\r\n");
+    }
+}
+
 #[test]
 fn active_expiry_removes_untouched_keys_in_every_db_and_counts_them() {
     // The default hz (10): keys expire without any client reading them.
@@ -514,21 +533,7 @@ fn active_expiry_removes_untouched_keys_in_every_db_and_counts_them() {
         assert_eq!(a.cmd(&["SELECT", db]), "+OK\r\n");
         // One pipeline, and a deadline well past it: on a loaded machine (CI compiling in
         // parallel) 100 round trips took longer than the keys lived.
-        let mut batch = Vec::new();
-        for i in 0..100 {
-            let key = format!("k{i}");
-            batch.extend(common::encode(&[
-                b"SET",
-                key.as_bytes(),
-                b"v",
-                b"PX",
-                b"300",
-            ]));
-        }
-        a.send(&batch);
-        for _ in 0..100 {
-            assert_eq!(a.reply(), "+OK\r\n");
-        }
+        set_expiring(&mut a, 100, "300");
         a.cmd(&["SET", "stays", "v"]);
         a.cmd(&["SET", "later", "v", "EX", "1000"]);
         assert_eq!(a.cmd(&["DBSIZE"]), ":102\r\n");
@@ -557,21 +562,7 @@ fn active_expiry_keeps_up_with_many_keys_falling_due_at_once() {
     let server = TestServer::start(&["--hz", "1"]);
     let mut a = server.raw();
     let total = 20_000;
-    let mut batch = Vec::new();
-    for i in 0..total {
-        let key = format!("k{i}");
-        batch.extend(common::encode(&[
-            b"SET",
-            key.as_bytes(),
-            b"v",
-            b"PX",
-            b"50",
-        ]));
-    }
-    a.send(&batch);
-    for _ in 0..total {
-        assert_eq!(a.reply(), "+OK\r\n");
-    }
+    set_expiring(&mut a, total, "50");
     let started = Instant::now();
     loop {
         let stats = a.cmd(&["INFO", "stats"]);
