@@ -15,10 +15,10 @@
 //! A window may only serve a scan that began before it was taken: a key added before the scan
 //! began and missing from an older window would be skipped. So each scan started at cursor 0
 //! gets an *epoch*, carried in its cursor's low 16 bits, and a window serves only its own
-//! epoch's cursors; the cache keeps the last few windows, so a window cannot outlive the 65536
-//! scans it would take its epoch to come round again. Keys deleted since the window was taken
-//! are the caller's to skip (it looks each one up); keys added since may be missed, which
-//! Redis allows for keys not present throughout.
+//! epoch's cursors (a new scan's first page never uses the cache, and caching a window drops
+//! any older one of the same epoch, left by a scan abandoned 65536 scans ago). Keys deleted
+//! since the window was taken are the caller's to skip (it looks each one up); keys added since
+//! may be missed, which Redis allows for keys not present throughout.
 
 use std::collections::VecDeque;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -90,9 +90,12 @@ impl ScanCursors {
         } else {
             (cursor as u16, cursor >> EPOCH_BITS)
         };
-        let window = self
-            .take_cached(epoch, from)
-            .unwrap_or_else(|| Window::taken(epoch, from, count, len, each_key));
+        let cached = if cursor == 0 {
+            None
+        } else {
+            self.take_cached(epoch, from)
+        };
+        let window = cached.unwrap_or_else(|| Window::taken(epoch, from, count, len, each_key));
         let page = window.page(from, count);
         if page.cursor != 0 && page.cursor >> EPOCH_BITS < window.to {
             self.keep(window);
@@ -115,8 +118,11 @@ impl ScanCursors {
         windows.remove(at)
     }
 
+    /// Caches `window`, the only one of its scan. One left with the same epoch is an abandoned
+    /// scan's from 65536 scans ago, kept while only scans done in one page followed: it goes.
     fn keep(&self, window: Window) {
         if let Ok(mut windows) = self.windows.lock() {
+            windows.retain(|w| w.epoch != window.epoch);
             if windows.len() >= CACHED_WINDOWS {
                 windows.pop_front();
             }

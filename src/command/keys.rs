@@ -400,9 +400,6 @@ fn parse_scan(a: &[Bytes]) -> CommandResult<Scan> {
     Ok(scan)
 }
 
-/// The hash order SCAN walks keys in. The cursor is the next hash to visit, so a key present for
-/// the whole scan is returned exactly once however the map is resized (Redis's guarantee), at
-/// the cost of a pass over the database per call.
 /// A SCAN page: the keys of the page still alive that match the pattern and type (Redis too
 /// counts COUNT in keys looked at, not keys returned).
 fn scan_page(db: &crate::keyspace::Db, scan: &Scan, now: u64) -> (u64, Vec<Bytes>) {
