@@ -1,6 +1,7 @@
 //! What one connection remembers between its commands: database, protocol, authentication,
 //! transaction, watched keys and reply mode. Owned by the connection task; nothing else touches it.
 
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -52,7 +53,9 @@ pub struct Session {
     pub protocol: Protocol,
     pub authenticated: bool,
     pub multi: Option<Multi>,
-    pub watched: Vec<(usize, Bytes)>,
+    /// Watched keys by database; a set, so that WATCH of many keys does not check each against
+    /// all the others (a WATCH of 50k keys took 1.5 s as a list).
+    pub watched: HashSet<(usize, Bytes)>,
     pub dirty: DirtyFlag,
     /// CLIENT REPLY OFF.
     pub reply_off: bool,
@@ -112,7 +115,7 @@ impl Session {
             protocol: Protocol::Resp2,
             authenticated,
             multi: None,
-            watched: Vec::new(),
+            watched: HashSet::new(),
             dirty: DirtyFlag::default(),
             reply_off: false,
             reply_skip: false,
@@ -143,7 +146,7 @@ impl Session {
 
     /// Drops every watched key (UNWATCH, EXEC, DISCARD, RESET, disconnect).
     pub fn unwatch_all(&mut self, keyspace: &Keyspace) {
-        for (db, key) in self.watched.drain(..) {
+        for (db, key) in self.watched.drain() {
             keyspace.unwatch(db, &key, &self.dirty);
         }
         self.dirty.store(false, Ordering::Relaxed);

@@ -478,3 +478,24 @@ fn transactions_through_the_redis_crate_in_both_protocols() {
         assert_eq!(error.code(), Some("EXECABORT"), "{error:?}");
     }
 }
+
+/// INFO commandstats charges EXEC with the whole transaction, its unwatching included, and
+/// each queued command with its own run, as Redis's `call()` does: a SET queued after a
+/// WATCH of many keys was charged the milliseconds EXEC spent forgetting them.
+#[test]
+fn exec_is_charged_its_own_work_and_its_commands_theirs() {
+    let server = TestServer::start(&[]);
+    let mut a = server.raw();
+    let keys: Vec<String> = (0..20_000).map(|i| format!("w{i}")).collect();
+    let mut watch = vec!["WATCH"];
+    watch.extend(keys.iter().map(String::as_str));
+    assert_eq!(a.cmd(&watch), "+OK\r\n");
+    assert_eq!(a.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["SET", "x", "1"]), "+QUEUED\r\n");
+    assert_eq!(a.cmd(&["EXEC"]), "*1\r\n+OK\r\n");
+    let stats = a.cmd(&["INFO", "commandstats"]);
+    let set = common::cmdstat(&stats, "set", "usec");
+    let exec = common::cmdstat(&stats, "exec", "usec");
+    assert!(set <= exec, "SET {set} us, EXEC {exec} us: {stats}");
+}
