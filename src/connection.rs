@@ -319,7 +319,6 @@ impl Connection {
             .first()
             .filter(|name| name.eq_ignore_ascii_case(b"xreadgroup"))
             .and_then(|_| blocked.args.get(2).cloned());
-        let group_read = group.is_some();
         let wake = Arc::new(crate::stream::blocking::Wake::new(group.clone()));
         for key in &blocked.keys {
             state
@@ -352,7 +351,7 @@ impl Connection {
                 }
                 signals = wake.signals();
                 let changed = wake.take_changed();
-                if group_read {
+                if group.is_some() {
                     wait_turn(&state, blocked.db, &changed, handle.id).await;
                     break waited;
                 }
